@@ -1,0 +1,168 @@
+"""Settings and paths: the data folder (`FIELDLENS_HOME`), the model provider
+and its key, the photo policy, and where each package keeps its files.
+
+Settings come from `<home>/settings.json` (written by the settings screen),
+overridden by the environment (`FIELDLENS_PROVIDER`, `FIELDLENS_MODEL`,
+`FIELDLENS_BASE_URL`, `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`,
+`FIELDLENS_API_KEY`). The API key is kept in its own file (`secrets.json`,
+mode 0600), never in settings.json or the sessions database, and is a
+`SecretStr` so it never prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from assistant.domain import ProviderName
+from assistant.errors import ConfigError
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+SAMPLE_LIBRARY_DIR = ASSETS_DIR / "library"
+DEMO_PHOTOS_DIR = ASSETS_DIR / "photos"
+
+
+def default_home() -> Path:
+    env = os.environ.get("FIELDLENS_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("fieldlens", appauthor=False))
+
+
+class PhotoPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    long_side: int = Field(1568, ge=256, le=4096, description="photos sent to a model are downscaled to this")
+    jpeg_quality: int = Field(85, ge=40, le=95)
+    blur_faces: bool = False
+    send_photos: bool = True
+
+
+class Settings(BaseModel):
+    """Everything configurable. Built by `load_settings`; saved by `save_settings`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    home: Path = Field(default_factory=default_home)
+    provider: ProviderName = ProviderName.OFFLINE
+    model: str = ""
+    base_url: str = ""
+    api_key: SecretStr | None = Field(None, exclude=True)
+    allow_fallback: bool = True
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=6)
+    technician: str = ""
+    device: str = ""
+    large_text: bool = False
+    dark_theme: bool = False
+    photo_policy: PhotoPolicy = Field(default_factory=PhotoPolicy)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("the base URL must start with http:// or https://")
+        return value.rstrip("/")
+
+    # ---- paths each package owns
+    @property
+    def library_dir(self) -> Path:
+        return self.home / "library"
+
+    @property
+    def sessions_dir(self) -> Path:
+        return self.home / "sessions"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.home / "settings.json"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.home / "secrets.json"
+
+    def masked_key(self) -> str:
+        """The key as it may be shown back: its last four characters only."""
+        if not self.api_key:
+            return ""
+        raw = self.api_key.get_secret_value()
+        return "••••" + raw[-4:] if len(raw) > 8 else "••••"
+
+
+_ENV_KEYS = {
+    ProviderName.OPENAI: ("OPENAI_API_KEY", "FIELDLENS_API_KEY"),
+    ProviderName.ANTHROPIC: ("ANTHROPIC_API_KEY", "FIELDLENS_API_KEY"),
+    ProviderName.OLLAMA: ("FIELDLENS_API_KEY",),
+    ProviderName.OFFLINE: (),
+}
+
+
+def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Settings from the settings file, then the environment on top."""
+    env = dict(os.environ if env is None else env)
+    home = Path(home) if home else (Path(env["FIELDLENS_HOME"]).expanduser() if env.get("FIELDLENS_HOME") else default_home())
+    data: dict = {}
+    settings_file = home / "settings.json"
+    if settings_file.exists():
+        try:
+            data = json.loads(settings_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"The settings file {settings_file} is unreadable: {exc.__class__.__name__}.") from None
+    if env.get("FIELDLENS_PROVIDER"):
+        data["provider"] = env["FIELDLENS_PROVIDER"].strip().lower()
+    if env.get("FIELDLENS_MODEL"):
+        data["model"] = env["FIELDLENS_MODEL"]
+    if env.get("FIELDLENS_BASE_URL"):
+        data["base_url"] = env["FIELDLENS_BASE_URL"]
+    data["home"] = home
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"Invalid setting {where}: {first['msg']}.") from None
+    settings.api_key = _load_key(home, settings.provider, env)
+    return settings
+
+
+def _load_key(home: Path, provider: ProviderName, env: dict[str, str]) -> SecretStr | None:
+    for name in _ENV_KEYS.get(provider, ()):
+        if env.get(name):
+            return SecretStr(env[name])
+    secrets = home / "secrets.json"
+    if secrets.exists():
+        try:
+            stored = json.loads(secrets.read_text(encoding="utf-8")).get("api_key")
+        except (OSError, json.JSONDecodeError):
+            stored = None
+        if stored:
+            return SecretStr(stored)
+    return None
+
+
+def save_settings(settings: Settings) -> None:
+    """Write settings.json (no key) and secrets.json (the key, mode 0600)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    payload = settings.model_dump(mode="json", exclude={"home", "api_key"})
+    _atomic_write(settings.settings_file, json.dumps(payload, indent=2))
+    if settings.api_key is not None:
+        _atomic_write(settings.secrets_file, json.dumps({"api_key": settings.api_key.get_secret_value()}), mode=0o600)
+
+
+def _atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
