@@ -1,0 +1,182 @@
+"""Safe photo loading: sniff the real format from the bytes, refuse decompression
+bombs from the header before decoding, decode with EXIF orientation applied, and
+turn every kind of broken input into one plain `UnreadablePhoto` sentence.
+
+Owns `LoadedPhoto` (the decoded photo every later stage works on) and
+`load_photo`. Nothing here talks to the library or the sessions store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from assistant.errors import UnreadablePhoto
+
+MAX_PIXELS = 64_000_000  # 64 MP: larger than any phone or tablet camera, small enough to decode safely
+MAX_BYTES = 80 * 1024 * 1024
+
+_heif_registered = False
+
+
+def _register_heif() -> bool:
+    global _heif_registered
+    if not _heif_registered:
+        try:
+            import pillow_heif
+        except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
+            return False
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+    return True
+
+
+@dataclass(eq=False)
+class LoadedPhoto:
+    """A decoded photo. `image` is BGR uint8 with EXIF orientation applied; `id` is the
+    sha256 of the original bytes (the photo's identity everywhere)."""
+
+    id: str
+    data: bytes = field(repr=False)
+    image: np.ndarray = field(repr=False)
+    media_type: str
+    width: int
+    height: int
+    filename: str = ""
+
+
+def sniff_media_type(data: bytes) -> str | None:
+    """The real media type from the magic bytes, or None when it is not an image we read."""
+    head = data[:32]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"):
+            return "image/heic"
+        if brand in (b"mif1", b"msf1"):
+            return "image/heif"
+        if brand in (b"avif", b"avis"):
+            return "image/avif"
+        return None
+    if head[:2] == b"BM":
+        return "image/bmp"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "image/tiff"
+    return None
+
+
+def _name(filename: str) -> str:
+    return f"The photo {filename}" if filename else "The photo"
+
+
+def load_photo(source: Path | str | bytes, filename: str = "", *, max_pixels: int = MAX_PIXELS) -> LoadedPhoto:
+    """Read and decode a photo from a path or bytes. Raises `UnreadablePhoto`."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        filename = filename or path.name
+        try:
+            if path.stat().st_size > MAX_BYTES:
+                raise UnreadablePhoto(f"{_name(filename)} is too large to open ({path.stat().st_size // 2**20} MB).")
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise UnreadablePhoto(f"{_name(filename)} does not exist.") from None
+        except IsADirectoryError:
+            raise UnreadablePhoto(f"{_name(filename)} is a folder, not a photo.") from None
+        except OSError as exc:
+            raise UnreadablePhoto(f"{_name(filename)} cannot be read ({exc.strerror or exc.__class__.__name__}).") from None
+    else:
+        data = bytes(source)
+    who = _name(filename)
+    if not data:
+        raise UnreadablePhoto(f"{who} is empty (zero bytes).")
+    if len(data) > MAX_BYTES:
+        raise UnreadablePhoto(f"{who} is too large to open ({len(data) // 2**20} MB).")
+    media_type = sniff_media_type(data)
+    if media_type is None:
+        raise UnreadablePhoto(f"{who} is not an image Fieldlens can read (use JPEG, PNG, WebP or HEIC).")
+    if media_type in ("image/heic", "image/heif", "image/avif"):
+        _register_heif()
+
+    width, height = _header_size(data, who)
+    if width <= 0 or height <= 0:
+        raise UnreadablePhoto(f"{who} has no pixels.")
+    if width * height > max_pixels:
+        raise UnreadablePhoto(
+            f"{who} is too large ({width}x{height} pixels, more than {max_pixels // 1_000_000} megapixels)."
+        )
+
+    if media_type == "image/jpeg":
+        image = _decode_jpeg(data, who)
+    else:
+        image = _decode_pillow(data, who)
+    h, w = image.shape[:2]
+    return LoadedPhoto(
+        id=hashlib.sha256(data).hexdigest(),
+        data=data,
+        image=image,
+        media_type=media_type,
+        width=w,
+        height=h,
+        filename=filename,
+    )
+
+
+def _header_size(data: bytes, who: str) -> tuple[int, int]:
+    """Width and height from the header only (Pillow opens lazily)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                return im.size
+    except Image.DecompressionBombError:
+        raise UnreadablePhoto(f"{who} is too large (more than {MAX_PIXELS // 1_000_000} megapixels).") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        raise UnreadablePhoto(f"{who} is damaged or not a real image.") from None
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    """A JPEG is complete when an end-of-image marker follows its last scan."""
+    sos = data.rfind(b"\xff\xda")
+    eoi = data.rfind(b"\xff\xd9")
+    return sos >= 0 and eoi > sos
+
+
+def _decode_jpeg(data: bytes, who: str) -> np.ndarray:
+    if not _jpeg_complete(data):
+        raise UnreadablePhoto(f"{who} is truncated or damaged (the file ends too early).")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    image = cv2.imdecode(buf, cv2.IMREAD_COLOR)  # IMREAD_COLOR applies the EXIF orientation
+    if image is None:
+        raise UnreadablePhoto(f"{who} is damaged and cannot be decoded.")
+    return image
+
+
+def _decode_pillow(data: bytes, who: str) -> np.ndarray:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()
+                im = ImageOps.exif_transpose(im)
+                if im.mode not in ("RGB", "L"):
+                    im = im.convert("RGBA").convert("RGB") if "A" in im.getbands() else im.convert("RGB")
+                arr = np.asarray(im)
+    except Image.DecompressionBombError:
+        raise UnreadablePhoto(f"{who} is too large to decode safely.") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        raise UnreadablePhoto(f"{who} is truncated or damaged and cannot be decoded.") from None
+    if arr.ndim == 2:
+        return cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR)
+    return cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)

@@ -1,0 +1,381 @@
+"""Fault codes read off a photo.
+
+The codes the library knows are the authority: OCR text is normalised (case,
+separators, and the usual OCR confusions O/0, I/1/l, S/5, B/8, Z/2, G/6, D/0)
+and matched against the known codes, never against a pattern list, so any
+scheme (F004, OC1, E-21, A12, Err 07, 2310 ...) works as long as the library
+knows it. Candidates are scored (OCR confidence x match quality, raised by
+context words such as FAULT / ALARM / ERR / ALM nearby). When the first pass
+is not sure, a second pass OCRs the display region: found as a bright or dark
+rectangle or around low-confidence text, cropped, upscaled, binarised and
+closed so seven-segment strokes join. Competing or weak readings produce a
+`reading_uncertain` flag and alternatives instead of a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from assistant.domain import Box, Flag, FlagCode, Observation, ObservationKind, Severity
+from assistant.perception.ocr import OcrLine, run_ocr
+
+SEPARATORS = re.compile(r"[\s\-_.:·/\\,;'\"`~()\[\]{}|#*=+]+")
+CONFUSION = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "!": "1", "|": "1",
+                           "S": "5", "B": "8", "Z": "2", "G": "6"})
+CONTEXT_WORDS = ("FAULT", "FAULTS", "ALARM", "ALM", "ERR", "ERROR", "ERRORCODE", "CODE", "FLT", "TRIP", "FEHLER",
+                 "DEFAUT", "STATUS", "WARN", "WARNING")
+CONTEXT_RE = re.compile(r"\b(" + "|".join(CONTEXT_WORDS) + r")\b", re.I)
+
+CONFIDENT = 0.80  # a first-pass reading at least this sure needs no display pass
+UNCERTAIN_BELOW = 0.60  # a reading below this is reported with reading_uncertain
+COMPETE_MARGIN = 0.15  # a different code within this of the best one competes
+
+
+def normalise_code(text: str) -> str:
+    """Upper case, separators removed: 'e-21' -> 'E21', 'Err 07' -> 'ERR07'."""
+    return SEPARATORS.sub("", text.upper())
+
+
+def code_skeleton(text: str) -> str:
+    """`normalise_code` with OCR confusions folded: 'F0O4' and 'FOO4' -> 'F004'."""
+    return normalise_code(text).translate(CONFUSION)
+
+
+@dataclass
+class CodeCandidate:
+    code: str  # the known code, as the library prints it
+    score: float
+    raw: str
+    box: Box
+    source: str
+    quality: float
+    context: bool = False
+
+
+@dataclass
+class CodeMatcher:
+    """Index of the known codes by normalised form and by confusion skeleton."""
+
+    known: Iterable[str]
+    by_norm: dict[str, set[str]] = field(init=False, default_factory=dict)
+    by_skel: dict[str, set[str]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for code in self.known:
+            norm = normalise_code(code)
+            if not norm:
+                continue
+            self.by_norm.setdefault(norm, set()).add(code)
+            self.by_skel.setdefault(norm.translate(CONFUSION), set()).add(code)
+        self.max_len = max((len(n) for n in self.by_norm), default=0)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_norm)
+
+    def lookup(self, span: str) -> list[tuple[str, float]]:
+        """Known codes a normalised span can be, with match quality 0..1."""
+        out: dict[str, float] = {}
+        skel = span.translate(CONFUSION)
+        for code in self.by_skel.get(skel, ()):
+            norm = normalise_code(code)
+            diffs = sum(1 for a, b in zip(span, norm, strict=False) if a != b)
+            out[code] = max(out.get(code, 0.0), 1.0 - 0.12 * diffs)
+        return sorted(out.items(), key=lambda kv: -kv[1])
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in (normalise_code(p) for p in re.split(r"\s+", text.strip())) if t]
+
+
+def _strip_context(token: str) -> tuple[str, bool]:
+    for word in sorted(CONTEXT_WORDS, key=len, reverse=True):
+        if token.startswith(word) and len(token) > len(word):
+            return token[len(word):], True
+    return token, False
+
+
+def match_line(text: str, matcher: CodeMatcher) -> list[tuple[str, float, str, bool]]:
+    """(code, quality, raw span, glued-context) for every known code a line of text can contain."""
+    if not matcher:
+        return []
+    tokens = _tokens(text)
+    found: dict[str, tuple[str, float, str, bool]] = {}
+
+    def add(code: str, q: float, raw: str, ctx: bool) -> None:
+        if code not in found or found[code][1] < q:
+            found[code] = (code, q, raw, ctx)
+
+    for i in range(len(tokens)):
+        joined = ""
+        for j in range(i, min(len(tokens), i + 3)):
+            joined += tokens[j]
+            if len(joined) > matcher.max_len + 8:
+                break
+            multi = j > i
+            for code, q in matcher.lookup(joined):
+                numeric = normalise_code(code).isdigit()
+                if multi and (numeric or any(len(t) > 4 for t in tokens[i:j + 1])):
+                    continue  # only short pieces of one code are joined ("E 21", "Err 07")
+                add(code, q * (0.95 if multi else 1.0), " ".join(tokens[i:j + 1]), False)
+            rest, ctx = _strip_context(joined)
+            if ctx and not multi:
+                for code, q in matcher.lookup(rest):
+                    add(code, q * 0.95, joined, True)
+    return list(found.values())
+
+
+def _has_context(line: OcrLine, lines: Sequence[OcrLine]) -> bool:
+    if CONTEXT_RE.search(line.text):
+        return True
+    b = line.box
+    cy = b.y + b.height / 2
+    for other in lines:
+        if other is line or not CONTEXT_RE.search(other.text):
+            continue
+        ob = other.box
+        ocy = ob.y + ob.height / 2
+        near_v = abs(ocy - cy) < 2.5 * max(b.height, ob.height)
+        near_h = ob.x < b.x + b.width + 3 * b.height and b.x < ob.x + ob.width + 3 * b.height
+        if near_v and near_h:
+            return True
+    return False
+
+
+def candidates_from_lines(lines: Sequence[OcrLine], matcher: CodeMatcher, source: str = "ocr") -> list[CodeCandidate]:
+    out: list[CodeCandidate] = []
+    for line in lines:
+        matches = match_line(line.text, matcher)
+        if not matches:
+            continue
+        context = _has_context(line, lines)
+        for code, quality, raw, glued in matches:
+            ctx = context or glued
+            factor = 1.0 if ctx else 0.92
+            if normalise_code(code).isdigit() and not ctx:
+                factor = 0.72  # a bare number is weak evidence of a code
+            extra = len(normalise_code(line.text)) - len(normalise_code(raw))
+            if extra > 0 and not ctx:
+                factor *= max(0.8, 1.0 - 0.02 * extra)  # a code inside a long line of other text
+            out.append(CodeCandidate(code=code, score=round(line.confidence * quality * factor, 4), raw=raw,
+                                     box=line.box, source=source, quality=quality, context=ctx))
+    return out
+
+
+# --------------------------------------------------------------------------- display pass
+
+
+def _box_overlap(a: Box, b: Box) -> float:
+    x0, y0 = max(a.x, b.x), max(a.y, b.y)
+    x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    inter = (x1 - x0) * (y1 - y0)
+    return inter / float(min(a.width * a.height, b.width * b.height))
+
+
+def find_display_regions(image: np.ndarray, limit: int = 2) -> list[Box]:
+    """Rectangular regions that look like a display or label: strongly bounded, with contrasty content."""
+    h, w = image.shape[:2]
+    s = min(1.0, 720 / max(h, w))
+    small = cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) if s < 1 else image
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    sh, sw = grey.shape[:2]
+    area = float(sh * sw)
+    grey = cv2.GaussianBlur(grey, (5, 5), 0)
+    edges = cv2.Canny(grey, 30, 90)
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=1)
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    scored: list[tuple[float, Box]] = []
+    for c in contours:
+        x, y, bw, bh = cv2.boundingRect(c)
+        frac = bw * bh / area
+        if frac < 0.01 or frac > 0.8 or bh < 12:
+            continue
+        aspect = bw / float(bh)
+        if aspect < 0.8 or aspect > 9:
+            continue
+        rect = cv2.minAreaRect(c)
+        rect_area = rect[1][0] * rect[1][1]
+        fill = cv2.contourArea(cv2.convexHull(c)) / max(1.0, rect_area)
+        if fill < 0.75:
+            continue
+        inner = grey[y + bh // 8: y + bh - bh // 8, x + bw // 12: x + bw - bw // 12]
+        if inner.size == 0:
+            continue
+        contrast = float(inner.std())
+        if contrast < 18:
+            continue
+        score = contrast * fill * (1.0 - abs(0.12 - frac))
+        scored.append((score, Box(x=int(x / s), y=int(y / s), width=int(bw / s), height=int(bh / s))))
+    scored.sort(key=lambda t: -t[0])
+    chosen: list[Box] = []
+    for _score, box in scored:
+        if all(_box_overlap(box, c) < 0.6 for c in chosen):
+            chosen.append(box)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def regions_around_lines(lines: Sequence[OcrLine], image_shape: tuple[int, ...], limit: int = 2) -> list[Box]:
+    """Regions around text that looks like it could hold a code but was read with low confidence."""
+    h, w = image_shape[:2]
+    out: list[Box] = []
+    for line in sorted(lines, key=lambda ln: ln.confidence):
+        norm = normalise_code(line.text)
+        if line.confidence >= 0.9 or not (1 <= len(norm) <= 10):
+            continue
+        if not any(ch.isdigit() for ch in norm.translate(CONFUSION)):
+            continue
+        b = line.box
+        mx, my = int(b.height * 1.2), int(b.height * 0.8)
+        x0, y0 = max(0, b.x - mx), max(0, b.y - my)
+        x1, y1 = min(w, b.x + b.width + mx), min(h, b.y + b.height + my)
+        out.append(Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def display_variants(crop: np.ndarray) -> list[np.ndarray]:
+    """Versions of a display crop for a second OCR pass: contrast-stretched, and binarised with
+    strokes closed (dark text on white whatever the display's polarity)."""
+    value = crop.max(axis=2) if crop.ndim == 3 else crop  # lit LED segments are bright in some channel
+    value = cv2.GaussianBlur(value, (3, 3), 0)
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(4, 4)).apply(value)
+    _t, binary = cv2.threshold(clahe, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if (binary > 0).mean() < 0.5:  # bright strokes on a dark display: the strokes are the minority
+        binary = 255 - binary
+    strokes = 255 - binary
+    k = max(3, crop.shape[0] // 40)
+    strokes = cv2.morphologyEx(strokes, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    strokes = cv2.morphologyEx(strokes, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    closed = 255 - strokes
+    stretched = cv2.normalize(clahe, None, 0, 255, cv2.NORM_MINMAX)
+    if float(stretched.mean()) < 110:
+        stretched = 255 - stretched
+    return [closed, stretched]
+
+
+def display_pass(image: np.ndarray, regions: Sequence[Box], matcher: CodeMatcher, key: str | None = None,
+                 target_height: int = 240) -> tuple[list[CodeCandidate], list[OcrLine]]:
+    h, w = image.shape[:2]
+    candidates: list[CodeCandidate] = []
+    all_lines: list[OcrLine] = []
+    for region in regions:
+        x0, y0 = max(0, region.x), max(0, region.y)
+        x1, y1 = min(w, region.x + region.width), min(h, region.y + region.height)
+        crop = image[y0:y1, x0:x1]
+        if crop.size == 0 or crop.shape[0] < 8 or crop.shape[1] < 8:
+            continue
+        s = target_height / crop.shape[0]
+        if crop.shape[1] * s > 1400:
+            s = 1400 / crop.shape[1]
+        interp = cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA
+        crop = cv2.resize(crop, (max(8, round(crop.shape[1] * s)), max(8, round(crop.shape[0] * s))), interpolation=interp)
+        for i, variant in enumerate(display_variants(crop)):
+            pad = 16
+            padded = cv2.copyMakeBorder(variant, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+            vkey = None if key is None else f"{key}:disp:{x0},{y0},{x1},{y1}:{i}"
+            lines = run_ocr(padded, key=vkey, scale=s, offset=(x0 - round(pad / s), y0 - round(pad / s)),
+                            limit=(w, h), min_score=0.3)
+            all_lines.extend(lines)
+            found = candidates_from_lines(lines, matcher, source="display_pass")
+            candidates.extend(found)
+            if any(c.score >= CONFIDENT for c in found):
+                break
+    return candidates, all_lines
+
+
+# --------------------------------------------------------------------------- decide
+
+
+@dataclass
+class CodeReading:
+    observations: list[Observation]
+    flags: list[Flag]
+    display_lines: list[OcrLine]
+    used_display_pass: bool
+
+
+def _groups(cands: Sequence[CodeCandidate]) -> list[list[CodeCandidate]]:
+    groups: list[list[CodeCandidate]] = []
+    for c in sorted(cands, key=lambda c: -c.score):
+        for g in groups:
+            if any(_box_overlap(c.box, o.box) > 0.3 for o in g):
+                g.append(c)
+                break
+        else:
+            groups.append([c])
+    return groups
+
+
+def decide(cands: Sequence[CodeCandidate], photo_id: str, equipment_id: str | None = None,
+           min_report: float = 0.35) -> tuple[list[Observation], list[Flag]]:
+    """One observation per region with the best-supported code; competitors become alternatives."""
+    observations: list[Observation] = []
+    flags: list[Flag] = []
+    for group in _groups(cands):
+        per_code: dict[str, list[CodeCandidate]] = {}
+        for c in group:
+            per_code.setdefault(c.code, []).append(c)
+        ranked: list[tuple[float, str, CodeCandidate]] = []
+        for code, cs in per_code.items():
+            best = max(cs, key=lambda c: c.score)
+            sources = {c.source for c in cs}
+            support = best.score
+            if len(sources) > 1:  # both passes agree: combine as independent evidence, capped
+                second = max(c.score for c in cs if c.source != best.source)
+                support = min(0.99, 1.0 - (1.0 - best.score) * (1.0 - 0.5 * second))
+            ranked.append((support, code, best))
+        ranked.sort(key=lambda t: -t[0])
+        top_score, top_code, top = ranked[0]
+        if top_score < min_report:
+            continue
+        competitors = [code for s, code, _ in ranked[1:] if s >= top_score - COMPETE_MARGIN and s >= min_report]
+        weaker = [code for s, code, _ in ranked[1:] if code not in competitors and s >= min_report]
+        obs = Observation(photo=photo_id, kind=ObservationKind.FAULT_CODE, value=top_code,
+                          confidence=round(min(1.0, top_score), 3), box=top.box, raw=top.raw,
+                          source=top.source, equipment_id=equipment_id, alternatives=competitors + weaker)
+        observations.append(obs)
+        if competitors:
+            flags.append(Flag(code=FlagCode.READING_UNCERTAIN, severity=Severity.WARNING, photo=photo_id,
+                              message=f"The code on the display could be {top_code} or "
+                                      f"{' or '.join(competitors)}: check the display and confirm."))
+        elif top_score < UNCERTAIN_BELOW:
+            flags.append(Flag(code=FlagCode.READING_UNCERTAIN, severity=Severity.WARNING, photo=photo_id,
+                              message=f"The code {top_code} was read with low confidence: check the display and confirm."))
+    observations.sort(key=lambda o: -o.confidence)
+    return observations, flags
+
+
+def read_codes(image: np.ndarray, lines: Sequence[OcrLine], known_codes: Iterable[str], photo_id: str,
+               *, equipment_id: str | None = None, key: str | None = None,
+               allow_display_pass: bool = True) -> CodeReading:
+    """Fault codes from first-pass OCR lines, with a display pass when they are not enough."""
+    matcher = CodeMatcher(known_codes)
+    if not matcher:
+        return CodeReading([], [], [], False)
+    cands = candidates_from_lines(lines, matcher, source="ocr")
+    best = max((c.score for c in cands), default=0.0)
+    used = False
+    display_lines: list[OcrLine] = []
+    if allow_display_pass and best < CONFIDENT:
+        regions: list[Box] = []
+        for c in sorted(cands, key=lambda c: -c.score)[:1]:  # the weak reading's own region first
+            regions.extend(regions_around_lines([ln for ln in lines if ln.box == c.box], image.shape, 1))
+        for r in find_display_regions(image) + regions_around_lines(lines, image.shape):
+            if all(_box_overlap(r, o) < 0.7 for o in regions):
+                regions.append(r)
+        regions = regions[:3]
+        if regions:
+            used = True
+            more, display_lines = display_pass(image, regions, matcher, key=key)
+            cands.extend(more)
+    observations, flags = decide(cands, photo_id, equipment_id)
+    return CodeReading(observations, flags, display_lines, used)

@@ -1,0 +1,100 @@
+"""The on-device read of one photo: quality, OCR, asset tags, nameplate fields
+and fault codes, composed into a `domain.PhotoReading` with per-stage timings.
+
+Raises image_* (quality) and reading_uncertain flags; whether the equipment is
+identified is for the caller to decide (equipment_unidentified is not raised here).
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+
+
+from assistant.domain import Observation, ObservationKind, Photo, PhotoReading
+from assistant.imaging.load import LoadedPhoto
+from assistant.imaging.quality import assess_quality
+from assistant.perception.catalog import CatalogLookup
+from assistant.perception.codes import read_codes
+from assistant.perception.nameplate import read_nameplate
+from assistant.perception.ocr import DEFAULT_MAX_SIDE, OcrLine, run_ocr
+from assistant.perception.tags import read_tags, tag_equipment
+
+WORK_SIDE = 2048  # every stage works on a copy no larger than this; boxes are mapped back
+
+
+def _text_observations(lines: list[OcrLine], photo_id: str, source: str = "ocr") -> list[Observation]:
+    return [Observation(photo=photo_id, kind=ObservationKind.TEXT, value=ln.text, raw=ln.text,
+                        confidence=round(min(1.0, max(0.0, ln.confidence)), 4), box=ln.box, source=source)
+            for ln in lines]
+
+
+def _scale_box(obs: Observation, factor: float, w: int, h: int) -> Observation:
+    if obs.box is None or factor == 1.0:
+        return obs
+    b = obs.box
+    x0, y0 = int(b.x / factor), int(b.y / factor)
+    x1, y1 = min(w, int(round((b.x + b.width) / factor))), min(h, int(round((b.y + b.height) / factor)))
+    return obs.model_copy(update={"box": b.model_copy(update={"x": x0, "y": y0, "width": max(1, x1 - x0),
+                                                              "height": max(1, y1 - y0)})})
+
+
+def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: str | None = None, *,
+               ocr_side: int = DEFAULT_MAX_SIDE, display_pass: bool = True) -> PhotoReading:
+    """Everything that can be read off `photo` on the device."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round((now - since) * 1000, 1)
+        return now
+
+    h, w = photo.image.shape[:2]
+    factor = min(1.0, WORK_SIDE / max(h, w))
+    work = photo.image if factor >= 1.0 else cv2.resize(
+        photo.image, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_AREA)
+    t = lap("resize", t0)
+
+    quality = assess_quality(work, photo.id)
+    quality = quality.model_copy(update={"width": w, "height": h})
+    if max(h, w) >= 800:  # low resolution judged on the original, not the working copy
+        quality.flags = [f for f in quality.flags if f.code.value != "image_low_resolution"]
+    t = lap("quality", t)
+
+    lines = run_ocr(work, max_side=ocr_side, key=photo.id)
+    t = lap("ocr", t)
+
+    tags = read_tags(work, photo.id, catalog)
+    t = lap("tags", t)
+
+    plate, plate_flags, plate_equipment = read_nameplate(lines, photo.id, catalog)
+    t = lap("nameplate", t)
+
+    scope = equipment_id or tag_equipment(tags) or plate_equipment
+    known: set[str] = set()
+    if catalog is not None:
+        known = set(catalog.known_codes(scope)) if scope else set()
+        if not known:
+            known = set(catalog.known_codes(None))
+    codes = read_codes(work, lines, known, photo.id, equipment_id=equipment_id or scope, key=photo.id,
+                       allow_display_pass=display_pass)
+    lap("codes", t)
+
+    observations = [_scale_box(o, factor, w, h) for o in codes.observations + tags + plate]
+    text_lines = [_scale_box(o, factor, w, h) for o in _text_observations(lines, photo.id)]
+    flags = list(quality.flags) + codes.flags + plate_flags
+    timings["total"] = round((time.perf_counter() - t0) * 1000, 1)
+    return PhotoReading(
+        photo=Photo(id=photo.id, filename=photo.filename, media_type=photo.media_type, width=w, height=h,
+                    quality=quality),
+        quality=quality,
+        observations=observations,
+        text_lines=text_lines,
+        flags=flags,
+        timings_ms=timings,
+    )
+
+
+__all__ = ["read_photo"]

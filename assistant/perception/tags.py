@@ -1,0 +1,97 @@
+"""Asset tags: QR, DataMatrix, Code128, Code39 and EAN/UPC read with zxing-cpp,
+with rotation retries for skewed 1D codes, mapped to equipment through the
+catalog. Boxes are in original-photo pixels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import zxingcpp
+
+from assistant.domain import Box, Observation, ObservationKind
+from assistant.perception.catalog import CatalogLookup
+
+_F = zxingcpp.BarcodeFormat
+MATRIX_FORMATS = (_F.QRCode, _F.DataMatrix)
+LINEAR_FORMATS = (_F.Code128, _F.Code39, _F.EAN13, _F.EAN8, _F.UPCA, _F.UPCE)
+ALL_FORMATS = MATRIX_FORMATS + LINEAR_FORMATS
+RETRY_ANGLES = (15, -15, 30, -30, 45, -45)
+MAX_SIDE = 1600
+
+
+def _format_name(fmt) -> str:
+    name = getattr(fmt, "name", None) or str(fmt).split(".")[-1]
+    return name.replace("BarcodeFormat.", "")
+
+
+def _points(position) -> np.ndarray:
+    return np.array([[p.x, p.y] for p in (position.top_left, position.top_right,
+                                          position.bottom_right, position.bottom_left)], dtype=np.float64)
+
+
+def _to_box(pts: np.ndarray, size: tuple[int, int]) -> Box:
+    w, h = size
+    x0, y0 = max(0, int(np.floor(pts[:, 0].min()))), max(0, int(np.floor(pts[:, 1].min())))
+    x1, y1 = min(w, int(np.ceil(pts[:, 0].max()))), min(h, int(np.ceil(pts[:, 1].max())))
+    return Box(x=x0, y=y0, width=max(1, x1 - x0), height=max(1, y1 - y0))
+
+
+def read_barcodes(image: np.ndarray, *, max_side: int = MAX_SIDE) -> list[tuple[str, str, Box]]:
+    """(text, format name, box in `image` pixels) for each code found."""
+    h, w = image.shape[:2]
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    s = min(1.0, max_side / max(h, w))
+    work = grey if s >= 1.0 else cv2.resize(grey, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    found: dict[str, tuple[str, str, Box]] = {}
+    for bc in zxingcpp.read_barcodes(work, formats=ALL_FORMATS):
+        if bc.text and bc.valid:
+            found.setdefault(bc.text, (bc.text, _format_name(bc.format), _to_box(_points(bc.position) / s, (w, h))))
+    if not any(f[1] in ("QRCode", "DataMatrix") for f in found.values()) and not found:
+        found.update({t: v for t, v in _rotated_linear(work, s, (w, h)).items() if t not in found})
+    return list(found.values())
+
+
+def _rotated_linear(work: np.ndarray, s: float, size: tuple[int, int]) -> dict[str, tuple[str, str, Box]]:
+    """Retry skewed 1D codes on rotated copies; map positions back through the inverse rotation."""
+    wh, ww = work.shape[:2]
+    centre = (ww / 2.0, wh / 2.0)
+    for angle in RETRY_ANGLES:
+        m = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        cos, sin = abs(m[0, 0]), abs(m[0, 1])
+        nw, nh = int(wh * sin + ww * cos), int(wh * cos + ww * sin)
+        m[0, 2] += nw / 2.0 - centre[0]
+        m[1, 2] += nh / 2.0 - centre[1]
+        rotated = cv2.warpAffine(work, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=255)
+        results = [bc for bc in zxingcpp.read_barcodes(rotated, formats=LINEAR_FORMATS, try_rotate=False,
+                                                       try_downscale=True) if bc.text and bc.valid]
+        if results:
+            inv = cv2.invertAffineTransform(m)
+            out = {}
+            for bc in results:
+                pts = _points(bc.position)
+                back = np.hstack([pts, np.ones((4, 1))]) @ inv.T
+                out[bc.text] = (bc.text, _format_name(bc.format), _to_box(back / s, size))
+            return out
+    return {}
+
+
+def read_tags(image: np.ndarray, photo_id: str, catalog: CatalogLookup | None) -> list[Observation]:
+    """Asset-tag observations, each mapped to equipment when the catalog knows the tag."""
+    out: list[Observation] = []
+    for text, fmt, box in read_barcodes(image):
+        equipment = None
+        if catalog is not None:
+            equipment = catalog.equipment_for_tag(text.strip())
+        out.append(Observation(photo=photo_id, kind=ObservationKind.ASSET_TAG, value=text.strip(), raw=text,
+                               confidence=0.99, box=box, source=f"barcode:{fmt}",
+                               equipment_id=equipment.id if equipment is not None else None))
+    return out
+
+
+def tag_equipment(observations: Sequence[Observation]) -> str | None:
+    for obs in observations:
+        if obs.kind == ObservationKind.ASSET_TAG and obs.equipment_id:
+            return obs.equipment_id
+    return None
