@@ -1,0 +1,233 @@
+"""The one provider interface and the HTTP plumbing the network providers share.
+
+A provider turns a `ModelRequest` (system text, user text, images, the JSON
+schema wanted, and, for the offline engine, the evidence itself) into a
+`Completion` (the reply text, whether the stream finished, notes such as
+"the photos could not be sent", and what was sent). Text deltas are passed to
+`on_text` as they stream in.
+
+HTTP behaviour shared by all network providers:
+- httpx timeouts from `settings.timeout_s` (connect at most 10 s);
+- up to `settings.max_retries` retries with exponential backoff (0.5 s, 1 s,
+  2 s ... capped at 20 s) on 429, 502, 503, 504, timeouts and connection
+  failures, honouring `Retry-After` (seconds or an HTTP date) on 429/503;
+- 401/403 -> "the API key was refused", 404 -> "model or endpoint not found",
+  400/422/500 -> `RequestRejected` (callers may try a simpler request shape);
+- the API key only ever travels in its header; it is never put in an error
+  message or a log line, and any server text we log is scrubbed of it.
+Images are checked before sending: anything larger than the photo policy's
+long side, carrying EXIF, or not JPEG/PNG is re-encoded as a downscaled JPEG
+without metadata (defence in depth: imaging already prepares them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import io
+import logging
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit
+
+import httpx
+from PIL import Image, UnidentifiedImageError
+
+from assistant.config import Settings
+from assistant.domain import PreparedImage, ProviderName
+from assistant.errors import ProviderError
+
+log = logging.getLogger("fieldlens.reasoning")
+
+OnText = Callable[[str], None]
+
+
+@dataclass
+class ModelRequest:
+    purpose: str  # "answer", "photo" or "verdict": which schema in `schema.py`
+    system: str
+    user: str
+    schema: dict
+    prompt_hash: str
+    images: list[PreparedImage] = field(default_factory=list)
+    max_tokens: int = 1800
+    temperature: float = 0.1
+    context: Any = None  # the offline engine reads the evidence from here; network providers ignore it
+
+
+@dataclass
+class Completion:
+    text: str
+    finished: bool = True  # False when the stream was cut or the output hit max_tokens
+    notes: list[str] = field(default_factory=list)
+    images_sent: int = 0
+    request_bytes: int = 0
+    structured: str = ""  # how structure was asked for: json_schema, json_object, prompt, tool, format, engine
+    cached: bool = False
+    attempts: int = 1
+
+
+class RequestRejected(ProviderError):
+    """The server refused this request shape (400/422/500): a simpler shape may work."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class StreamCut(ProviderError):
+    """The connection dropped before any of the answer arrived."""
+
+
+class Provider(ABC):
+    """One interface for every provider, the offline engine included."""
+
+    name: ProviderName
+    model: str = ""
+
+    @abstractmethod
+    async def complete(self, request: ModelRequest, on_text: OnText | None = None) -> Completion: ...
+
+    async def aclose(self) -> None:
+        return None
+
+    @property
+    def is_model(self) -> bool:
+        return self.name != ProviderName.OFFLINE
+
+
+# --------------------------------------------------------------------------- images
+
+_SAFE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+def safe_image(image: PreparedImage, long_side: int) -> tuple[bytes, str, int, int]:
+    """The bytes to send for `image`: as prepared when already small, EXIF-free
+    JPEG/PNG; otherwise re-encoded (downscaled JPEG q85, no metadata)."""
+    try:
+        with Image.open(io.BytesIO(image.data)) as im:
+            fmt = im.format or ""
+            w, h = im.size
+            has_meta = bool(im.getexif()) or "exif" in im.info or "xmp" in im.info
+            if fmt in _SAFE_FORMATS and max(w, h) <= long_side and not has_meta:
+                return image.data, _SAFE_FORMATS[fmt], w, h
+            im.load()
+            rgb = im.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ProviderError("A photo could not be prepared for the model: it is not a readable image.") from exc
+    if max(w, h) > long_side:
+        scale = long_side / max(w, h)
+        rgb = rgb.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    rgb.save(out, format="JPEG", quality=85, optimize=True)
+    return out.getvalue(), "image/jpeg", rgb.width, rgb.height
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+# --------------------------------------------------------------------------- HTTP
+
+RETRY_STATUSES = {429, 502, 503, 504}
+REJECT_STATUSES = {400, 413, 415, 422, 500}
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class HttpProvider(Provider):
+    """Shared client, retries and error mapping for the network providers."""
+
+    default_base_url = ""
+
+    def __init__(self, settings: Settings, *, model: str = "", base_url: str = "",
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.model = model or settings.model
+        self.base_url = (base_url or settings.base_url or self.default_base_url).rstrip("/")
+        self._key = settings.api_key.get_secret_value() if settings.api_key else ""
+        timeout = httpx.Timeout(settings.timeout_s, connect=min(10.0, settings.timeout_s))
+        self.client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
+        self.max_retries = settings.max_retries
+        self.long_side = settings.photo_policy.long_side
+        self.host = urlsplit(self.base_url).netloc or self.base_url
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # -- things subclasses provide
+    def headers(self) -> dict[str, str]:
+        return {"content-type": "application/json"}
+
+    def scrub(self, text: str) -> str:
+        return text.replace(self._key, "••••") if self._key else text
+
+    def _status_error(self, status: int) -> ProviderError:
+        who = f"The model provider at {self.host}"
+        if status in (401, 403):
+            return ProviderError(f"{who} refused the request: the API key was refused (HTTP {status}).")
+        if status == 404:
+            return ProviderError(f"{who} says the model or endpoint was not found (HTTP 404): check the model name and base URL.")
+        if status in REJECT_STATUSES:
+            return RequestRejected(f"{who} rejected the request (HTTP {status}).", status)
+        if status == 429:
+            return ProviderError(f"{who} is rate-limiting requests (HTTP 429); try again later.")
+        return ProviderError(f"{who} failed (HTTP {status}).")
+
+    async def stream_post(self, url: str, body: dict, consume: Callable[[httpx.Response], Awaitable[Completion]]) -> Completion:
+        """POST `body` with retries; `consume` reads the streamed response."""
+        attempt = 0
+        payload = httpx.Request("POST", url, json=body).content  # serialise once, count the bytes
+        while True:
+            delay: float | None = None
+            try:
+                async with self.client.stream("POST", url, content=payload, headers=self.headers()) as resp:
+                    if resp.status_code >= 400:
+                        raw = (await resp.aread())[:500].decode("utf-8", "replace")
+                        log.info("provider %s HTTP %s: %s", self.host, resp.status_code, self.scrub(raw))
+                        if resp.status_code in RETRY_STATUSES and attempt < self.max_retries:
+                            delay = retry_after_seconds(resp.headers.get("retry-after"))
+                            if delay is None:
+                                delay = 0.5 * 2**attempt
+                        else:
+                            raise self._status_error(resp.status_code)
+                    else:
+                        completion = await consume(resp)
+                        completion.request_bytes = len(payload)
+                        completion.attempts = attempt + 1
+                        return completion
+            except httpx.TimeoutException:
+                if attempt >= self.max_retries:
+                    raise ProviderError(f"The model provider at {self.host} did not answer within {self.settings.timeout_s:g} s.") from None
+                delay = 0.5 * 2**attempt
+            except (httpx.TransportError, StreamCut) as exc:
+                if attempt >= self.max_retries:
+                    raise ProviderError(f"The model provider at {self.host} could not be reached ({exc.__class__.__name__}).") from None
+                delay = 0.5 * 2**attempt
+            attempt += 1
+            await asyncio.sleep(min(delay, 20.0))
+
+
+async def iter_lines_safely(resp: httpx.Response) -> AsyncIterator[str]:
+    """Lines of a streamed body; a dropped connection just ends the iteration."""
+    try:
+        async for line in resp.aiter_lines():
+            yield line
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout):
+        return
