@@ -1,0 +1,169 @@
+"""HTML reader (BeautifulSoup): scripts, styles, iframes, forms and navigation
+are dropped; headings give section paths; paragraphs, lists (ordered lists are
+procedures), warning boxes, figure captions and tables (fault tables become
+fault codes) become blocks. Offsets are into the extracted document text."""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from assistant.domain import DocumentFormat, PassageKind
+from assistant.library.ingest.base import Block, Heading, ParsedDoc
+from assistant.library.ingest.layout import _FIGURE, _WARNING
+from assistant.library.ingest.markdown import table_blocks
+
+_DROP = ("script", "style", "iframe", "noscript", "object", "embed", "template", "form", "button", "input",
+         "select", "textarea", "svg", "canvas", "nav", "link", "meta", "head")
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_TEXT_BLOCKS = {"p", "pre", "figcaption", "dt", "dd", "address", "caption", "summary", "li"}
+_CONTAINERS = {"div", "section", "article", "main", "body", "html", "aside", "blockquote", "header", "footer",
+               "figure", "details", "center", "td", "th", "span", "dl", "font"}
+_WARN_CLASS = re.compile(r"warn|danger|caution|hazard|alert|admonition-(?:warning|danger|caution)", re.I)
+
+
+def _text(el: Tag | NavigableString) -> str:
+    if isinstance(el, NavigableString):
+        return " ".join(str(el).split())
+    return " ".join(el.get_text(" ").split())
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.doc = ""
+        self.blocks: list[Block] = []
+        self.headings: list[Heading] = []
+        self.stack: list[tuple[int, str]] = []
+        self.title = ""
+        self.h1_count = 0
+
+    def emit(self, text: str) -> tuple[int, int]:
+        if self.doc:
+            self.doc += "\n"
+        start = len(self.doc)
+        self.doc += text
+        return start, len(self.doc)
+
+    @property
+    def section(self) -> tuple[str, ...]:
+        return tuple(t for _, t in self.stack)
+
+    def block(self, kind: PassageKind, text: str) -> None:
+        if not text:
+            return
+        start, end = self.emit(text)
+        self.blocks.append(Block(kind, text, self.section, None, start, end))
+
+    def walk(self, el: Tag, warn: bool = False) -> None:
+        loose: list[str] = []
+
+        def flush_loose() -> None:
+            text = " ".join(" ".join(loose).split())
+            loose.clear()
+            if text:
+                self.block(PassageKind.WARNING if warn or _WARNING.match(text) else PassageKind.TEXT, text)
+
+        for child in el.children:
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString):
+                loose.append(str(child))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = child.name.lower()
+            if name in ("a", "b", "strong", "em", "i", "u", "code", "small", "sup", "sub", "abbr", "mark", "kbd",
+                        "br", "img", "time", "var", "q", "cite", "s", "label") or (
+                    name in ("span", "font") and not child.find(list(_HEADINGS | {"p", "table", "ol", "ul", "div"}))):
+                if name == "img":
+                    loose.append(child.get("alt", ""))
+                else:
+                    loose.append(" " + child.get_text(" ") + " ")
+                continue
+            flush_loose()
+            if name in _HEADINGS:
+                self.heading(int(name[1]), _text(child))
+            elif name == "table":
+                self.table(child)
+            elif name in ("ol", "ul"):
+                self.list(child, warn)
+            elif name in _TEXT_BLOCKS:
+                text = _text(child)
+                kind = PassageKind.TEXT
+                if warn or _WARNING.match(text):
+                    kind = PassageKind.WARNING
+                elif name == "figcaption" or _FIGURE.match(text):
+                    kind = PassageKind.FIGURE
+                self.block(kind, text)
+            else:
+                cls = " ".join(child.get("class", [])) + " " + (child.get("role") or "")
+                self.walk(child, warn or bool(_WARN_CLASS.search(cls)) or name == "aside" and
+                          bool(_WARNING.match(_text(child))))
+        flush_loose()
+
+    def heading(self, level: int, text: str) -> None:
+        if not text:
+            return
+        if level == 1 and self.h1_count == 1 and not self.headings and not self.blocks and not self.title:
+            self.title = text
+            return
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, text))
+        start, _ = self.emit(text)
+        self.headings.append(Heading(self.section, len(self.stack), None, start))
+
+    def list(self, el: Tag, warn: bool) -> None:
+        ordered = el.name.lower() == "ol"
+        lines = []
+        for n, li in enumerate(el.find_all("li", recursive=False), start=1):
+            text = _text(li)
+            if text:
+                lines.append(f"{n}. {text}" if ordered else f"- {text}")
+        text = "\n".join(lines)
+        if not text:
+            return
+        kind = PassageKind.WARNING if warn else PassageKind.PROCEDURE if ordered else PassageKind.TEXT
+        if ordered and self.blocks and self.blocks[-1].kind == PassageKind.TEXT and \
+                self.blocks[-1].section == self.section and self.blocks[-1].text.endswith(":") and \
+                len(self.blocks[-1].text.split()) <= 60:
+            lead = self.blocks.pop()
+            start, _ = lead.start, lead.end
+            _, end = self.emit(text)
+            self.blocks.append(Block(kind, lead.text + "\n" + text, self.section, None, start, end))
+            return
+        self.block(kind, text)
+
+    def table(self, el: Tag) -> None:
+        rows = []
+        for tr in el.find_all("tr"):
+            if tr.find_parent("table") is not el:
+                continue
+            rows.append([_text(c) for c in tr.find_all(["td", "th"], recursive=False)])
+        caption = el.find("caption")
+        if caption is not None and _text(caption):
+            self.block(PassageKind.TEXT, _text(caption))
+        text = "\n".join(" | ".join(r) for r in rows)
+        start, end = self.emit(text)
+        self.blocks.extend(table_blocks(rows, self.section, None, start, end, text.split("\n")[:1] + [""] +
+                                        text.split("\n")[1:]))
+
+
+def parse_html(source: str) -> ParsedDoc:
+    soup = BeautifulSoup(source, "html.parser")
+    for name in _DROP:
+        for tag in soup.find_all(name):
+            if name == "head":
+                continue
+            tag.decompose()
+    title_tag = soup.find("title")
+    head_title = _text(title_tag) if title_tag else ""
+    for tag in soup.find_all("head"):
+        tag.decompose()
+    walker = _Walker()
+    walker.h1_count = len(soup.find_all("h1"))
+    root = soup.body or soup
+    walker.walk(root)
+    return ParsedDoc(DocumentFormat.HTML, title=head_title or walker.title, blocks=walker.blocks,
+                     headings=walker.headings, page_texts=[walker.doc])

@@ -1,0 +1,151 @@
+"""PDF reader: text per page from pypdfium2 text rectangles (with font size and
+weight), OCR with rapidocr for pages that have no text layer, then the shared
+layout analysis. Encrypted, corrupt or empty PDFs raise `MalformedFile`."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from assistant.domain import DocumentFormat
+from assistant.errors import MalformedFile
+from assistant.library.ingest import layout
+from assistant.library.ingest.base import Line, ParsedDoc, Seg
+
+log = logging.getLogger(__name__)
+
+MIN_TEXT_CHARS = 16  # fewer characters than this on a page with an image: treat it as scanned
+OCR_SCALE = 200 / 72  # render scanned pages at 200 dpi for OCR
+
+
+def open_pdf(path: Path) -> pdfium.PdfDocument:
+    try:
+        doc = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as err:
+        message = str(err).lower()
+        if "password" in message or "security" in message:
+            raise MalformedFile(f"{path.name} is password-protected; export an unprotected copy and add that.") from None
+        raise MalformedFile(f"{path.name} is not a readable PDF (the file is damaged or incomplete).") from None
+    if len(doc) == 0:
+        doc.close()
+        raise MalformedFile(f"{path.name} is a PDF with no pages.")
+    return doc
+
+
+def _font(textpage: pdfium.PdfTextPage, index: int) -> tuple[float, bool]:
+    if index < 0:
+        return 0.0, False
+    size = float(pdfium_c.FPDFText_GetFontSize(textpage.raw, index))
+    buf = ctypes.create_string_buffer(96)
+    flags = ctypes.c_int()
+    pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, buf, 96, ctypes.byref(flags))
+    name = buf.value.decode("latin-1", "replace").lower()
+    weight = int(pdfium_c.FPDFText_GetFontWeight(textpage.raw, index))
+    bold = any(k in name for k in ("bold", "black", "heavy", "semibold", "demi")) or weight >= 600 or bool(
+        flags.value & (1 << 18))
+    return size, bold
+
+
+def page_segments(page: pdfium.PdfPage) -> tuple[list[Seg], int]:
+    """Text segments of a page in y-down points, and the page's character count."""
+    height = page.get_height()
+    textpage = page.get_textpage()
+    try:
+        chars = textpage.count_chars()
+        segs: list[Seg] = []
+        for i in range(textpage.count_rects()):
+            left, bottom, right, top = textpage.get_rect(i)
+            text = textpage.get_text_bounded(left, bottom, right, top)
+            if not text or not text.strip():
+                continue
+            probe = pdfium_c.FPDFText_GetCharIndexAtPos(textpage.raw, left + 1.0, (bottom + top) / 2, 3.0, 3.0)
+            size, bold = _font(textpage, probe)
+            segs.append(Seg(text.replace("\r", " ").replace("\n", " "), left, right, height - top, height - bottom,
+                            size, bold))
+        return segs, chars
+    finally:
+        textpage.close()
+
+
+def _has_images(page: pdfium.PdfPage) -> bool:
+    return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+
+
+_ocr_engine = None
+
+
+def ocr_engine():
+    """The rapidocr engine, created once per process (import and warm-up take seconds)."""
+    global _ocr_engine
+    if _ocr_engine is None:
+        from rapidocr import RapidOCR  # lazy: heavy import, only for scanned pages
+
+        _ocr_engine = RapidOCR(params={"Global.log_level": "error"}) if _accepts_params() else RapidOCR()
+    return _ocr_engine
+
+
+def _accepts_params() -> bool:
+    return True
+
+
+def ocr_segments(image, scale: float) -> tuple[list[Seg], float | None]:
+    """OCR an RGB/BGR numpy image; boxes are returned in points (pixels / scale)."""
+    engine = ocr_engine()
+    result = engine(image)
+    boxes = getattr(result, "boxes", None)
+    texts = getattr(result, "txts", None)
+    scores = getattr(result, "scores", None)
+    if boxes is None or texts is None:
+        return [], None
+    segs: list[Seg] = []
+    for box, text, score in zip(boxes, texts, scores or [None] * len(texts)):
+        xs = [float(p[0]) for p in box]
+        ys = [float(p[1]) for p in box]
+        h = (max(ys) - min(ys)) / scale
+        segs.append(Seg(str(text), min(xs) / scale, max(xs) / scale, min(ys) / scale, max(ys) / scale,
+                        round(h * 0.8 * 2) / 2, False, float(score) if score is not None else None))
+    confs = [s.conf for s in segs if s.conf is not None]
+    return segs, (sum(confs) / len(confs) if confs else None)
+
+
+def read_pdf(path: Path, *, ocr_cache=None) -> ParsedDoc:
+    doc = open_pdf(path)
+    try:
+        pages: list[list[Line]] = []
+        ocr_pages: dict[int, float] = {}
+        for number in range(len(doc)):
+            page = doc[number]
+            try:
+                segs, chars = page_segments(page)
+                if chars < MIN_TEXT_CHARS and _has_images(page):
+                    key = None
+                    cached = None
+                    if ocr_cache is not None:
+                        key = ("ocr", number)
+                        cached = ocr_cache.get(key)
+                    if cached is None:
+                        bitmap = page.render(scale=OCR_SCALE, grayscale=False)
+                        image = bitmap.to_numpy()[:, :, :3].copy()
+                        segs, conf = ocr_segments(image, OCR_SCALE)
+                        if ocr_cache is not None:
+                            ocr_cache.set(key, (segs, conf))
+                    else:
+                        segs, conf = cached
+                    ocr_pages[number + 1] = conf if conf is not None else 0.0
+                pages.append(layout.build_lines(segs, page.get_width()))
+            finally:
+                page.close()
+        try:
+            meta_title = (doc.get_metadata_value("Title") or "").strip()
+        except (pdfium.PdfiumError, KeyError):
+            meta_title = ""
+        blocks, headings, page_texts, title = layout.structure(pages)
+        parsed = ParsedDoc(DocumentFormat.PDF, title=meta_title or title, blocks=blocks, headings=headings,
+                           page_count=len(doc), page_texts=page_texts, ocr_pages=ocr_pages)
+        return parsed
+    finally:
+        doc.close()

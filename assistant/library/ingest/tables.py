@@ -1,0 +1,221 @@
+"""Recognise fault-code tables: map a header row to column roles (code, title,
+cause, remedy) by its words, then turn rows into `FaultRow`s. Works on cell
+lists (Markdown, HTML, text) and on positioned segments (PDF text and OCR),
+where rows are rebuilt from geometry. Nothing here knows any code scheme:
+codes are recognised by where they sit, with a loose shape check."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.library.codes import looks_like_code
+from assistant.library.ingest.base import FaultRow, Seg
+
+CODE, TITLE, CAUSE, REMEDY = "code", "title", "cause", "remedy"
+
+_CAUSE_WORDS = {"cause", "causes", "reason", "reasons", "origin", "source", "probable", "possible"}
+_REMEDY_WORDS = {"remedy", "remedies", "action", "actions", "corrective", "correction", "solution", "solutions",
+                 "countermeasure", "countermeasures", "measure", "measures", "fix", "response", "troubleshooting",
+                 "rectification", "resolution", "handling", "check", "checks", "todo"}
+_TITLE_WORDS = {"description", "name", "meaning", "message", "designation", "title", "text", "indication",
+                "definition", "explanation", "condition", "event"}
+_CODE_WORDS = {"code", "codes", "fault", "faults", "alarm", "alarms", "error", "errors", "err", "no", "nr",
+               "number", "display", "id", "trip", "warning", "event", "status"}
+_WORD = re.compile(r"[a-z]+")
+
+
+def header_roles(cells: Sequence[str]) -> dict[int, str] | None:
+    """Column index -> role for a fault-table header, or None when the row is not one.
+
+    A header needs a code column and at least one of title / cause / remedy, and
+    short cells (a data row is not a header)."""
+    roles: dict[int, str] = {}
+    taken: set[str] = set()
+    for index, cell in enumerate(cells):
+        words = _WORD.findall(cell.lower().replace("what to do", "todo"))
+        if not words or len(words) > 5:
+            if words:
+                return None
+            continue
+        ws = set(words)
+        role: str | None = None
+        if ws & _CAUSE_WORDS and not (ws & _REMEDY_WORDS and CAUSE in taken):
+            role = CAUSE
+        elif ws & _REMEDY_WORDS:
+            role = REMEDY
+        elif ws & _TITLE_WORDS:
+            role = TITLE if (CODE in taken or not ws & {"code", "codes", "no", "nr", "number", "id"}) else CODE
+            if role == TITLE and TITLE in taken and CODE not in taken:
+                role = CODE
+        elif ws & _CODE_WORDS:
+            role = TITLE if CODE in taken else CODE
+        if role is None or role in taken:
+            continue
+        roles[index] = role
+        taken.add(role)
+    if CODE not in taken or len(taken) < 2:
+        return None
+    # the code column comes first in every real table we have seen; a header where it
+    # does not is probably prose that happens to contain the words
+    if min(i for i, r in roles.items() if r == CODE) > 1:
+        return None
+    return roles
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\u00ad", "").split())
+
+
+def _join(parts: list[str]) -> str:
+    out = ""
+    for part in parts:
+        part = _clean(part)
+        if not part:
+            continue
+        if out.endswith("-") and not out.endswith(" -") and part[:1].islower():
+            out = out[:-1] + part  # hyphenated word wrap
+        else:
+            out = f"{out} {part}" if out else part
+    return out
+
+
+def rows_to_faults(roles: dict[int, str], rows: Sequence[Sequence[str]]) -> list[tuple[int, FaultRow]]:
+    """Data rows (cell lists) -> (row index, FaultRow). A row without a code-shaped code
+    cell continues the previous entry (wrapped cells in text tables)."""
+    out: list[tuple[int, FaultRow]] = []
+    code_col = next(i for i, r in roles.items() if r == CODE)
+    for index, row in enumerate(rows):
+        cells = [_clean(c) for c in row]
+        code = cells[code_col] if code_col < len(cells) else ""
+        if code and looks_like_code(code):
+            entry = FaultRow(code=code.rstrip(":"))
+            for col, role in roles.items():
+                if role != CODE and col < len(cells):
+                    setattr(entry, role, cells[col])
+            out.append((index, entry))
+        elif out and not code:
+            entry = out[-1][1]
+            for col, role in roles.items():
+                if role != CODE and col < len(cells) and cells[col]:
+                    setattr(entry, role, _join([getattr(entry, role), cells[col]]))
+    return out
+
+
+# --------------------------------------------------------------------------- positioned tables
+
+
+def column_bounds(header: Sequence[Seg]) -> list[float]:
+    """Left edges of the columns, from the header segments (sorted)."""
+    return sorted(s.x0 for s in header)
+
+
+def _column_of(seg: Seg, lefts: Sequence[float], tol: float) -> int:
+    col = 0
+    for i, left in enumerate(lefts):
+        if seg.x0 >= left - tol:
+            col = i
+    return col
+
+
+def split_header_segments(segs: Sequence[Seg]) -> list[Seg]:
+    """Split a header segment that holds several words separated by wide gaps is not
+    possible without char boxes; we take segments as they come, but split a segment
+    whose text has runs of 2+ spaces (text and OCR readers put column gaps there)."""
+    out: list[Seg] = []
+    for seg in segs:
+        parts = [p for p in re.split(r"\s{2,}|\t", seg.text.strip()) if p]
+        if len(parts) <= 1:
+            out.append(seg)
+            continue
+        width = (seg.x1 - seg.x0) / max(len(seg.text), 1)
+        pos = 0
+        for part in parts:
+            at = seg.text.find(part, pos)
+            pos = at + len(part)
+            out.append(Seg(part, seg.x0 + at * width, seg.x0 + pos * width, seg.top, seg.bottom, seg.size, seg.bold,
+                           seg.conf))
+    return out
+
+
+def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], roles: dict[int, str]
+                     ) -> tuple[list[tuple[int, int, FaultRow]], int]:
+    """Rebuild rows of a positioned fault table.
+
+    `lines` are the lines after the header (each a list of segments). Returns
+    ([(first line index, last line index, FaultRow)], number of lines consumed).
+    Rows are anchored on code-shaped text in the code column; other cells are
+    assigned to the nearest anchor, taking vertical alignment (top or middle) into
+    account. The table ends at a line that cannot belong to it (prose running across
+    columns, a non-code in the code column, a large vertical gap)."""
+    lefts = column_bounds(header)
+    role_by_col = {i: roles.get(i) for i in range(len(lefts))}
+    code_col = next(i for i, r in roles.items() if r == CODE)
+    width = [((lefts[i + 1] if i + 1 < len(lefts) else 10**6) - lefts[i]) for i in range(len(lefts))]
+    line_h = max(sum(s.height for s in header) / max(len(header), 1), 1.0)
+    tol = line_h * 0.8
+    consumed = 0
+    cells: list[tuple[int, int, Seg]] = []  # (line index, column, seg)
+    last_bottom = max(s.bottom for s in header)
+    for li, segs in enumerate(lines):
+        if not segs:
+            break
+        top = min(s.top for s in segs)
+        if top - last_bottom > line_h * 3.5:
+            break
+        # a repeated header (table continued on a new page) is skipped
+        if header_roles([s.text for s in segs]) and li > 0:
+            consumed = li + 1
+            continue
+        ok = True
+        placed = []
+        for seg in segs:
+            col = _column_of(seg, lefts, tol)
+            if seg.x1 - seg.x0 > width[col] * 1.6 + tol * 4 and len(lefts) > 1 and col < len(lefts) - 1:
+                ok = False  # prose running across columns
+                break
+            if col == code_col and not looks_like_code(seg.text):
+                ok = False
+                break
+            placed.append((li, col, seg))
+        if not ok:
+            break
+        cells.extend(placed)
+        last_bottom = max(last_bottom, max(s.bottom for s in segs))
+        consumed = li + 1
+    anchors = [(li, seg) for li, col, seg in cells if col == code_col]
+    if not anchors:
+        return [], 0
+    # alignment vote: do other cells of a row start clearly above its anchor?
+    above = 0
+    for i, (li, a) in enumerate(anchors):
+        prev_bottom = anchors[i - 1][1].bottom if i else max(s.bottom for s in header)
+        if any(col != code_col and prev_bottom - 1 < seg.top < a.top - line_h * 0.5 for _, col, seg in cells):
+            above += 1
+    middle = above * 2 >= len(anchors)
+    rows: list[dict] = [{"first": li, "last": li, "parts": {}} for li, _ in anchors]
+    for li, col, seg in cells:
+        if col == code_col:
+            continue
+        if middle:
+            best = min(range(len(anchors)), key=lambda k: abs(anchors[k][1].mid - seg.mid))
+        else:
+            best = 0
+            for k, (_, a) in enumerate(anchors):
+                if seg.mid >= a.top - line_h * 0.4:
+                    best = k
+        row = rows[best]
+        row["parts"].setdefault(col, []).append(seg)
+        row["first"] = min(row["first"], li)
+        row["last"] = max(row["last"], li)
+    out: list[tuple[int, int, FaultRow]] = []
+    for (li, anchor), row in zip(anchors, rows):
+        entry = FaultRow(code=_clean(anchor.text).rstrip(":"))
+        for col, segs in row["parts"].items():
+            role = role_by_col.get(col)
+            if role is None or role == CODE:
+                continue
+            segs.sort(key=lambda s: (round(s.top / (line_h * 0.5)), s.x0))
+            setattr(entry, role, _join([getattr(entry, role)] + [s.text for s in segs]))
+        out.append((row["first"], row["last"], entry))
+    return out, consumed
