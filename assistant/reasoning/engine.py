@@ -50,7 +50,7 @@ from assistant.errors import FieldlensError, ProviderError, ProviderUnavailable
 from assistant.reasoning import confidence as conf
 from assistant.reasoning.cache import ResponseCache, cache_key
 from assistant.reasoning.grounding import StepCheck, WarningFinder, conflicting_sources, ground_step
-from assistant.reasoning.parsing import ParseFailure, Parsed, parse_reply, partial_steps, steps_closed
+from assistant.reasoning.parsing import ParseFailure, Parsed, complete_steps, parse_reply, partial_steps
 from assistant.reasoning.prompts import (
     BuiltPrompt,
     build_answer_prompt,
@@ -115,10 +115,13 @@ class StepStreamer:
         if "}" not in delta and "]" not in delta:
             return
         text = "".join(self.buffer)
+        count, _ = complete_steps(text)
+        if count <= self.emitted:
+            return
         steps = partial_steps(text)
         if not steps:
             return
-        complete = len(steps) if steps_closed(text) else len(steps) - 1
+        complete = min(count, len(steps))
         while self.emitted < complete:
             raw = steps[self.emitted]
             self.emitted += 1

@@ -10,10 +10,13 @@
   invalid. A valid citation keeps the passage's own words (the matched span),
   not the model's paraphrase.
 - A step left without a valid citation gets `ungrounded_step` and low confidence.
-- A step whose text or cited passages touch hazardous energy (electrical,
-  voltage, stored energy), pressure, heat / hot surfaces, lockout/tagout, PPE
-  or rotating parts gets `safety_critical` and the manual's own warning text
-  (the best WARNING passage of the same document, found through the retriever).
+- A step whose text, safety notes or quotes touch hazardous energy
+  (electrical, voltage, stored energy), pressure, heat / hot surfaces,
+  lockout/tagout, PPE or rotating parts, or that cites a passage which is or
+  contains a manual WARNING / DANGER / CAUTION on those topics, gets
+  `safety_critical` and the manual's own warning text (the cited warning, else
+  the best WARNING passage of the same document, else of the equipment's
+  library, found through the retriever).
 - `conflicting_sources`: two provided passages from different revisions of the
   same document (same doc id or near-identical title, or shared equipment and
   similar title) under a similar section heading whose texts differ.
@@ -36,6 +39,7 @@ MIN_QUOTE_CHARS = 8
 SECTION_SIMILARITY = 80.0
 SAME_TEXT = 97.0
 
+_WARNING_WORD = re.compile(r"\b(?:WARNING|DANGER|CAUTION)\b")
 SAFETY_PATTERNS: dict[str, re.Pattern[str]] = {
     "lockout/tagout": re.compile(r"\block[\s-]?out\b|\blockout\b|\btag[\s-]?out\b|\bloto\b|\bisolat\w*", re.I),
     "electrical": re.compile(r"\belectric\w*|\bvoltage\b|\bvolts?\b|\blive\b|\benergi[sz]ed\b|\bde-?energi[sz]\w*|"
@@ -205,7 +209,9 @@ def ground_step(ms: ModelStep, index: int, evidence: Evidence, warnings: Warning
         flags.append(Flag(code=FlagCode.UNGROUNDED_STEP, severity=Severity.WARNING, step=index,
                           message=f"Step {index} has no citation that checks out against the manuals: treat it with caution."))
     safety = [s for s in ms.safety if s.strip()]
-    topics = safety_topics(" ".join([ms.action, ms.detail, *safety, *(p.text for p in cited)]))
+    # the step's words, its quotes, and whole cited passages that are (or contain) a manual warning
+    warned = [p.text for p in cited if p.kind == PassageKind.WARNING or _WARNING_WORD.search(p.text)]
+    topics = safety_topics(" ".join([ms.action, ms.detail, *safety, *(c.quote for c in citations), *warned]))
     check.safety_topics = topics
     if topics:
         warning = warnings.find(list(dict.fromkeys(p.doc_id for p in cited)), topics, cited)

@@ -108,13 +108,36 @@ def partial_steps(buffer: str) -> list[dict] | None:
     return None
 
 
-def steps_closed(buffer: str) -> bool:
-    """True once the streamed text has passed the end of the steps array."""
+def complete_steps(buffer: str) -> tuple[int, bool]:
+    """While streaming: how many step objects of the steps array are closed, and
+    whether the array itself is closed (a string-aware bracket scan)."""
     idx = buffer.find('"steps"')
     if idx < 0:
-        return False
-    tail = buffer[idx:]
-    for key in ('"confidence"', '"unsure_because"', '"abstain"', '"summary"'):
-        if key in tail:
-            return True
-    return False
+        return 0, False
+    start = buffer.find("[", idx)
+    if start < 0:
+        return 0, False
+    depth = 0
+    count = 0
+    in_str = False
+    esc = False
+    for ch in buffer[start + 1:]:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            if depth == 0:
+                return count, True
+            depth -= 1
+            if depth == 0 and ch == "}":
+                count += 1
+    return count, False
