@@ -32,8 +32,8 @@ class SessionExport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["fieldlens.session"] = "fieldlens.session"
-    schema_version: Literal[1] = EXPORT_SCHEMA_VERSION
+    format: Literal["fieldlens.session"]
+    schema_version: Literal[1]
     exported_at: datetime
     anonymized: bool
     session: Session
@@ -45,6 +45,6 @@ def export_json_schema() -> dict:
 
 
 def render_json(session: Session, events: list[dict], *, anonymized: bool) -> bytes:
-    doc = SessionExport(exported_at=utc_now(), anonymized=anonymized, session=session,
+    doc = SessionExport(format="fieldlens.session", schema_version=EXPORT_SCHEMA_VERSION, exported_at=utc_now(), anonymized=anonymized, session=session,
                         events=[ExportEvent.model_validate(e) for e in events])
     return json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2).encode("utf-8")
