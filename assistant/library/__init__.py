@@ -160,14 +160,16 @@ class Library:
         key = _source_key or str(source.resolve())
         label = _source_label or str(source)
         with self._ingest_lock:
-            existing = self._doc_row("source_key=?", key) or self._doc_row("sha256=?", sha)
+            existing = self._doc_row("source_key=?", key)
+            if existing is None and _source_key is None:
+                existing = self._doc_row("sha256=?", sha)  # the same file added from another path
             if existing is not None and existing["sha256"] == sha:
                 self._link(existing["id"], equipment_ids, title, kind, revision)
                 return self.document(existing["id"])
             parsed = read_document(source, ocr_cache=Namespaced(self.cache, f"ocr:{sha}"))
             original = self.cache.store_original(source, sha, source.suffix or "." + parsed.format.value)
             previous = self._doc_row("source_key=?", key)
-            doc_id = previous["id"] if previous is not None else self._new_doc_id(title or parsed.title or source.stem)
+            doc_id = previous["id"] if previous is not None else self._new_doc_id(title or parsed.title or Path(label).stem)
             doc = self._write(doc_id, key, label, sha, original, source.stat().st_size, parsed, equipment_ids, title,
                               kind, revision)
             if previous is not None and previous["original"] != str(original):
@@ -184,6 +186,11 @@ class Library:
         while self.store.one("SELECT 1 FROM documents WHERE id=?", (candidate,)) is not None:
             candidate, n = f"{base}-{n}", n + 1
         return candidate
+
+    def add_links(self, doc_id: str, equipment_ids: Sequence[str], title: str | None = None,
+                  kind: DocumentKind | None = None, revision: str = "") -> None:
+        """Link a document to equipment (ids need not be in the catalog yet) and update its metadata."""
+        self._link(doc_id, equipment_ids, title, kind, revision)
 
     def _link(self, doc_id: str, equipment_ids: Sequence[str], title: str | None, kind: DocumentKind | None,
               revision: str) -> None:

@@ -14,6 +14,7 @@ TARGET_WORDS = 180
 MAX_WORDS = 320
 MAX_PROCEDURE_WORDS = 650
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_CAPTION = re.compile(r"^(?:table|tab\.)\s*\d+", re.I)
 _STEP_START = re.compile(r"^(?:step\s*)?\(?\d{1,2}[.):]?\s", re.I)
 
 
@@ -25,6 +26,12 @@ def chunk(blocks: list[Block]) -> list[Block]:
     merged: list[Block] = []
     for block in blocks:
         prev = merged[-1] if merged else None
+        if (prev is not None and block.kind == PassageKind.TABLE and prev.kind == PassageKind.TEXT
+                and _CAPTION.match(prev.text) and "\n" not in prev.text and prev.section == block.section
+                and prev.page == block.page):
+            merged[-1] = Block(PassageKind.TABLE, prev.text + "\n" + block.text, block.section, block.page, prev.start,
+                               block.end)
+            continue
         if (prev is not None and block.kind == PassageKind.TEXT and prev.kind == PassageKind.TEXT
                 and prev.section == block.section and prev.page == block.page
                 and _words(prev.text) + _words(block.text) <= TARGET_WORDS):

@@ -26,6 +26,8 @@ _WARNING_WORDS = {"danger", "warning", "caution", "notice", "attention", "hazard
 _FIGURE = re.compile(r"^(?:figure|fig\.?|abbildung|abb\.)\s*\d+", re.I)
 _PAGE_NO = re.compile(r"^(?:page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(?:\s*(?:/|of|von)\s*\d{1,4})?$", re.I)
 _ENDS_SENTENCE = re.compile(r"[.;,]$")
+_TOC_LINE = re.compile(r"(?:\.\s?){4,}\s*\d{1,4}$|…{2,}\s*\d{1,4}$")
+_CAPTION = re.compile(r"^(?:table|tab\.|tabelle)\s*\d+", re.I)
 
 
 # --------------------------------------------------------------------------- lines
@@ -171,17 +173,22 @@ class _Headings:
         if not m or not self._single_block(line):
             return 0
         number, rest = m.group(1), m.group(2)
-        if not _title_like(rest) or not rest[0].isalpha():
+        words = rest.split()
+        if (not rest[0].isalpha() or not rest[0].isupper() or len(words) > 14 or len(text) > 100
+                or _ENDS_SENTENCE.search(rest) or _TOC_LINE.search(text)):
             return 0
         depth = number.count(".") + 1
         if self.has_fonts and line.size:
             if line.size < self.body - 0.6:
                 return 0
-            if depth == 1 and not (line.size > self.body * 1.05 or line.bold):
+            emphasised = line.size > self.body * 1.05 or line.bold
+            if not emphasised and not (depth >= 2 and _title_like(rest)):
                 return 0
         elif depth == 1:
-            if len(rest.split()) > 6 or text.split()[0].endswith(")"):
+            if len(words) > 6 or not _title_like(rest) or text.split()[0].endswith(")"):
                 return 0
+        elif len(words) > 10:
+            return 0
         return depth
 
     def level(self, line: Line) -> int | None:
@@ -189,7 +196,8 @@ class _Headings:
         text = " ".join(line.text.split())
         if line.hint:
             return line.hint
-        if not text or _WARNING.match(text) or _FIGURE.match(text) or _PAGE_NO.match(text):
+        if not text or _WARNING.match(text) or _FIGURE.match(text) or _PAGE_NO.match(text) or _CAPTION.match(text) \
+                or _TOC_LINE.search(text) or _BULLET.match(text):
             return None
         numbered = self._numbered(line)
         if numbered:
@@ -224,11 +232,12 @@ class _Builder:
         self.blocks: list[Block] = []
         self.headings: list[Heading] = []
         self.stack: list[tuple[int, str]] = []
-        self.title = ""
         self.cur: list[Line] = []
         self.cur_kind = PassageKind.TEXT
         self.page: int | None = None
         self.step_x = 0.0
+        self.title_parts: list[tuple[float, str]] = []  # (font size, text) of title-sized lines before any section
+        self.last_heading: tuple[int, Line, int] | None = None  # (level, line, block count) for wrapped headings
 
     @property
     def section(self) -> tuple[str, ...]:
@@ -251,13 +260,31 @@ class _Builder:
     def heading(self, level: int, text: str, line: Line) -> None:
         self.flush()
         text = " ".join(text.split())
-        if level == 0 and not self.headings and not self.title:
-            self.title = text
+        if level == 0 and not self.headings:
+            self.title_parts.append((line.size, text))
+            return
+        level = max(level, 1)
+        last = self.last_heading
+        if (last is not None and last[0] == level and last[2] == len(self.blocks) and self.stack
+                and 0 <= line.top - last[1].bottom < 0.6 * line.height and abs(line.size - last[1].size) < 0.6
+                and not _NUM_HEAD.match(text)):
+            # a heading wrapped onto a second line
+            self.stack[-1] = (level, f"{self.stack[-1][1]} {text}")
+            self.headings[-1].section = self.section
+            self.last_heading = (level, line, len(self.blocks))
             return
         while self.stack and self.stack[-1][0] >= level:
             self.stack.pop()
         self.stack.append((level, text))
         self.headings.append(Heading(self.section, len(self.stack), self.page, line.start))
+        self.last_heading = (level, line, len(self.blocks))
+
+    @property
+    def title(self) -> str:
+        if not self.title_parts:
+            return ""
+        biggest = max(size for size, _ in self.title_parts)
+        return " ".join(t for size, t in self.title_parts if abs(size - biggest) < 0.6)
 
     def add(self, kind: PassageKind, line: Line, new: bool) -> None:
         if new or kind != self.cur_kind:
@@ -315,7 +342,10 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
     b = _Builder()
     pending: tuple[list[Seg], dict[int, str]] | None = None  # a fault table that may continue on the next page
     for index, lines in enumerate(pages):
+        carry = b.cur_kind == PassageKind.PROCEDURE and bool(b.cur)
         b.flush()
+        if carry:
+            b.cur_kind = PassageKind.PROCEDURE  # a procedure running on from the previous page
         b.page = page_numbers[index] if page_numbers else index + 1
         i = 0
         prev: Line | None = None
@@ -326,8 +356,12 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
         while i < len(lines):
             line = lines[i]
             text = " ".join(line.text.split())
-            gap = line.gap_before or (prev is not None and line.top - prev.bottom > 0.7 * min(line.height, prev.height))
+            gap = line.gap_before or (prev is not None and line.top - prev.bottom > _gap_threshold(line, prev))
             prev = line
+            if _TOC_LINE.search(text):
+                b.flush()
+                i += 1
+                continue
             header_segs = tables.split_header_segments(line.segs)
             roles = tables.header_roles([s.text for s in header_segs]) if len(header_segs) >= 2 else None
             if roles:
@@ -338,6 +372,11 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
                     i += 1 + used
                     prev = lines[i - 1]
                     continue
+            label_open = b.cur_kind == PassageKind.WARNING and len(b.cur) == 1 and len(b.cur[0].text.split()) <= 3
+            if label_open and not _STEP.match(text) and not _NUM_HEAD.match(text):
+                b.cur.append(line)  # the line after a bare DANGER / WARNING label belongs to it
+                i += 1
+                continue
             level = heads.level(line)
             if level is not None:
                 b.heading(level, text, line)
@@ -345,7 +384,7 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
                 continue
             step = _STEP.match(text)
             if _WARNING.match(text):
-                if b.cur_kind == PassageKind.PROCEDURE and not gap:
+                if b.cur_kind == PassageKind.PROCEDURE and not gap and len(text.split()) > 3:
                     b.add(PassageKind.PROCEDURE, line, False)
                 else:
                     b.add(PassageKind.WARNING, line, True)
@@ -355,18 +394,18 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
                 if b.cur_kind != PassageKind.PROCEDURE:
                     lead = b.cur if b.cur_kind == PassageKind.TEXT and b.cur and b.cur[-1].text.rstrip().endswith(":") \
                         and sum(len(x.text.split()) for x in b.cur) <= 60 else []
-                    if lead:
-                        b.cur_kind = PassageKind.PROCEDURE
-                    else:
+                    if not lead:
                         b.flush()
-                        b.cur_kind = PassageKind.PROCEDURE
+                    b.cur_kind = PassageKind.PROCEDURE
                 b.cur.append(line)
                 b.step_x = line.x0
             elif b.cur_kind == PassageKind.PROCEDURE and (_BULLET.match(text) or line.x0 > b.step_x + 2 or
                                                           (not gap and not line.segs[0].size and line.x0 >= b.step_x)):
                 b.cur.append(line)
-            elif b.cur_kind == PassageKind.WARNING and not gap and len(b.cur) < 8:
+            elif b.cur_kind == PassageKind.WARNING and not gap and len(b.cur) < 12:
                 b.cur.append(line)
+            elif _BULLET.match(text):
+                b.add(PassageKind.TEXT, line, b.cur_kind != PassageKind.TEXT)
             elif _is_row_line(line) and (b.cur_kind == PassageKind.TABLE or
                                          (i + 1 < len(lines) and _is_row_line(lines[i + 1]))):
                 b.add(PassageKind.TABLE, line, b.cur_kind != PassageKind.TABLE)
@@ -377,6 +416,12 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
             i += 1
     b.flush()
     return b.blocks, b.headings, page_texts, b.title
+
+
+def _gap_threshold(line: Line, prev: Line) -> float:
+    """Vertical space that means a new paragraph: most of a font size (box heights vary with the glyphs)."""
+    size = max(line.size, prev.size)
+    return 0.8 * size if size else 0.7 * min(line.height, prev.height)
 
 
 def _table(b: _Builder, header: list[Seg], roles: dict[int, str], lines: list[Line], start: int) -> int:

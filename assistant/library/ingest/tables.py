@@ -32,6 +32,9 @@ def header_roles(cells: Sequence[str]) -> dict[int, str] | None:
     short cells (a data row is not a header)."""
     roles: dict[int, str] = {}
     taken: set[str] = set()
+    filled = [c for c in cells if c.strip()]
+    if len(filled) < 2 or any(looks_like_code(c) or any(ch.isdigit() for ch in c) for c in filled):
+        return None  # data, not a header
     for index, cell in enumerate(cells):
         words = _WORD.findall(cell.lower().replace("what to do", "todo"))
         if not words or len(words) > 5:
@@ -54,7 +57,7 @@ def header_roles(cells: Sequence[str]) -> dict[int, str] | None:
             continue
         roles[index] = role
         taken.add(role)
-    if CODE not in taken or len(taken) < 2:
+    if CODE not in taken or len(taken) < 2 or len(taken) * 2 < len(filled):
         return None
     # the code column comes first in every real table we have seen; a header where it
     # does not is probably prose that happens to contain the words
@@ -186,28 +189,35 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
     anchors = [(li, seg) for li, col, seg in cells if col == code_col]
     if not anchors:
         return [], 0
-    # alignment vote: do other cells of a row start clearly above its anchor?
-    above = 0
-    for i, (li, a) in enumerate(anchors):
-        prev_bottom = anchors[i - 1][1].bottom if i else max(s.bottom for s in header)
-        if any(col != code_col and prev_bottom - 1 < seg.top < a.top - line_h * 0.5 for _, col, seg in cells):
-            above += 1
-    middle = above * 2 >= len(anchors)
+    # group each column's segments into cells: lines closer than a line height belong together
+    groups: list[list[tuple[int, Seg]]] = []
+    for col in sorted({c for _, c, _ in cells if c != code_col}):
+        column = sorted(((li, seg) for li, c, seg in cells if c == col), key=lambda x: x[1].top)
+        for li, seg in column:
+            if groups and groups[-1][0][1] is not None and _same_col(groups[-1], seg, lefts, tol) \
+                    and seg.top - groups[-1][-1][1].bottom < line_h * 0.9:
+                groups[-1].append((li, seg))
+            else:
+                groups.append([(li, seg)])
+    # cells are either top-aligned with their row's code or vertically centred on it: pick the better fit
+    def nearest(group, middle: bool) -> tuple[int, float]:
+        top = min(s.top for _, s in group)
+        bottom = max(s.bottom for _, s in group)
+        mid = (top + bottom) / 2
+        best = min(range(len(anchors)), key=lambda k: abs((anchors[k][1].mid if middle else anchors[k][1].top)
+                                                          - (mid if middle else top)))
+        a = anchors[best][1]
+        return best, abs((a.mid if middle else a.top) - (mid if middle else top))
+    middle = sum(nearest(g, True)[1] for g in groups) < sum(nearest(g, False)[1] for g in groups)
     rows: list[dict] = [{"first": li, "last": li, "parts": {}} for li, _ in anchors]
-    for li, col, seg in cells:
-        if col == code_col:
-            continue
-        if middle:
-            best = min(range(len(anchors)), key=lambda k: abs(anchors[k][1].mid - seg.mid))
-        else:
-            best = 0
-            for k, (_, a) in enumerate(anchors):
-                if seg.mid >= a.top - line_h * 0.4:
-                    best = k
+    for group in groups:
+        best = nearest(group, middle)[0]
         row = rows[best]
-        row["parts"].setdefault(col, []).append(seg)
-        row["first"] = min(row["first"], li)
-        row["last"] = max(row["last"], li)
+        col = _column_of(group[0][1], lefts, tol)
+        for li, seg in group:
+            row["parts"].setdefault(col, []).append(seg)
+            row["first"] = min(row["first"], li)
+            row["last"] = max(row["last"], li)
     out: list[tuple[int, int, FaultRow]] = []
     for (li, anchor), row in zip(anchors, rows):
         entry = FaultRow(code=_clean(anchor.text).rstrip(":"))
@@ -219,3 +229,7 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
             setattr(entry, role, _join([getattr(entry, role)] + [s.text for s in segs]))
         out.append((row["first"], row["last"], entry))
     return out, consumed
+
+
+def _same_col(group, seg: Seg, lefts, tol) -> bool:
+    return _column_of(group[0][1], lefts, tol) == _column_of(seg, lefts, tol)
