@@ -1,0 +1,106 @@
+"""Chips and badges: readings off a photo, quality hints, flags in plain words,
+citations, confidence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import flet as ft
+
+from app import theme
+from app.components.common import pill, sem
+from app.components.words import FLAG_WORDS, KIND_WORDS, QUALITY_HINTS, words
+from app.theme import fs
+from assistant.domain import Citation, Confidence, Flag, Observation, ObservationKind, QualityReport
+
+KIND_ICONS = {
+    ObservationKind.FAULT_CODE: ft.Icons.ERROR_OUTLINE,
+    ObservationKind.ASSET_TAG: ft.Icons.QR_CODE_2,
+    ObservationKind.NAMEPLATE: ft.Icons.BADGE_OUTLINED,
+    ObservationKind.TEXT: ft.Icons.TEXT_FIELDS,
+}
+
+
+def reading_label(obs: Observation) -> str:
+    kind = words(KIND_WORDS, obs.kind)
+    if obs.kind == ObservationKind.NAMEPLATE and obs.field:
+        kind = obs.field.replace("_", " ").capitalize()
+    return f"{kind}: {obs.value}"
+
+
+def reading_chip(obs: Observation, identifier: str, on_click: Callable | None = None) -> ft.Control:
+    uncertain = obs.confidence < 0.6 or bool(obs.alternatives)
+    if obs.confirmed:
+        bg, fg, lead = theme.OK_BG, theme.OK_FG, ft.Icons.VERIFIED
+    elif uncertain:
+        bg, fg, lead = theme.SAFETY_BG, theme.SAFETY_FG, ft.Icons.HELP_OUTLINE
+    else:
+        bg, fg, lead = theme.INFO_BG, theme.INFO_FG, KIND_ICONS.get(obs.kind, ft.Icons.LABEL_OUTLINE)
+    label = reading_label(obs)
+    if uncertain and not obs.confirmed:
+        label += " ?"
+    chip = ft.Chip(
+        label=ft.Text(label, size=fs(14), color=fg, weight=ft.FontWeight.W_600),
+        leading=ft.Icon(lead, color=fg, size=fs(18)),
+        bgcolor=bg,
+        on_click=on_click,
+        border_side=ft.BorderSide(0, ft.Colors.TRANSPARENT),
+        padding=ft.Padding.symmetric(horizontal=6, vertical=8),
+    )
+    return sem(identifier, chip, label=label, button=on_click is not None)
+
+
+def quality_chips(quality: QualityReport | None) -> list[ft.Control]:
+    if quality is None:
+        return []
+    if not quality.flags:
+        return [pill("Good photo", bgcolor=theme.OK_BG, color=theme.OK_FG, icon=ft.Icons.CHECK, size=12)]
+    return [
+        pill(words(QUALITY_HINTS, f.code), bgcolor=theme.SAFETY_BG, color=theme.SAFETY_FG,
+             icon=ft.Icons.CAMERA_ALT_OUTLINED, size=12)
+        for f in quality.flags
+    ]
+
+
+def flag_chip(flag: Flag) -> ft.Control:
+    bg, fg, icon = theme.severity_colors(flag.severity)
+    return pill(words(FLAG_WORDS, flag.code), bgcolor=bg, color=fg, icon=icon, size=12)
+
+
+def flag_line(flag: Flag) -> ft.Control:
+    """A flag in plain words with its own message underneath."""
+    bg, fg, icon = theme.severity_colors(flag.severity)
+    title = words(FLAG_WORDS, flag.code)
+    lines = [ft.Text(title, size=fs(14), weight=ft.FontWeight.W_700, color=fg)]
+    if flag.message and flag.message.strip().lower() != title.lower():
+        lines.append(ft.Text(flag.message, size=fs(13), color=fg))
+    return ft.Container(
+        content=ft.Row([ft.Icon(icon, color=fg, size=20), ft.Column(lines, spacing=2, tight=True, expand=True)],
+                       vertical_alignment=ft.CrossAxisAlignment.START),
+        bgcolor=bg, border_radius=10, padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+    )
+
+
+def citation_label(c: Citation) -> str:
+    where = f"p. {c.page}" if c.page else (c.section.split(" > ")[-1] if c.section else "")
+    title = c.title or c.doc_id
+    if len(title) > 38:
+        title = title[:36] + "…"
+    return f"{title} · {where}" if where else title
+
+
+def citation_chip(c: Citation, identifier: str, on_click: Callable | None) -> ft.Control:
+    label = citation_label(c)
+    chip = ft.Chip(
+        label=ft.Text(label, size=fs(13), weight=ft.FontWeight.W_600),
+        leading=ft.Icon(ft.Icons.MENU_BOOK_OUTLINED, size=fs(18)),
+        on_click=on_click,
+        padding=ft.Padding.symmetric(horizontal=6, vertical=8),
+    )
+    return sem(identifier, chip, label=f"Source: {label}", button=True)
+
+
+def confidence_badge(conf: Confidence | str | None, prefix: str = "Confidence") -> ft.Control:
+    bg, fg = theme.confidence_colors(conf)
+    value = getattr(conf, "value", conf) or "unknown"
+    return pill(f"{prefix}: {value}", bgcolor=bg, color=fg, icon=ft.Icons.SPEED, size=12)

@@ -1,0 +1,177 @@
+"""Building blocks every view uses: semantics-labelled controls with 48 px
+touch targets, headings, cards, banners, empty states and the two-pane layout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import flet as ft
+
+from app import theme
+from app.theme import TOUCH, fs
+
+
+def sem(identifier: str, control: ft.Control, label: str | None = None, **kw: Any) -> ft.Semantics:
+    """Wrap a control so assistive tech and tests find it by a stable identifier."""
+    return ft.Semantics(identifier=identifier, label=label, content=control, **kw)
+
+
+def primary(text: str, identifier: str, on_click: Callable | None = None, icon: ft.IconData | None = None,
+            disabled: bool = False, expand: bool | int | None = None) -> ft.Semantics:
+    btn = ft.FilledButton(content=text, icon=icon, on_click=on_click, height=TOUCH + 4, disabled=disabled,
+                          style=theme.button_style(), expand=expand)
+    return sem(identifier, btn, button=True)
+
+
+def secondary(text: str, identifier: str, on_click: Callable | None = None, icon: ft.IconData | None = None,
+              disabled: bool = False, expand: bool | int | None = None) -> ft.Semantics:
+    btn = ft.OutlinedButton(content=text, icon=icon, on_click=on_click, height=TOUCH + 4, disabled=disabled,
+                            style=theme.button_style(), expand=expand)
+    return sem(identifier, btn, button=True)
+
+
+def tonal(text: str, identifier: str, on_click: Callable | None = None, icon: ft.IconData | None = None,
+          disabled: bool = False, expand: bool | int | None = None, bgcolor: str | None = None,
+          color: str | None = None) -> ft.Semantics:
+    style = theme.button_style()
+    if bgcolor:
+        style.bgcolor = bgcolor
+    if color:
+        style.color = color
+        style.icon_color = color
+    btn = ft.FilledTonalButton(content=text, icon=icon, on_click=on_click, height=TOUCH + 4, disabled=disabled,
+                               style=style, expand=expand)
+    return sem(identifier, btn, button=True)
+
+
+def icon_button(icon: ft.IconData, identifier: str, tooltip: str, on_click: Callable | None = None,
+                selected: bool = False) -> ft.Semantics:
+    btn = ft.IconButton(icon=icon, tooltip=tooltip, on_click=on_click, selected=selected,
+                        style=ft.ButtonStyle(padding=ft.Padding.all(12)), icon_size=26)
+    return sem(identifier, btn, label=tooltip, button=True)
+
+
+def heading(text: str, size: float = 22) -> ft.Text:
+    return ft.Text(text, size=fs(size), weight=ft.FontWeight.W_700)
+
+
+def subheading(text: str) -> ft.Text:
+    return ft.Text(text, size=fs(16), weight=ft.FontWeight.W_600, color=ft.Colors.ON_SURFACE_VARIANT)
+
+
+def body(text: str, *, size: float = 15, color: str | None = None, selectable: bool = False,
+         weight: ft.FontWeight | None = None, italic: bool = False) -> ft.Text:
+    return ft.Text(text, size=fs(size), color=color, selectable=selectable, weight=weight, italic=italic)
+
+
+def muted(text: str, size: float = 13) -> ft.Text:
+    return ft.Text(text, size=fs(size), color=ft.Colors.ON_SURFACE_VARIANT)
+
+
+def card(content: ft.Control, *, padding: int = 16, on_click: Callable | None = None,
+         bgcolor: str | None = None, border_color: str | None = None) -> ft.Container:
+    return ft.Container(
+        content=content,
+        padding=padding,
+        border_radius=14,
+        bgcolor=bgcolor or ft.Colors.SURFACE_CONTAINER_LOW,
+        border=ft.Border.all(1, border_color or ft.Colors.OUTLINE_VARIANT),
+        on_click=on_click,
+        ink=on_click is not None,
+    )
+
+
+def banner(text: str, *, kind: str = "info", icon: ft.IconData | None = None, identifier: str | None = None,
+           title: str | None = None, controls: Sequence[ft.Control] = ()) -> ft.Control:
+    """A coloured strip: kind is info, warning (safety), critical or ok."""
+    colours = {
+        "info": (theme.INFO_BG, theme.INFO_FG, ft.Icons.INFO_OUTLINE),
+        "warning": (theme.SAFETY_BG, theme.SAFETY_FG, ft.Icons.WARNING_AMBER_ROUNDED),
+        "critical": (theme.CRITICAL_BG, theme.CRITICAL_FG, ft.Icons.REPORT_ROUNDED),
+        "ok": (theme.OK_BG, theme.OK_FG, ft.Icons.CHECK_CIRCLE_OUTLINE),
+    }
+    bg, fg, default_icon = colours.get(kind, colours["info"])
+    lines: list[ft.Control] = []
+    if title:
+        lines.append(ft.Text(title, size=fs(15), weight=ft.FontWeight.W_700, color=fg))
+    if text:
+        lines.append(ft.Text(text, size=fs(14), color=fg, selectable=True))
+    lines.extend(controls)
+    box = ft.Container(
+        content=ft.Row(
+            [ft.Icon(icon or default_icon, color=fg, size=26),
+             ft.Column(lines, spacing=4, expand=True, tight=True)],
+            vertical_alignment=ft.CrossAxisAlignment.START,
+            spacing=12,
+        ),
+        bgcolor=bg,
+        border_radius=12,
+        padding=ft.Padding.symmetric(horizontal=16, vertical=12),
+    )
+    return sem(identifier, box) if identifier else box
+
+
+def empty_state(icon: ft.IconData, title: str, text: str = "", action: ft.Control | None = None) -> ft.Control:
+    items: list[ft.Control] = [
+        ft.Icon(icon, size=48, color=ft.Colors.OUTLINE),
+        ft.Text(title, size=fs(17), weight=ft.FontWeight.W_600, text_align=ft.TextAlign.CENTER),
+    ]
+    if text:
+        items.append(ft.Text(text, size=fs(14), color=ft.Colors.ON_SURFACE_VARIANT, text_align=ft.TextAlign.CENTER))
+    if action is not None:
+        items.append(action)
+    return ft.Container(
+        content=ft.Column(items, horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=10, tight=True),
+        padding=32,
+        alignment=ft.Alignment.CENTER,
+    )
+
+
+def pill(text: str, *, bgcolor: str, color: str, icon: ft.IconData | None = None, size: float = 13) -> ft.Container:
+    row: list[ft.Control] = []
+    if icon:
+        row.append(ft.Icon(icon, size=fs(size + 3), color=color))
+    row.append(ft.Text(text, size=fs(size), color=color, weight=ft.FontWeight.W_600))
+    return ft.Container(
+        content=ft.Row(row, spacing=6, tight=True),
+        bgcolor=bgcolor,
+        border_radius=20,
+        padding=ft.Padding.symmetric(horizontal=12, vertical=6),
+    )
+
+
+def text_field(identifier: str, label: str, *, value: str = "", hint: str = "", multiline: bool = False,
+               password: bool = False, on_submit: Callable | None = None, on_change: Callable | None = None,
+               expand: bool | int | None = None, prefix_icon: ft.IconData | None = None,
+               keyboard: ft.KeyboardType | None = None) -> tuple[ft.TextField, ft.Semantics]:
+    """A text field and its semantics wrapper; keep the field to read its value."""
+    field = ft.TextField(
+        label=label, value=value, hint_text=hint or None, multiline=multiline, min_lines=3 if multiline else None,
+        max_lines=6 if multiline else 1, password=password, can_reveal_password=False, on_submit=on_submit,
+        on_change=on_change, text_size=fs(16), border_radius=10, prefix_icon=prefix_icon,
+        keyboard_type=keyboard, content_padding=ft.Padding.symmetric(horizontal=14, vertical=16),
+    )
+    return field, ft.Semantics(identifier=identifier, content=field, expand=expand)
+
+
+def scroll_column(controls: Sequence[ft.Control], *, spacing: int = 14, padding: int = 20,
+                  expand: bool | int = True) -> ft.Container:
+    return ft.Container(
+        content=ft.Column(list(controls), spacing=spacing, scroll=ft.ScrollMode.AUTO, expand=True),
+        padding=padding,
+        expand=expand,
+    )
+
+
+def panes(left: Sequence[ft.Control], right: Sequence[ft.Control], wide: bool, *,
+          left_flex: int = 5, right_flex: int = 6) -> ft.Control:
+    """Two scrolling panes side by side on a landscape tablet; one scrolling column
+    (left content first) on a phone."""
+    if wide:
+        return ft.Row(
+            [scroll_column(left, expand=left_flex), ft.VerticalDivider(width=1),
+             scroll_column(right, expand=right_flex)],
+            expand=True, spacing=0, vertical_alignment=ft.CrossAxisAlignment.STRETCH,
+        )
+    return scroll_column([*left, ft.Divider(height=1), *right], padding=14)

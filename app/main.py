@@ -1,0 +1,69 @@
+"""Entry point: `main(page)` builds the app for one browser tab or window;
+`run()` starts Flet (a web server when there is no display or web=True)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import flet as ft
+
+from app.state import ServiceHost
+
+log = logging.getLogger("fieldlens.app")
+
+_host: ServiceHost | None = None
+
+
+def host() -> ServiceHost:
+    """The process's one service host (one Fieldlens, one worker thread)."""
+    global _host
+    if _host is None:
+        _host = ServiceHost()
+    return _host
+
+
+async def main(page: ft.Page) -> None:
+    from app.shell import Shell
+
+    shell = Shell(page, host())
+    page.data = shell
+    await shell.start()
+
+
+def _has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def run(web: bool | None = None, host: str = "127.0.0.1", port: int = 8550) -> None:
+    """Start the app. With web=None the browser mode is chosen when there is no display."""
+    use_web = web if web is not None else not _has_display()
+    os.environ.setdefault("FLET_SECRET_KEY", secrets.token_urlsafe(32))
+    os.environ.setdefault("FLET_WEB_NO_CDN", "1")
+    upload_dir = _upload_dir()
+    if use_web:
+        os.environ["FLET_FORCE_WEB_SERVER"] = "1"
+        print(f"Fieldlens is running at http://{host}:{port}/", flush=True)
+    ft.run(
+        main,
+        name="",
+        host=host,
+        port=port,
+        view=ft.AppView.WEB_BROWSER if use_web else ft.AppView.FLET_APP,
+        assets_dir=str(Path(__file__).resolve().parent.parent / "assets"),
+        upload_dir=str(upload_dir),
+        no_cdn=True,
+    )
+
+
+def _upload_dir() -> Path:
+    from assistant.config import default_home
+
+    path = default_home() / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,317 @@
+"""Library: equipment → documents → sections, search with highlighted
+snippets, the page viewer, a procedure view with numbered steps and warnings,
+and manual sync with a progress bar. Everything but sync works offline."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import flet as ft
+
+from app import theme
+from app.components.common import (
+    banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, text_field,
+)
+from app.components.highlight import highlighted_text
+from app.components.page_viewer import PageViewer
+from app.theme import fs
+from assistant.domain import Document, DocumentKind, Equipment, PassageKind
+
+
+def _entry(e: Any) -> tuple[str, int, int | None, str | None]:
+    """(title, level, page, passage_id) of an outline entry, whatever its exact shape."""
+    title = getattr(e, "title", None) or getattr(e, "section", None) or getattr(e, "path", None) or str(e)
+    if isinstance(title, (list, tuple)):
+        title = " > ".join(title)
+    title = str(title).split(" > ")[-1]
+    return title, int(getattr(e, "level", 1) or 1), getattr(e, "page", None), getattr(e, "passage_id", None)
+
+
+_STEP = re.compile(r"^\s*(\d+)[.)]\s+(.*)")
+
+
+def procedure_lines(text: str) -> list[tuple[str | None, str]]:
+    """Split procedure text into (number or None, text) lines."""
+    out: list[tuple[str | None, str]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        m = _STEP.match(line)
+        if m:
+            out.append((m.group(1), m.group(2).strip()))
+        elif out and out[-1][0] is not None and line.startswith((" ", "\t")):
+            n, t = out[-1]
+            out[-1] = (n, t + " " + line.strip())
+        else:
+            out.append((None, line.strip()))
+    return out
+
+
+class LibraryView:
+    title = "Library"
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.state = shell.state
+        self.viewer = PageViewer(shell)
+        self.equipment: list[Equipment] = []
+        self.search_field, self.search_box = text_field(
+            "library-search-input", "Search the manuals", hint="Fault code, symptom, part…",
+            on_submit=shell.handler(self.search), prefix_icon=ft.Icons.SEARCH, expand=True)
+        self.sync_field, self.sync_box = text_field("sync-url", "Manual feed address", hint="https://…",
+                                                    expand=True, on_submit=shell.handler(self.sync))
+        self.syncing = False
+        self.sync_report = ""
+
+    async def on_show(self) -> None:
+        ok, eqs = await self.shell.attempt(self.state.all_equipment)
+        if ok:
+            self.equipment = eqs
+        if self.state.lib_equipment_id is None and not self.state.lib_documents:
+            eid = self.state.equipment.id if self.state.equipment else None
+            await self.shell.attempt(self.state.lib_select_equipment, eid)
+
+    async def show_equipment(self, equipment_id: str | None) -> None:
+        await self.shell.attempt(self.state.lib_select_equipment, equipment_id)
+        self.state.lib_hits = []
+        self.shell.current = "library"
+        ok, eqs = await self.shell.attempt(self.state.all_equipment)
+        if ok:
+            self.equipment = eqs
+        self.shell.render()
+
+    async def open_doc(self, doc_id: str) -> None:
+        ok, doc = await self.shell.attempt(self.state.lib_open_document, doc_id)
+        if ok and doc.kind == DocumentKind.WORK_INSTRUCTION:
+            await self.shell.attempt(self.state.open_procedure, doc_id)
+        self.state.lib_hits = []
+        self.shell.render()
+
+    async def open_procedure(self, doc_id: str) -> None:
+        await self.shell.attempt(self.state.open_procedure, doc_id)
+        self.shell.render()
+
+    async def back_to_docs(self) -> None:
+        self.state.lib_doc = None
+        self.state.procedure = []
+        self.shell.render()
+
+    async def search(self) -> None:
+        ok, _ = await self.shell.attempt(self.state.lib_search, self.search_field.value or "")
+        if ok and not self.state.lib_hits and self.state.lib_query:
+            self.shell.toast(f"Nothing in the manuals matches \u201c{self.state.lib_query}\u201d.")
+        self.shell.render()
+
+    async def clear_search(self) -> None:
+        self.search_field.value = ""
+        self.state.lib_hits = []
+        self.state.lib_query = ""
+        self.shell.render()
+
+    async def open_hit(self, i: int) -> None:
+        h = self.state.lib_hits[i]
+        await self.viewer.open(h.doc_id, h.page, h.passage_id, "")
+
+    async def open_entry(self, doc_id: str, page: int | None, passage_id: str | None) -> None:
+        await self.viewer.open(doc_id, page, passage_id, "")
+
+    async def sync(self) -> None:
+        if self.syncing:
+            return
+        self.syncing = True
+        self.state.sync_fraction = 0.0
+        self.state.sync_message = "Connecting…"
+        self.shell.render()
+        loop = asyncio.get_running_loop()
+
+        def on_progress(p: Any) -> None:
+            loop.call_soon_threadsafe(self._progress, p)
+
+        ok, report = await self.shell.attempt(self.state.sync, self.sync_field.value or "", on_progress)
+        self.syncing = False
+        if ok:
+            self.sync_report = self._report_text(report)
+            self.state.sync_fraction = 1.0
+            self.shell.toast(self.sync_report, "ok")
+            await self.shell.attempt(self.state.lib_select_equipment, self.state.lib_equipment_id)
+        else:
+            self.state.sync_fraction = None
+            self.sync_report = ""
+        self.shell.render()
+
+    def _progress(self, p: Any) -> None:
+        done, total = getattr(p, "done", None), getattr(p, "total", None)
+        frac = getattr(p, "fraction", None)
+        if frac is None and done is not None and total:
+            frac = done / total
+        self.state.sync_fraction = frac
+        msg = getattr(p, "message", "") or getattr(p, "current", "") or ""
+        if done is not None and total:
+            msg = f"{done} of {total}" + (f": {msg}" if msg else "")
+        self.state.sync_message = str(msg)
+        self.shell.render()
+
+    @staticmethod
+    def _report_text(report: Any) -> str:
+        parts = []
+        for name in ("added", "updated", "unchanged", "removed", "failed"):
+            v = getattr(report, name, None)
+            if v is not None:
+                n = len(v) if isinstance(v, (list, tuple, set, dict)) else v
+                parts.append(f"{n} {name}")
+        return "Library synced: " + ", ".join(parts) + "." if parts else "Library synced."
+
+    # ------------------------------------------------------------------ build
+
+    def build(self) -> ft.Control:
+        return panes(self.browse_pane(), self.reading_pane(), self.shell.wide, left_flex=4, right_flex=6)
+
+    def browse_pane(self) -> list[ft.Control]:
+        st, shell = self.state, self.shell
+        out: list[ft.Control] = [ft.Row([self.search_box, primary("Search", "library-search-submit",
+                                                                   shell.handler(self.search))],
+                                        vertical_alignment=ft.CrossAxisAlignment.CENTER)]
+        out.append(subheading("Equipment"))
+        chips: list[ft.Control] = [sem("library-eq-all", ft.Chip(
+            label=ft.Text("All", size=fs(14)), selected=st.lib_equipment_id is None,
+            on_select=shell.handler(self.show_equipment, None), padding=ft.Padding.symmetric(horizontal=6, vertical=8)),
+            button=True)]
+        for e in self.equipment:
+            chips.append(sem(f"library-eq-{e.id}", ft.Chip(
+                label=ft.Text(e.model or e.name, size=fs(14)), selected=st.lib_equipment_id == e.id,
+                on_select=shell.handler(self.show_equipment, e.id),
+                padding=ft.Padding.symmetric(horizontal=6, vertical=8)), button=True))
+        out.append(ft.Row(chips, wrap=True, spacing=8, run_spacing=8))
+        out.append(subheading(f"Documents ({len(st.lib_documents)})"))
+        if not st.lib_documents:
+            out.append(empty_state(ft.Icons.LIBRARY_BOOKS_OUTLINED, "No documents",
+                                   "Sync the library or add manuals with the fieldlens command."))
+        for i, d in enumerate(st.lib_documents):
+            out.append(self.doc_tile(d, f"doc-{i}"))
+        out.append(self.sync_card())
+        return out
+
+    def doc_tile(self, d: Document, identifier: str) -> ft.Control:
+        selected = self.state.lib_doc is not None and self.state.lib_doc.id == d.id
+        wi = d.kind == DocumentKind.WORK_INSTRUCTION
+        sub = " · ".join(x for x in ["Work instruction" if wi else "Manual",
+                                     f"{d.page_count} pages" if d.page_count else "",
+                                     f"rev. {d.revision}" if d.revision else ""] if x)
+        tile = ft.Container(
+            ft.Row([ft.Icon(ft.Icons.CHECKLIST if wi else ft.Icons.PICTURE_AS_PDF_OUTLINED, color=ft.Colors.PRIMARY),
+                    ft.Column([ft.Text(d.title, size=fs(15), weight=ft.FontWeight.W_600), muted(sub)],
+                              spacing=2, expand=True, tight=True),
+                    ft.Icon(ft.Icons.CHEVRON_RIGHT, color=ft.Colors.OUTLINE)], spacing=12),
+            padding=ft.Padding.symmetric(horizontal=14, vertical=10), border_radius=12,
+            bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else ft.Colors.SURFACE_CONTAINER_LOW,
+            border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT), ink=True,
+            on_click=self.shell.handler(self.open_doc, d.id),
+        )
+        return sem(identifier, tile, label=d.title, button=True)
+
+    def sync_card(self) -> ft.Control:
+        st, shell = self.state, self.shell
+        parts: list[ft.Control] = [subheading("Keep manuals in sync"),
+                                   ft.Row([self.sync_box, primary("Sync", "sync-start", shell.handler(self.sync),
+                                                                  icon=ft.Icons.SYNC, disabled=self.syncing)],
+                                          vertical_alignment=ft.CrossAxisAlignment.CENTER)]
+        if self.syncing or st.sync_fraction is not None:
+            parts.append(sem("sync-progress", ft.ProgressBar(value=st.sync_fraction, bar_height=8, border_radius=4)))
+            parts.append(muted(st.sync_message if self.syncing else self.sync_report))
+        else:
+            parts.append(muted("Needs the network. Everything else in the library works offline."))
+        return card(ft.Column(parts, spacing=8, tight=True))
+
+    def reading_pane(self) -> list[ft.Control]:
+        st = self.state
+        if st.lib_hits:
+            return self.hits_pane()
+        if st.procedure and st.lib_doc is not None:
+            return self.procedure_pane()
+        if st.lib_doc is not None:
+            return self.outline_pane()
+        return [empty_state(ft.Icons.AUTO_STORIES_OUTLINED, "Open a document or search",
+                            "Every manual and work instruction on this tablet, with the network off.")]
+
+    def hits_pane(self) -> list[ft.Control]:
+        st, shell = self.state, self.shell
+        out: list[ft.Control] = [ft.Row([heading(f"{len(st.lib_hits)} results for \u201c{st.lib_query}\u201d", 18),
+                                         secondary("Clear", "library-search-clear", shell.handler(self.clear_search))],
+                                        alignment=ft.MainAxisAlignment.SPACE_BETWEEN, wrap=True)]
+        for i, h in enumerate(st.lib_hits):
+            where = " · ".join(x for x in [f"p. {h.page}" if h.page else "", h.section] if x)
+            tile = ft.Container(ft.Column([
+                ft.Row([ft.Icon(ft.Icons.DESCRIPTION_OUTLINED, size=18, color=ft.Colors.PRIMARY),
+                        ft.Text(h.title, size=fs(15), weight=ft.FontWeight.W_600, expand=True)]),
+                muted(where),
+                highlighted_text(h.snippet or "", size=14),
+            ], spacing=4, tight=True), padding=14, border_radius=12, ink=True,
+                border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT), bgcolor=ft.Colors.SURFACE_CONTAINER_LOW,
+                on_click=shell.handler(self.open_hit, i))
+            out.append(sem(f"search-hit-{i}", tile, button=True))
+        return out
+
+    def outline_pane(self) -> list[ft.Control]:
+        st, shell = self.state, self.shell
+        d = st.lib_doc
+        out: list[ft.Control] = [heading(d.title, 19)]
+        actions = []
+        if d.page_count:
+            actions.append(primary("Open page 1", "doc-open-page", shell.handler(self.open_entry, d.id, 1, None),
+                                   icon=ft.Icons.CHROME_READER_MODE_OUTLINED))
+        actions.append(secondary("Procedure view", "doc-procedure", shell.handler(self.open_procedure, d.id),
+                                 icon=ft.Icons.FORMAT_LIST_NUMBERED))
+        out.append(ft.Row(actions, wrap=True, spacing=8))
+        out.append(subheading("Sections"))
+        if not st.lib_outline:
+            out.append(muted("This document has no sections."))
+        for i, e in enumerate(st.lib_outline):
+            title, level, page, pid = _entry(e)
+            tile = ft.Container(
+                ft.Row([ft.Text(title, size=fs(15 if level <= 1 else 14),
+                                weight=ft.FontWeight.W_600 if level <= 1 else ft.FontWeight.W_400, expand=True),
+                        muted(f"p. {page}" if page else "")]),
+                padding=ft.Padding.only(left=12 + 18 * (level - 1), right=12, top=12, bottom=12),
+                border_radius=10, ink=True, on_click=shell.handler(self.open_entry, d.id, page, pid),
+                border=ft.Border.only(bottom=ft.BorderSide(1, ft.Colors.OUTLINE_VARIANT)),
+            )
+            out.append(sem(f"section-{i}", tile, button=True))
+        return out
+
+    def procedure_pane(self) -> list[ft.Control]:
+        st, shell = self.state, self.shell
+        d = st.lib_doc
+        out: list[ft.Control] = [ft.Row([heading(d.title, 19),
+                                         secondary("Sections", "procedure-back", shell.handler(self.back_to_docs),
+                                                   icon=ft.Icons.ARROW_BACK)],
+                                        alignment=ft.MainAxisAlignment.SPACE_BETWEEN, wrap=True)]
+        section = None
+        for p in st.procedure:
+            if p.section and p.section != section:
+                section = p.section
+                out.append(subheading(section.split(" > ")[-1]))
+            if p.kind == PassageKind.WARNING:
+                out.append(banner(p.text, kind="warning", title="Warning"))
+                continue
+            if p.kind == PassageKind.PROCEDURE:
+                rows = []
+                for n, text in procedure_lines(p.text):
+                    if n is None:
+                        rows.append(body(text))
+                        continue
+                    rows.append(ft.Row([
+                        ft.Container(ft.Text(n, size=fs(15), weight=ft.FontWeight.W_800, color=ft.Colors.ON_PRIMARY),
+                                     width=34, height=34, border_radius=17, bgcolor=ft.Colors.PRIMARY,
+                                     alignment=ft.Alignment.CENTER),
+                        ft.Text(text, size=fs(15), expand=True, selectable=True)],
+                        vertical_alignment=ft.CrossAxisAlignment.START, spacing=12))
+                out.append(card(ft.Column(rows, spacing=10, tight=True)))
+                continue
+            out.append(ft.Text(p.text, size=fs(14), selectable=True))
+        out = [sem("procedure-view", ft.Column(out, spacing=10))]
+        return out
+
+
+__all__ = ["LibraryView", "procedure_lines", "theme"]
