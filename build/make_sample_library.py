@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,7 +298,9 @@ def table(pdf: Manual, block: dict[str, Any]) -> None:
     pdf.set_draw_color(120, 120, 120)
     pdf.set_line_width(0.2)
     head = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=pdf.accent)
-    with pdf.table(col_widths=widths, width=170, headings_style=head, line_height=4.6,
+    pdf.set_fill_color(255, 255, 255)
+    pdf.set_text_color(0, 0, 0)
+    with pdf.table(cell_fill_mode=TableCellFillMode.NONE, col_widths=widths, width=170, headings_style=head, line_height=4.6,
                    text_align="LEFT", repeat_headings=1, padding=1.2,
                    first_row_as_headings=True) as tbl:
         row = tbl.row()
