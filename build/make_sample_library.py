@@ -621,7 +621,7 @@ def render_blocks(pdf: Manual, blocks: list[dict[str, Any]], number: str, level:
             raise SystemExit(f"unknown block: {sorted(block)}")
 
 
-def build_manual(src_path: Path) -> Path:
+def build_manual(src_path: Path, out_root: Path = OUT) -> Path:
     src = load_source(src_path)
     pdf = Manual(src)
     pdf.alias_nb_pages()
@@ -631,12 +631,12 @@ def build_manual(src_path: Path) -> Path:
     for i, sec in enumerate(src["sections"], start=1):
         heading(pdf, str(i), sec["title"], 0, new_page=sec.get("new_page", False))
         render_blocks(pdf, sec.get("blocks", []), str(i), 0)
-    out = OUT / src["output"]
+    out = out_root / src["output"]
     out.parent.mkdir(parents=True, exist_ok=True)
     pdf.file_id = lambda: -1  # no random file identifier: deterministic output
     data = bytes(pdf.output())
     out.write_bytes(data)
-    print(f"{out.relative_to(ROOT)}: {pdf.page_no()} pages, {len(data) // 1024} KB")
+    print(f"{src['output']}: {pdf.page_no()} pages, {len(data) // 1024} KB")
     return out
 
 
@@ -657,9 +657,12 @@ def fault_codes(src_path: Path) -> list[str]:
     return codes
 
 
+def manual_sources() -> list[Path]:
+    return sorted(SOURCES.glob("*/*.manual.yaml"))
+
+
 def main() -> int:
-    manuals = sorted(SOURCES.glob("*/*.manual.yaml"))
-    for path in manuals:
+    for path in manual_sources():
         build_manual(path)
     for folder in sorted(p for p in SOURCES.iterdir() if p.is_dir()):
         for wi in sorted(folder.iterdir()):
