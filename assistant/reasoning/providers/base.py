@@ -25,10 +25,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
+import hashlib
 import io
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable
 from urllib.parse import urlsplit
@@ -104,9 +106,24 @@ class Provider(ABC):
 _SAFE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
+_SAFE_CACHE: "OrderedDict[tuple[str, int], tuple[bytes, str, int, int]]" = OrderedDict()
+
+
 def safe_image(image: PreparedImage, long_side: int) -> tuple[bytes, str, int, int]:
     """The bytes to send for `image`: as prepared when already small, EXIF-free
     JPEG/PNG; otherwise re-encoded (downscaled JPEG q85, no metadata)."""
+    key = (hashlib.sha256(image.data).hexdigest(), long_side)
+    if key in _SAFE_CACHE:
+        _SAFE_CACHE.move_to_end(key)
+        return _SAFE_CACHE[key]
+    result = _safe_image(image, long_side)
+    _SAFE_CACHE[key] = result
+    while len(_SAFE_CACHE) > 16:
+        _SAFE_CACHE.popitem(last=False)
+    return result
+
+
+def _safe_image(image: PreparedImage, long_side: int) -> tuple[bytes, str, int, int]:
     try:
         with Image.open(io.BytesIO(image.data)) as im:
             fmt = im.format or ""
