@@ -164,9 +164,13 @@ def test_fault_code_schemes_differ_between_families() -> None:
 
 
 def test_manual_pdfs_are_up_to_date_with_their_sources(tmp_path: Path) -> None:
+    # compare the text, not the bytes: another fpdf2 release may serialise the same content differently
+    def words(path: Path) -> list[str]:
+        return pdf_text(path)[1].split()
+
     for output, source in sources_by_output().items():
         rebuilt = builder().build_manual(source, out_root=tmp_path)
-        assert rebuilt.read_bytes() == (LIBRARY / output).read_bytes(), (
+        assert words(rebuilt) == words(LIBRARY / output), (
             f"{output} differs from its source: run build/make_sample_library.py")
 
 
