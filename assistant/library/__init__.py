@@ -229,7 +229,7 @@ class Library:
         with self.store.transaction() as conn:
             old = [r[0] for r in conn.execute("SELECT rowid FROM passages WHERE doc_id=?", (doc_id,))]
             conn.executemany("DELETE FROM passages_fts WHERE rowid=?", [(r,) for r in old])
-            for table in ("passages", "fault_codes", "outline", "pages", "doc_equipment"):
+            for table in ("passages", "fault_codes", "outline", "pages", "texts", "doc_equipment"):
                 conn.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))
             conn.execute(
                 "INSERT INTO documents(id, title, format, kind, source_key, source, sha256, revision, page_count, "
@@ -268,8 +268,11 @@ class Library:
                     (p for s, p in first_passage.items() if s.startswith(path + " > ")), None)
                 conn.execute("INSERT INTO outline(doc_id, seq, section, level, page, passage_id) VALUES (?,?,?,?,?,?)",
                              (doc_id, seq, path, heading.level, heading.page, pid))
+            paged = parsed.page_count is not None
+            conn.executemany("INSERT INTO texts(doc_id, page, text) VALUES (?,?,?)",
+                             [(doc_id, n if paged else 0, t) for n, t in enumerate(parsed.page_texts, start=1)])
             for number, text in enumerate(parsed.page_texts, start=1):
-                if parsed.page_count is None:
+                if not paged:
                     break
                 conn.execute("INSERT INTO pages(doc_id, page, chars, ocr, confidence) VALUES (?,?,?,?,?)",
                              (doc_id, number, len(text), int(number in parsed.ocr_pages),
@@ -323,7 +326,7 @@ class Library:
             old = [r[0] for r in conn.execute("SELECT rowid FROM passages WHERE doc_id=?", (doc_id,))]
             conn.executemany("DELETE FROM passages_fts WHERE rowid=?", [(r,) for r in old])
             conn.execute("DELETE FROM documents WHERE id=?", (doc_id,))
-            for table in ("passages", "fault_codes", "outline", "pages", "doc_equipment"):
+            for table in ("passages", "fault_codes", "outline", "pages", "texts", "doc_equipment"):
                 conn.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))
         if self.store.one("SELECT 1 FROM documents WHERE original=?", (row["original"],)) is None:
             self.cache.drop_original(Path(row["original"]))
@@ -340,6 +343,15 @@ class Library:
         self.document(doc_id)
         return [PageInfo(page=r["page"], chars=r["chars"], ocr=bool(r["ocr"]), confidence=r["confidence"])
                 for r in self.store.query("SELECT * FROM pages WHERE doc_id=? ORDER BY page", (doc_id,))]
+
+    def page_text(self, doc_id: str, page: int | None = None) -> str:
+        """The extracted text a passage's `start`/`end` offsets index into: the page's text for
+        paged documents (PDF), the whole document's text otherwise (page None)."""
+        self.document(doc_id)
+        row = self.store.one("SELECT text FROM texts WHERE doc_id=? AND page=?", (doc_id, page or 0))
+        if row is None:
+            raise UnknownDocument(f"'{doc_id}' has no page {page}.")
+        return row[0]
 
     _PASSAGE_SQL = ("SELECT p.*, d.title AS doc_title, d.revision AS revision FROM passages p "
                     "JOIN documents d ON d.id=p.doc_id ")

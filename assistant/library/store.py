@@ -55,6 +55,9 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS pages (
         doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, page INTEGER NOT NULL,
         chars INTEGER NOT NULL, ocr INTEGER NOT NULL DEFAULT 0, confidence REAL, PRIMARY KEY (doc_id, page))""",
+    """CREATE TABLE IF NOT EXISTS texts (
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, page INTEGER NOT NULL, text TEXT NOT NULL,
+        PRIMARY KEY (doc_id, page))""",
     """CREATE TABLE IF NOT EXISTS sync_state (
         url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, sha256 TEXT, body BLOB, checked_at TEXT)""",
 ]

@@ -236,6 +236,7 @@ class _Builder:
         self.cur_kind = PassageKind.TEXT
         self.page: int | None = None
         self.step_x = 0.0
+        self.front_matter = False  # set when the document numbers its sections
         self.title_parts: list[tuple[float, str]] = []  # (font size, text) of title-sized lines before any section
         self.last_heading: tuple[int, Line, int] | None = None  # (level, line, block count) for wrapped headings
 
@@ -260,8 +261,8 @@ class _Builder:
     def heading(self, level: int, text: str, line: Line) -> None:
         self.flush()
         text = " ".join(text.split())
-        if level == 0 and not self.headings:
-            self.title_parts.append((line.size, text))
+        if not self.headings and (level == 0 or (self.front_matter and self.page == 1 and not _NUM_HEAD.match(text))):
+            self.title_parts.append((line.size, text))  # cover-page lines before the first numbered section
             return
         level = max(level, 1)
         last = self.last_heading
@@ -340,6 +341,7 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
         page_texts.append("\n".join(line.text for line in lines))
     heads = _Headings(pages)
     b = _Builder()
+    b.front_matter = bool(heads.depth_sizes)
     pending: tuple[list[Seg], dict[int, str]] | None = None  # a fault table that may continue on the next page
     for index, lines in enumerate(pages):
         carry = b.cur_kind == PassageKind.PROCEDURE and bool(b.cur)

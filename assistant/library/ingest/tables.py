@@ -189,26 +189,39 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
     anchors = [(li, seg) for li, col, seg in cells if col == code_col]
     if not anchors:
         return [], 0
-    # group each column's segments into cells: lines closer than a line height belong together
-    groups: list[list[tuple[int, Seg]]] = []
-    for col in sorted({c for _, c, _ in cells if c != code_col}):
-        column = sorted(((li, seg) for li, c, seg in cells if c == col), key=lambda x: x[1].top)
-        for li, seg in column:
-            if groups and groups[-1][0][1] is not None and _same_col(groups[-1], seg, lefts, tol) \
-                    and seg.top - groups[-1][-1][1].bottom < line_h * 0.9:
-                groups[-1].append((li, seg))
-            else:
-                groups.append([(li, seg)])
-    # cells are either top-aligned with their row's code or vertically centred on it: pick the better fit
+    anchor_tops = [a.top for _, a in anchors]
+
+    def build_groups(split_at_anchors: bool) -> list[list[tuple[int, Seg]]]:
+        """Each column's segments grouped into cells: lines closer than a line height belong
+        together; in top-aligned tables a line level with a code always starts a new cell."""
+        groups: list[list[tuple[int, Seg]]] = []
+        for col in sorted({c for _, c, _ in cells if c != code_col}):
+            column = sorted(((li, seg) for li, c, seg in cells if c == col), key=lambda x: x[1].top)
+            current: list[tuple[int, Seg]] = []
+            for li, seg in column:
+                new_row = split_at_anchors and any(seg.top - line_h * 0.4 <= t <= seg.bottom for t in anchor_tops)
+                if current and not new_row and seg.top - current[-1][1].bottom < line_h * 0.9:
+                    current.append((li, seg))
+                else:
+                    if current:
+                        groups.append(current)
+                    current = [(li, seg)]
+            if current:
+                groups.append(current)
+        return groups
+
     def nearest(group, middle: bool) -> tuple[int, float]:
         top = min(s.top for _, s in group)
-        bottom = max(s.bottom for _, s in group)
-        mid = (top + bottom) / 2
+        mid = (top + max(s.bottom for _, s in group)) / 2
         best = min(range(len(anchors)), key=lambda k: abs((anchors[k][1].mid if middle else anchors[k][1].top)
                                                           - (mid if middle else top)))
         a = anchors[best][1]
         return best, abs((a.mid if middle else a.top) - (mid if middle else top))
-    middle = sum(nearest(g, True)[1] for g in groups) < sum(nearest(g, False)[1] for g in groups)
+
+    # cells are either top-aligned with their row's code or vertically centred on it: keep the better fit
+    top_groups, mid_groups = build_groups(True), build_groups(False)
+    middle = sum(nearest(g, True)[1] for g in mid_groups) < sum(nearest(g, False)[1] for g in top_groups)
+    groups = mid_groups if middle else top_groups
     rows: list[dict] = [{"first": li, "last": li, "parts": {}} for li, _ in anchors]
     for group in groups:
         best = nearest(group, middle)[0]

@@ -54,6 +54,11 @@ def parse_text(text: str, fmt: DocumentFormat = DocumentFormat.TEXT) -> ParsedDo
     paged = len(chunks) > 1
     pages = [text_lines(chunk) for chunk in chunks]
     numbers = list(range(1, len(pages) + 1)) if paged else [None]
+    doc_title = ""
+    top = [line for lines in pages for line in lines if line.hint == 1]
+    if len(top) == 1 and pages[0] and pages[0][0] is top[0]:
+        doc_title = pages[0].pop(0).text  # a single opening top-level heading is the title, not a section
     blocks, headings, page_texts, title = layout.structure(pages, numbers)
+    title = doc_title or title
     return ParsedDoc(fmt, title=title, blocks=blocks, headings=headings, page_count=len(pages) if paged else None,
                      page_texts=page_texts)
