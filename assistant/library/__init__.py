@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
+import logging
 import re
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -29,6 +30,8 @@ from assistant.library.ingest import check_file, read_document
 from assistant.library.ingest.base import ParsedDoc
 from assistant.library.models import OutlineEntry, PageInfo, SyncFailure, SyncProgress, SyncReport
 from assistant.library.store import Store
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Library", "OutlineEntry", "PageInfo", "SyncProgress", "SyncReport", "SyncFailure"]
 
@@ -457,21 +460,20 @@ class Library:
                    "WHERE passages_fts MATCH ?{extra} ORDER BY {bm} LIMIT ?").format(
                 bm=_search.BM25, extra="".join(" AND " + w for w in where))
             try:
-                rows = self.store.query(sql, [match] + params + [limit + len(seen)])
-            except Exception as err:  # sqlite3.OperationalError: a query we could not make safe
-                if "fts5" in str(err).lower() or "syntax" in str(err).lower():
-                    rows = []
-                else:
-                    raise
-            top = max((r["score"] for r in rows), default=0.0)
+                rows = self.store.query(sql, [match] + params + [max(limit * 3, 30) + len(seen)])
+            except sqlite3.OperationalError as err:  # a query we could not make safe: no hits, never a crash
+                log.warning("search query rejected by FTS5: %s", err)
+                rows = []
+            ranked = _search.rerank(rows, query)
+            top = ranked[0][0] if ranked else 0.0
             for hit in hits:
-                hit.score = round(top + 10.0, 4)
-            for r in rows:
+                hit.score = round(top + 1.0, 4)
+            for score, r in ranked:
                 if r["id"] in seen:
                     continue
                 seen.add(r["id"])
                 hits.append(SearchHit(passage_id=r["id"], doc_id=r["doc_id"], title=r["title"], page=r["page"],
-                                      section=r["section"], snippet=r["snip"] or "", score=round(r["score"], 4),
+                                      section=r["section"], snippet=r["snip"] or "", score=round(score, 4),
                                       kind=PassageKind(r["kind"])))
         return hits[:limit]
 

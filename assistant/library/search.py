@@ -66,3 +66,30 @@ def codes_column(codes: list[str]) -> str:
         values.setdefault(compact(code), None)
         values.setdefault(code_key(code), None)
     return " ".join(values)
+
+
+def _stem(token: str) -> str:
+    return token[:5] if len(token) > 5 else token
+
+
+def heading_bonus(query_terms: list[str], section: str) -> float:
+    """Extra score for passages whose heading path names what was asked. FTS5's BM25
+    normalises by the whole row's length, so a long procedure under the perfect heading
+    would otherwise lose to a short table under a sub-heading."""
+    if not query_terms or not section:
+        return 0.0
+    wanted = {_stem(t) for t in query_terms}
+    path = {_stem(t.lower()) for t in _TOKEN.findall(section)}
+    leaf = {_stem(t.lower()) for t in _TOKEN.findall(section.split(" > ")[-1])}
+    return 0.35 * len(wanted & path) / len(wanted) + 0.3 * len(wanted & leaf) / len(wanted)
+
+
+def rerank(rows: list, query: str) -> list[tuple[float, object]]:
+    """(score, row) best first: BM25 scaled to 0..1 within the result set plus the heading bonus."""
+    if not rows:
+        return []
+    top = max(r["score"] for r in rows) or 1.0
+    q = terms(query)
+    scored = [((r["score"] / top if top > 0 else 0.0) + heading_bonus(q, r["section"]), r) for r in rows]
+    scored.sort(key=lambda pair: -pair[0])
+    return scored
