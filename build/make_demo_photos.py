@@ -197,6 +197,38 @@ def obj_lcd_panel(rng: np.random.Generator, lines: list[str], *, lit: bool = Tru
     return add_texture(img, rng, 3)
 
 
+def obj_fc40_controller(rng: np.random.Generator, text: str) -> Image.Image:
+    """A compact panel-mount refrigeration controller with a four-digit LED display."""
+    W, H = 1500, 760
+    img = rounded_panel((W, H), (30, 32, 36), radius=30)
+    d = ImageDraw.Draw(img)
+    d.rounded_rectangle([40, 40, W - 40, H - 40], radius=20, fill=(44, 47, 52), outline=(15, 15, 15), width=4)
+    d.text((90, 70), "FROSTLINE", font=font(SANS_B, 40), fill=(120, 210, 230))
+    d.text((W - 260, 74), "FC-40", font=font(SANS_B, 40), fill=(220, 220, 220))
+    d.rectangle([110, 150, 1040, 470], fill=(12, 10, 10), outline=(0, 0, 0), width=6)
+    on, off = (255, 45, 35), (40, 14, 12)
+    glow = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    gd = ImageDraw.Draw(glow)
+    for i, ch in enumerate(text.rjust(4)[:4]):
+        draw_seven_segment(gd, 160 + i * 215, 185, ch, 160, 250, (255, 80, 60, 170), (0, 0, 0, 0))
+    img = Image.alpha_composite(img, glow.filter(ImageFilter.GaussianBlur(12)))
+    d = ImageDraw.Draw(img)
+    for i, ch in enumerate(text.rjust(4)[:4]):
+        draw_seven_segment(d, 160 + i * 215, 185, ch, 160, 250, on, off)
+    for i, (name, col) in enumerate([("COMP", (60, 60, 60)), ("FAN", (60, 200, 80)), ("DEF", (60, 60, 60)),
+                                     ("ALARM", (255, 60, 40))]):
+        cy = 180 + i * 75
+        d.ellipse([1090, cy, 1124, cy + 34], fill=col, outline=(0, 0, 0), width=2)
+        d.text((1140, cy - 2), name, font=font(SANS_B, 32), fill=(220, 220, 220))
+    for i, name in enumerate(["SET", "\u25b2", "\u25bc", "DEF"]):
+        kx = 110 + i * 260
+        d.rounded_rectangle([kx, 540, kx + 200, 660], radius=18, fill=(70, 74, 80), outline=(10, 10, 10), width=3)
+        f = font(SANS_B, 40)
+        tw = d.textlength(name, font=f)
+        d.text((kx + 100 - tw / 2, 575), name, font=f, fill=(240, 240, 240))
+    return add_texture(img, rng, 3)
+
+
 # A compact 5x7 dot font for the dot-matrix display (columns encoded as bit rows, top first).
 DOT_FONT = {
     "A": ["01110", "10001", "10001", "11111", "10001", "10001", "10001"],
@@ -565,6 +597,29 @@ def photos() -> list[Photo]:
               equipment_id="compressor-rs22", asset_tags=["FL-CMP-0001"],
               description="QR asset tag on the compressor canopy.",
               bg=(40, 70, 120), fill=0.58, rotate=-3.0, degrade=Degrade(light=0.55, blur=1.3, noise=6)),
+        # --- MB-35 cold-room refrigeration unit with FC-40 controller (alarm codes AL01-AL14)
+        Photo("refrigeration-mb35-display-al06.jpg", "display", lambda r: obj_fc40_controller(r, "AL06"),
+              equipment_id="refrigeration-mb35", codes=["AL06"],
+              description="FC-40 refrigeration controller, four-digit red LED display showing alarm AL06 (high pressure).",
+              bg=(200, 200, 195), rotate=5.0, tilt=0.05,
+              degrade=Degrade(light=0.55, glare=0.4, glare_at=(0.3, 0.25), blur=1.3, noise=5)),
+        Photo("refrigeration-mb35-nameplate.jpg", "nameplate",
+              lambda r: obj_nameplate(r, "FROSTLINE REFRIGERATION", "MONOBLOCK UNIT", [
+                  ("Model", "MB-35"),
+                  ("Serial No.", "MB35K2304118"),
+                  ("Supply", "400 V 3N~ 50 Hz  6.8 A"),
+                  ("Refrigerant", "R449A  2.4 kg  3.35 t CO2e"),
+                  ("PS high / low", "28 bar / 16 bar"),
+                  ("Cooling capacity", "3.5 kW (0 \u00b0C / 32 \u00b0C)"),
+              ], "Year 2023   Contains fluorinated greenhouse gases   IP44", colour=(0, 120, 140)),
+              equipment_id="refrigeration-mb35", model="MB-35", serial="MB35K2304118",
+              description="Nameplate on the condenser side of the MB-35 unit, photographed at an angle.",
+              bg=(200, 200, 195), rotate=-5.0, tilt=0.06, degrade=Degrade(light=0.45, glare=0.3, glare_at=(0.7, 0.6), blur=1.1)),
+        Photo("refrigeration-mb35-asset-tag-qr.jpg", "asset_tag",
+              lambda r: obj_asset_tag(r, "FL-REF-0001", "NORTHGATE FACILITIES"),
+              equipment_id="refrigeration-mb35", asset_tags=["FL-REF-0001"],
+              description="QR asset tag on the cold-room unit housing, in dim light.",
+              bg=(200, 200, 195), fill=0.52, rotate=4.0, degrade=Degrade(light=0.6, blur=1.2, noise=7)),
         # --- scenes with no code at all
         Photo("scene-pipe-flange.jpg", "scene", obj_flange,
               description="A bolted pipe flange on a pump discharge line; no display, tag or nameplate.",
