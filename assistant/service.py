@@ -161,10 +161,22 @@ class Fieldlens:
         if role == "capture":
             self.sessions.add_observations(session_id, reading.observations)
             if session.equipment_id is None:
-                identified = _equipment_from_observations(reading.observations)
+                identified = _equipment_from_observations(reading.observations) or self._equipment_from_codes(
+                    reading.observations
+                )
                 if identified:
                     self.sessions.set_equipment(session_id, identified)
         return reading.model_copy(update={"photo": photo})
+
+    def _equipment_from_codes(self, observations: Iterable[Observation]) -> str | None:
+        """The equipment named by the fault codes read, when exactly one catalog entry knows them all."""
+        candidates: set[str] | None = None
+        for obs in observations:
+            if obs.kind != ObservationKind.FAULT_CODE:
+                continue
+            owners = {eq for entry in self.library.lookup_code(obs.value) for eq in entry.equipment_ids}
+            candidates = owners if candidates is None else candidates & owners
+        return next(iter(candidates)) if candidates and len(candidates) == 1 else None
 
     def annotated_photo(self, session_id: str, photo_id: str) -> bytes:
         from assistant.imaging import annotate, load_photo
