@@ -33,7 +33,9 @@ class LibraryCache:
         self.originals_dir = root / "originals"
         self.originals_dir.mkdir(parents=True, exist_ok=True)
         self.blobs = diskcache.Cache(str(root / "blobs"), size_limit=int(limit_bytes),
-                                     eviction_policy="least-recently-used", disk_min_file_size=0, cull_limit=16)
+                                     eviction_policy="least-recently-used", disk_min_file_size=0, cull_limit=1)
+        # cull_limit=1: each insert evicts the single least-recently-used entry while over the cap, so
+        # the entry just written is never the one evicted (unless it alone exceeds the cap)
         self._verified: dict[Path, tuple[int, int]] = {}
         self._lock = threading.Lock()
 

@@ -1,0 +1,215 @@
+"""Remote sync against a real threaded HTTP server on 127.0.0.1: conditional GETs (304),
+sha256 verification, a connection dropped mid-download, bad JSON, an unreachable feed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import MARKDOWN, make_drive_manual
+
+from assistant.errors import SyncError
+
+
+class FeedServer:
+    """Serves `files` (path -> bytes) with ETag/Last-Modified; records what it sent."""
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+        self.drop: set[str] = set()  # paths whose connection is cut halfway through the body
+        self.log: list[tuple[str, int, int]] = []  # (path, status, body bytes sent)
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                path = self.path.split("?")[0]
+                data = server.files.get(path)
+                if data is None:
+                    self._send(404, b"not found")
+                    return
+                etag = '"%s"' % hashlib.sha256(data).hexdigest()[:16]
+                if self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    server.record(path, 304, 0)
+                    return
+                if path in server.drop:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    half = data[: len(data) // 2]
+                    self.wfile.write(half)
+                    self.wfile.flush()
+                    server.record(path, 200, len(half))
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                self._send(200, data, etag)
+
+            def _send(self, status, body, etag=None):
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                if etag:
+                    self.send_header("ETag", etag)
+                    self.send_header("Last-Modified", formatdate(usegmt=True))
+                self.end_headers()
+                self.wfile.write(body)
+                server.record(self.path, status, len(body))
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def record(self, path, status, size):
+        with self.lock:
+            self.log.append((path, status, size))
+
+    def body_bytes(self, prefix="/docs/"):
+        return sum(size for path, status, size in self.log if path.startswith(prefix))
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    s = FeedServer()
+    yield s
+    s.close()
+
+
+def _publish(server, tmp_path, *, manual_remedy=None, wrong_sha=False, extra=()):
+    manual = make_drive_manual(tmp_path / "vx9.pdf", overcurrent_remedy=manual_remedy).read_bytes()
+    guide = MARKDOWN.encode()
+    server.files["/docs/vx9.pdf"] = manual
+    server.files["/docs/rs5.md"] = guide
+    documents = [
+        {"url": "docs/vx9.pdf", "sha256": hashlib.sha256(manual).hexdigest() if not wrong_sha else "0" * 64,
+         "version": "B", "title": "VX-9 manual", "equipment": ["vx9"], "kind": "manual"},
+        {"url": f"{server.url}/docs/rs5.md", "sha256": hashlib.sha256(guide).hexdigest(), "version": 3,
+         "title": "RS-5 guide", "equipment": ["rs5-feed"]},
+        *extra,
+    ]
+    feed = {"documents": documents,
+            "equipment": [{"id": "rs5-feed", "name": "RS-5 from the feed", "model": "RS-5F"}]}
+    server.files["/feed.json"] = json.dumps(feed).encode()
+    return f"{server.url}/feed.json"
+
+
+def test_first_sync_adds_second_transfers_nothing(lib, server, tmp_path):
+    url = _publish(server, tmp_path)
+    events = []
+    report = lib.sync(url, on_progress=events.append)
+    assert report.ok and len(report.added) == 2 and report.equipment == ["rs5-feed"]
+    assert {d.title for d in lib.documents()} == {"VX-9 manual", "RS-5 guide"}
+    assert lib.get_equipment("rs5-feed").document_ids == [report.added[1]]
+    assert lib.lookup_code("F0001")[0].equipment_ids == ["vx9"]
+    assert lib.document(report.added[1]).revision == "3"
+    stages = [e.stage for e in events]
+    assert stages[0] == "feed" and stages[-1] == "done" and "download" in stages and "ingest" in stages
+    downloads = [e for e in events if e.stage == "download" and e.doc == "VX-9 manual"]
+    assert downloads[-1].bytes_done == downloads[-1].bytes_total == len(server.files["/docs/vx9.pdf"])
+
+    before = server.body_bytes()
+    server.log.clear()
+    again = lib.sync(url)
+    assert again.ok and again.feed_unchanged and sorted(again.unchanged) == sorted(report.added)
+    assert again.added == again.updated == [] and again.bytes_downloaded == 0
+    assert server.body_bytes("/docs/") == 0 and server.body_bytes("/feed.json") == 0  # no bodies at all
+    assert ("/feed.json", 304, 0) in server.log
+    assert before > 0
+
+
+def test_changed_document_is_updated(lib, server, tmp_path):
+    url = _publish(server, tmp_path)
+    first = lib.sync(url)
+    url = _publish(server, tmp_path, manual_remedy="Replace the output stage")
+    server.log.clear()
+    report = lib.sync(url)
+    assert report.ok and len(report.updated) == 1 and len(report.unchanged) == 1
+    assert report.updated[0] in first.added
+    assert lib.lookup_code("F0001")[0].remedy == "Replace the output stage"
+    assert server.body_bytes("/docs/rs5.md") == 0  # the unchanged guide was not downloaded again
+
+
+def test_sha_mismatch_keeps_previous_copy(lib, server, tmp_path):
+    url = _publish(server, tmp_path)
+    lib.sync(url)
+    old_remedy = lib.lookup_code("F0001")[0].remedy
+    url = _publish(server, tmp_path, manual_remedy="Tampered remedy", wrong_sha=True)
+    report = lib.sync(url)
+    assert len(report.failed) == 1 and "integrity check" in report.failed[0].reason
+    assert report.failed[0].title == "VX-9 manual"
+    assert lib.lookup_code("F0001")[0].remedy == old_remedy
+    assert not list((lib.root / "cache" / "incoming").iterdir())  # no partial downloads left behind
+
+
+def test_dropped_connection_mid_download(lib, server, tmp_path):
+    url = _publish(server, tmp_path)
+    server.drop.add("/docs/vx9.pdf")
+    report = lib.sync(url)
+    assert [f.title for f in report.failed] == ["VX-9 manual"]
+    assert "dropped" in report.failed[0].reason
+    assert len(report.added) == 1  # the other document still arrived
+    assert lib.known_codes("vx9") == set()
+    assert not list((lib.root / "cache" / "incoming").iterdir())
+    server.drop.clear()
+    retry = lib.sync(url)
+    assert len(retry.added) == 1 and len(retry.unchanged) == 1 and lib.known_codes("vx9")
+
+
+def test_bad_json_feed(lib, server, tmp_path):
+    server.files["/feed.json"] = b"{not json"
+    with pytest.raises(SyncError, match="malformed"):
+        lib.sync(f"{server.url}/feed.json")
+    server.files["/feed.json"] = json.dumps({"documents": [{"title": "no url"}]}).encode()
+    with pytest.raises(SyncError, match="malformed"):
+        lib.sync(f"{server.url}/feed.json")
+
+
+def test_unreachable_feed_leaves_library_working(lib, server, tmp_path, docs):
+    url = _publish(server, tmp_path)
+    lib.sync(url)
+    count = len(lib.documents())
+    port = server.httpd.server_address[1]
+    server.close()
+    report = lib.sync(f"http://127.0.0.1:{port}/feed.json", timeout=2)
+    assert report.offline and report.error and "cannot be reached" in report.error
+    assert len(lib.documents()) == count and lib.search("cooling fan")  # still searchable offline
+
+
+def test_missing_document_and_bad_feed_entries(lib, server, tmp_path):
+    url = _publish(server, tmp_path, extra=[{"url": "docs/missing.pdf", "title": "Ghost"}])
+    report = lib.sync(url)
+    assert len(report.added) == 2 and [f.title for f in report.failed] == ["Ghost"]
+    assert "404" in report.failed[0].reason
+    with pytest.raises(SyncError):
+        lib.sync("ftp://example.com/feed.json")
+
+
+def test_feed_without_checksums_uses_conditional_gets(lib, server, tmp_path):
+    server.files["/docs/rs5.md"] = MARKDOWN.encode()
+    server.files["/feed.json"] = json.dumps({"documents": [{"url": "docs/rs5.md", "title": "RS-5 guide"}]}).encode()
+    url = f"{server.url}/feed.json"
+    assert len(lib.sync(url).added) == 1
+    server.files["/feed.json"] += b" "  # the feed changed (new ETag), the document did not
+    server.log.clear()
+    report = lib.sync(url)
+    assert not report.feed_unchanged and len(report.unchanged) == 1
+    assert ("/docs/rs5.md", 304, 0) in server.log and server.body_bytes("/docs/") == 0
