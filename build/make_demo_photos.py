@@ -229,6 +229,26 @@ def obj_fc40_controller(rng: np.random.Generator, text: str) -> Image.Image:
     return add_texture(img, rng, 3)
 
 
+def obj_cabinet_door(rng: np.random.Generator, panel: Image.Image, tag: Image.Image) -> Image.Image:
+    """A painted cabinet door with a drive keypad fitted and an asset tag stuck beside it."""
+    W, H = 2300, 1300
+    img = Image.new("RGBA", (W, H), (205, 207, 200, 255))
+    d = ImageDraw.Draw(img)
+    d.rectangle([0, 0, W - 1, H - 1], outline=(120, 120, 115, 255), width=10)
+    d.rectangle([40, 40, W - 40, H - 40], outline=(170, 172, 165, 255), width=4)
+    img = add_texture(img, rng, 5)
+    p = panel.resize((int(panel.width * 1.0), int(panel.height * 1.0)), Image.LANCZOS)
+    img.alpha_composite(p, (120, (H - p.height) // 2))
+    t = tag.resize((int(tag.width * 0.68), int(tag.height * 0.68)), Image.LANCZOS)
+    img.alpha_composite(t, (W - t.width - 110, 160))
+    d = ImageDraw.Draw(img)
+    d.rectangle([W - 860, 820, W - 110, 1010], fill=(255, 214, 0, 255), outline=(0, 0, 0, 255), width=5)
+    d.polygon([(W - 830, 990), (W - 770, 850), (W - 710, 990)], fill=(0, 0, 0, 255))
+    d.text((W - 680, 850), "DANGER 400 V", font=font(SANS_B, 52), fill=(0, 0, 0))
+    d.text((W - 680, 925), "Wait 5 min after isolation", font=font(COND_B, 34), fill=(0, 0, 0))
+    return img
+
+
 # A compact 5x7 dot font for the dot-matrix display (columns encoded as bit rows, top first).
 DOT_FONT = {
     "A": ["01110", "10001", "10001", "11111", "10001", "10001", "10001"],
@@ -460,6 +480,7 @@ class Degrade:
     blur: float = 1.0  # gaussian sigma in px
     noise: float = 4.0
     quality: int = 85
+    exposure: float = 1.0  # overall brightness factor (below 1: an under-exposed photo)
 
 
 def degrade(rng: np.random.Generator, img: np.ndarray, p: Degrade) -> np.ndarray:
@@ -468,7 +489,7 @@ def degrade(rng: np.random.Generator, img: np.ndarray, p: Degrade) -> np.ndarray
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     lx, ly = rng.uniform(0, w), rng.uniform(0, h)
     dist = np.sqrt((xx - lx) ** 2 + (yy - ly) ** 2) / np.hypot(w, h)
-    light = 1.08 - p.light * dist
+    light = (1.08 - p.light * dist) * p.exposure
     out = out * light[..., None]
     if p.glare > 0:
         gx, gy = p.glare_at[0] * w, p.glare_at[1] * h
@@ -620,6 +641,29 @@ def photos() -> list[Photo]:
               equipment_id="refrigeration-mb35", asset_tags=["FL-REF-0001"],
               description="QR asset tag on the cold-room unit housing, in dim light.",
               bg=(200, 200, 195), fill=0.52, rotate=4.0, degrade=Degrade(light=0.6, blur=1.2, noise=7)),
+        # --- harder and mixed shots
+        Photo("pump-cp40-display-a04-dim.jpg", "display", lambda r: obj_seven_segment_panel(r, "A04"),
+              equipment_id="pump-cp40", codes=["A04"],
+              description="PC-200 showing alarm A04 (motor overload), photographed in a dim plant room.",
+              bg=(60, 95, 130), rotate=6.0, tilt=0.05,
+              degrade=Degrade(light=0.6, blur=1.2, noise=7, exposure=0.42, quality=80)),
+        Photo("compressor-rs22-display-e31-blur.jpg", "display",
+              lambda r: obj_dot_matrix_panel(r, ["ALARM E-31", "SEPARATOR DP HIGH"]),
+              equipment_id="compressor-rs22", codes=["E-31"],
+              description="AirLogic 3 showing alarm E-31 (separator differential pressure high), slightly out of focus.",
+              bg=(40, 45, 50), rotate=1.5, tilt=0.03, degrade=Degrade(light=0.35, blur=2.2, noise=4)),
+        Photo("vfd-vx500-cabinet-f005-with-tag.jpg", "display",
+              lambda r: obj_cabinet_door(r, obj_lcd_panel(r, ["FAULT F005", "DC OVERVOLTAGE", "0.0A  0.0Hz"]),
+                                         obj_asset_tag(r, "FL-VFD-0001", "NORTHGATE FACILITIES")),
+              equipment_id="vfd-vx500", codes=["F005"], asset_tags=["FL-VFD-0001"],
+              description="Cabinet door with the VX-500 keypad showing F005 and the drive's QR asset tag beside it.",
+              bg=(90, 90, 88), fill=0.9, rotate=-2.0, tilt=0.035,
+              degrade=Degrade(light=0.4, glare=0.35, glare_at=(0.25, 0.2), blur=1.0)),
+        Photo("vfd-vx500-display-running.jpg", "display",
+              lambda r: obj_lcd_panel(r, ["RUN  42.5 Hz", "12.8A  5.9kW", "REF 42.5 Hz"]),
+              equipment_id="vfd-vx500",
+              description="VX-500 keypad in normal operation: frequency, current and power, no fault code.",
+              bg=(150, 150, 145), rotate=-4.0, degrade=Degrade(light=0.45, glare=0.25, glare_at=(0.7, 0.75), blur=1.1)),
         # --- scenes with no code at all
         Photo("scene-pipe-flange.jpg", "scene", obj_flange,
               description="A bolted pipe flange on a pump discharge line; no display, tag or nameplate.",
