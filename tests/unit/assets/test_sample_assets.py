@@ -216,8 +216,8 @@ def test_work_instructions_follow_the_library_shape() -> None:
         path = LIBRARY / doc["path"]
         text = path.read_text(encoding="utf-8")
         codes = codes_for(doc["equipment"][0])
-        if path.suffix in (".yaml", ".yml"):
-            wi = yaml.safe_load(text)
+        if path.suffix in (".yaml", ".yml", ".json"):
+            wi = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
             assert wi["title"] == doc["title"]
             assert set(wi["equipment"]) <= ids and wi["equipment"] == doc["equipment"]
             assert str(wi["revision"]) == doc["revision"]
