@@ -109,7 +109,9 @@ def where_clauses(f: SessionFilter, *, fts: bool) -> list[ColumnElement]:
             sub = sub.bindparams(fts_q=match).columns(session_id=schema.ID)
             out.append(s.c.id.in_(select(sub.subquery().c.session_id)))
         else:
-            out.append(and_(*[s.c.search_text.like(f"%{_escape_like(t)}%", escape="\\") for t in tokens]))
+            st = schema.session_state
+            likes = [st.c.search_text.like(f"%{_escape_like(t)}%", escape="\\") for t in tokens]
+            out.append(s.c.id.in_(select(st.c.session_id).where(and_(*likes))))
     return out
 
 

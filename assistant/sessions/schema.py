@@ -9,7 +9,7 @@ frozen definitions or plain standard SQL, so migrating a database created by
 the first release always replays the same steps. `schema_version` holds one
 row per applied migration. Only the SQLite-specific full-text index (FTS5) is
 dialect-specific, and it is optional: without it search falls back to a
-portable LIKE over `sessions.search_text`.
+portable LIKE over `session_state.search_text`.
 """
 
 from __future__ import annotations
@@ -68,8 +68,15 @@ sessions = Table(
     Column("verdict", String(20)),  # latest review's verdict
     Column("reviewed", Boolean, nullable=False, default=False),
     Column("last_seq", Integer, nullable=False, default=0),
+)
+
+# v3: the bulky part of the current state, apart, so list/filter/dashboard scan small rows
+session_state = Table(
+    "session_state",
+    metadata,
+    Column("session_id", ID, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
     Column("snapshot", Text, nullable=False),  # the Session as JSON: the current state
-    Column("search_text", Text, nullable=False, default=""),  # v2: questions, answers, notes (lower case)
+    Column("search_text", Text, nullable=False, default=""),  # questions, answers, notes (lower case)
 )
 
 events = Table(
@@ -218,9 +225,8 @@ def _v2_full_text(conn: Connection) -> None:
     """Full-text search over questions, answers and notes: a portable
     `sessions.search_text` column, plus an FTS5 index on SQLite when the
     library has it. Existing sessions are backfilled from their snapshots."""
-    from assistant.sessions.events import search_text_of  # local: avoids an import cycle
-
     from assistant.domain import Session
+    from assistant.sessions.events import search_text_of  # local: avoids an import cycle
 
     conn.execute(text("ALTER TABLE sessions ADD COLUMN search_text TEXT NOT NULL DEFAULT ''"))
     use_fts = False
@@ -232,14 +238,29 @@ def _v2_full_text(conn: Connection) -> None:
                 f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
                 "session_id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2')"
             )
-    s = sessions
-    rows = conn.execute(select(s.c.id, s.c.snapshot)).all()
-    for sid, snap in rows:
+    for sid, snap in conn.execute(text("SELECT id, snapshot FROM sessions")).all():
         body = search_text_of(Session.model_validate_json(snap))
-        conn.execute(s.update().where(s.c.id == sid).values(search_text=body))
+        conn.execute(text("UPDATE sessions SET search_text = :body WHERE id = :sid"), {"sid": sid, "body": body})
         if use_fts:
             conn.execute(text(f"INSERT INTO {FTS_TABLE}(session_id, body) VALUES (:sid, :body)"),
                          {"sid": sid, "body": body})
+
+
+def _v3_split_state(conn: Connection) -> None:
+    """Move the JSON snapshot and the search text out of the sessions row into
+    `session_state` (one row per session), so listing, filtering and the
+    dashboard scan rows of a few hundred bytes instead of many kilobytes."""
+    md = MetaData()
+    Table("sessions", md, Column("id", ID, primary_key=True))
+    Table("session_state", md,
+          Column("session_id", ID, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+          Column("snapshot", Text, nullable=False),
+          Column("search_text", Text, nullable=False, default=""))
+    md.tables["session_state"].create(conn)
+    conn.execute(text("INSERT INTO session_state (session_id, snapshot, search_text) "
+                      "SELECT id, snapshot, search_text FROM sessions"))
+    conn.execute(text("ALTER TABLE sessions DROP COLUMN snapshot"))
+    conn.execute(text("ALTER TABLE sessions DROP COLUMN search_text"))
 
 
 Migration = tuple[int, str, Callable[[Connection], None]]
@@ -247,6 +268,7 @@ Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "initial schema: sessions, events, reviews, photos", _v1_initial),
     (2, "full-text search over questions, answers and notes", _v2_full_text),
+    (3, "session snapshots and search text in their own table", _v3_split_state),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

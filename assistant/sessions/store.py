@@ -47,6 +47,7 @@ from assistant.sessions.photos import PhotoBlobs, ext_for, sha256_hex
 from assistant.sessions.secrets import scrub_secrets
 
 S = schema.sessions
+ST = schema.session_state
 BUSY_TIMEOUT_MS = 15_000
 
 
@@ -146,7 +147,8 @@ class SessionStore:
 
     def _load_for_update(self, conn: Connection, session_id: str) -> tuple[Session, int, str, str]:
         row = conn.execute(
-            select(S.c.snapshot, S.c.last_seq, S.c.search_text, S.c.flag_codes)
+            select(ST.c.snapshot, S.c.last_seq, ST.c.search_text, S.c.flag_codes)
+            .select_from(S.join(ST, ST.c.session_id == S.c.id))
             .where(S.c.id == session_id).with_for_update()
         ).first()
         if row is None:
@@ -161,22 +163,25 @@ class SessionStore:
     def _save_state(self, conn: Connection, session: Session, seq: int, old_search: str | None,
                     old_codes: str | None, *, insert_row: bool = False) -> None:
         fields = ev.row_fields(session)
-        values = dict(fields, snapshot=session.model_dump_json(), last_seq=seq)
+        search = fields.pop("search_text")
+        state = {"snapshot": session.model_dump_json(), "search_text": search}
         if insert_row:
-            conn.execute(insert(S).values(id=session.id, **values))
+            conn.execute(insert(S).values(id=session.id, last_seq=seq, **fields))
+            conn.execute(insert(ST).values(session_id=session.id, **state))
         else:
-            conn.execute(update(S).where(S.c.id == session.id).values(**values))
+            conn.execute(update(S).where(S.c.id == session.id).values(last_seq=seq, **fields))
+            conn.execute(update(ST).where(ST.c.session_id == session.id).values(**state))
         if fields["flag_codes"] != old_codes:
             conn.execute(delete(schema.session_flags).where(schema.session_flags.c.session_id == session.id))
             codes = json.loads(fields["flag_codes"])
             if codes:
                 conn.execute(insert(schema.session_flags),
                              [{"session_id": session.id, "code": c} for c in codes])
-        if self._fts and fields["search_text"] != old_search:
+        if self._fts and search != old_search:
             conn.execute(text(f"DELETE FROM {schema.FTS_TABLE} WHERE session_id = :sid"), {"sid": session.id})
-            if fields["search_text"]:
+            if search:
                 conn.execute(text(f"INSERT INTO {schema.FTS_TABLE}(session_id, body) VALUES (:sid, :body)"),
-                             {"sid": session.id, "body": fields["search_text"]})
+                             {"sid": session.id, "body": search})
 
     def _event(self, session_id: str, build: Callable[[Session], tuple[str, dict]],
                extra: Callable[[Connection, Session], None] | None = None) -> Session:
@@ -371,6 +376,7 @@ class SessionStore:
                 conn.execute(delete(schema.reviews).where(schema.reviews.c.session_id == session_id))
                 conn.execute(delete(schema.session_flags).where(schema.session_flags.c.session_id == session_id))
                 conn.execute(delete(schema.events).where(schema.events.c.session_id == session_id))
+                conn.execute(delete(ST).where(ST.c.session_id == session_id))
                 if self._fts:
                     conn.execute(text(f"DELETE FROM {schema.FTS_TABLE} WHERE session_id = :sid"),
                                  {"sid": session_id})
@@ -408,7 +414,7 @@ class SessionStore:
 
     def get(self, session_id: str) -> Session:
         with self._read() as conn:
-            snap = conn.execute(select(S.c.snapshot).where(S.c.id == session_id)).scalar()
+            snap = conn.execute(select(ST.c.snapshot).where(ST.c.session_id == session_id)).scalar()
         if snap is None:
             raise UnknownSession(f"No saved session has the id {session_id}.")
         return Session.model_validate_json(snap)

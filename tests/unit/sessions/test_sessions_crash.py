@@ -37,10 +37,13 @@ class _Reader(threading.Thread):
     def __init__(self, proc: subprocess.Popen):
         super().__init__(daemon=True)
         self.proc, self.lines = proc, []
+        self.started = threading.Event()  # the child has opened the store and is about to write
 
     def run(self) -> None:
         for line in self.proc.stdout:
             self.lines.append(line.rstrip("\n"))
+            if line.startswith("RESUMED"):
+                self.started.set()
 
 
 def _check_consistent(root: Path, sid: str) -> list[dict]:
@@ -71,11 +74,17 @@ def test_sigkill_at_random_moments_loses_no_committed_event(tmp_path: Path) -> N
         proc = _spawn(root, sid, "crash", 400, seed=round_no)
         reader = _Reader(proc)
         reader.start()
-        time.sleep(rnd.uniform(0.3, 1.6))  # before, during or after start-up and migration
+        if round_no % 4 == 1:
+            time.sleep(rnd.uniform(0.0, 1.0))  # during start-up: opening, migrating, creating
+        else:
+            assert reader.started.wait(timeout=120), "the child did not start"
+            time.sleep(rnd.uniform(0.02, 0.7))  # in the middle of writing
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         reader.join(timeout=10)
+        err = proc.stderr.read()
         proc.stderr.close()
+        assert proc.returncode in (-signal.SIGKILL, 0), err
         kills += proc.returncode == -signal.SIGKILL
         for line in reader.lines:
             parts = line.split()
@@ -91,7 +100,7 @@ def test_sigkill_at_random_moments_loses_no_committed_event(tmp_path: Path) -> N
         missing = {s: t for s, t in reported.items() if by_seq.get(s) != t}
         assert not missing, f"committed events lost after kill {round_no}: {missing}"
     assert sid != "new", "no child ever got far enough to create a session"
-    assert kills >= 6, "the children finished before being killed: the test did not test crashes"
+    assert kills >= 7, "the children finished before being killed: the test did not test crashes"
     assert len(reported) > 20, "too few writes happened between kills to mean anything"
     # resumable: a fresh process continues the same session
     with SessionStore(root) as store:
