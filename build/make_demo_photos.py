@@ -543,30 +543,8 @@ class Photo:
 
 
 def photos() -> list[Photo]:
+    # the first photo of each kind is the clearest one: scripts and smoke tests pick it
     return [
-        # --- CP-40 pump set with PC-200 controller (alarm codes A01-A16)
-        Photo("pump-cp40-display-a12.jpg", "display", lambda r: obj_seven_segment_panel(r, "A12"),
-              equipment_id="pump-cp40", codes=["A12"],
-              description="PC-200 pump controller, red seven-segment LED display showing alarm A12 (dry-run / no flow).",
-              bg=(70, 110, 150), rotate=-4.0, degrade=Degrade(light=0.45, glare=0.45, glare_at=(0.72, 0.78), blur=1.1)),
-        Photo("pump-cp40-nameplate.jpg", "nameplate",
-              lambda r: obj_nameplate(r, "HALDEN & CREWE PUMPS", "CENTRIFUGAL PUMP", [
-                  ("Model", "CP-40"),
-                  ("Serial No.", "CP40-204117"),
-                  ("Impeller / Size", "174 mm  DN65/DN50"),
-                  ("Q / H / n", "40 m3/h  32 m  2900 min-1"),
-                  ("Motor", "7.5 kW  400 V 3~ 50 Hz"),
-                  ("Current / IP", "15.2 A  IP55  Cl. F"),
-                  ("PN / Tmax", "PN16  90 \u00b0C  148 kg"),
-              ], "Year 2023   Made in United Kingdom   HC-IOM-0440"),
-              equipment_id="pump-cp40", model="CP-40", serial="CP40-204117",
-              description="Brushed aluminium pump nameplate, riveted to the bearing bracket.",
-              bg=(60, 90, 140), rotate=2.5, tilt=0.05, degrade=Degrade(light=0.4, glare=0.3, glare_at=(0.3, 0.3), blur=1.0)),
-        Photo("pump-cp40-asset-tag-qr.jpg", "asset_tag",
-              lambda r: obj_asset_tag(r, "FL-PMP-0001", "NORTHGATE FACILITIES"),
-              equipment_id="pump-cp40", asset_tags=["FL-PMP-0001"],
-              description="Asset tag with QR code on the pump base frame.",
-              bg=(70, 110, 150), fill=0.6, rotate=-6.0, degrade=Degrade(light=0.35, blur=1.0, noise=5)),
         # --- VX-500 variable-frequency drive (fault codes F001-F020)
         Photo("vfd-vx500-display-f004.jpg", "display",
               lambda r: obj_lcd_panel(r, ["FAULT F004", "OVERCURRENT", "32.6A  0.0Hz"]),
@@ -595,6 +573,29 @@ def photos() -> list[Photo]:
               equipment_id="vfd-vx500", asset_tags=["FL-VFD-0002"],
               description="Code128 barcode asset tag on a second VX-500 drive.",
               bg=(150, 150, 145), fill=0.7, rotate=-2.0, tilt=0.03, degrade=Degrade(light=0.35, blur=0.9, noise=4)),
+        # --- CP-40 pump set with PC-200 controller (alarm codes A01-A16)
+        Photo("pump-cp40-display-a12.jpg", "display", lambda r: obj_seven_segment_panel(r, "A12"),
+              equipment_id="pump-cp40", codes=["A12"],
+              description="PC-200 pump controller, red seven-segment LED display showing alarm A12 (dry-run / no flow).",
+              bg=(70, 110, 150), rotate=-4.0, degrade=Degrade(light=0.45, glare=0.45, glare_at=(0.72, 0.78), blur=1.1)),
+        Photo("pump-cp40-nameplate.jpg", "nameplate",
+              lambda r: obj_nameplate(r, "HALDEN & CREWE PUMPS", "CENTRIFUGAL PUMP", [
+                  ("Model", "CP-40"),
+                  ("Serial No.", "CP40-204117"),
+                  ("Impeller / Size", "174 mm  DN65/DN50"),
+                  ("Q / H / n", "40 m3/h  32 m  2900 min-1"),
+                  ("Motor", "7.5 kW  400 V 3~ 50 Hz"),
+                  ("Current / IP", "15.2 A  IP55  Cl. F"),
+                  ("PN / Tmax", "PN16  90 \u00b0C  148 kg"),
+              ], "Year 2023   Made in United Kingdom   HC-IOM-0440"),
+              equipment_id="pump-cp40", model="CP-40", serial="CP40-204117",
+              description="Brushed aluminium pump nameplate, riveted to the bearing bracket.",
+              bg=(60, 90, 140), rotate=2.5, tilt=0.05, degrade=Degrade(light=0.4, glare=0.3, glare_at=(0.3, 0.3), blur=1.0)),
+        Photo("pump-cp40-asset-tag-qr.jpg", "asset_tag",
+              lambda r: obj_asset_tag(r, "FL-PMP-0001", "NORTHGATE FACILITIES"),
+              equipment_id="pump-cp40", asset_tags=["FL-PMP-0001"],
+              description="Asset tag with QR code on the pump base frame.",
+              bg=(70, 110, 150), fill=0.6, rotate=-6.0, degrade=Degrade(light=0.35, blur=1.0, noise=5)),
         # --- RS-22 rotary screw compressor with AirLogic 3 controller (alarm codes E-01...E-42)
         Photo("compressor-rs22-display-e21.jpg", "display",
               lambda r: obj_dot_matrix_panel(r, ["ALARM E-21", "DISCH TEMP HIGH"]),
