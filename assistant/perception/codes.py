@@ -31,6 +31,17 @@ CONTEXT_WORDS = ("FAULT", "FAULTS", "ALARM", "ALM", "ERR", "ERROR", "ERRORCODE",
                  "DEFAUT", "STATUS", "WARN", "WARNING")
 CONTEXT_RE = re.compile(r"\b(" + "|".join(CONTEXT_WORDS) + r")\b", re.I)
 
+# Which of the seven segments (a..g) each character lights on a seven-segment display, as displays
+# draw them (B, D, N, R, T, Y, Q only exist as b, d, n, r, t, y, q). Characters whose shapes differ by
+# one or two segments are the typical misreadings of such displays, especially with ghost segments.
+SEGMENTS = {
+    "0": "abcdef", "1": "bc", "2": "abdeg", "3": "abcdg", "4": "bcfg", "5": "acdfg", "6": "acdefg", "7": "abc",
+    "8": "abcdefg", "9": "abcdfg", "A": "abcefg", "B": "cdefg", "C": "adef", "D": "bcdeg", "E": "adefg",
+    "F": "aefg", "G": "acdef", "H": "bcefg", "I": "bc", "J": "bcde", "L": "def", "N": "ceg", "O": "abcdef",
+    "P": "abefg", "Q": "abcfg", "R": "eg", "S": "acdfg", "T": "defg", "U": "bcdef", "Y": "bcdfg", "Z": "abdeg",
+}
+SEGMENT_COST = 0.12  # match-quality cost per differing segment
+
 CONFIDENT = 0.80  # a first-pass reading at least this sure needs no display pass
 UNCERTAIN_BELOW = 0.60  # a reading below this is reported with reading_uncertain
 COMPETE_MARGIN = 0.15  # a different code within this of the best one competes
@@ -77,6 +88,35 @@ class CodeMatcher:
     def __bool__(self) -> bool:
         return bool(self.by_norm)
 
+    def lookup_segments(self, span: str, max_subs: int = 1) -> list[tuple[str, float]]:
+        """Known codes a span read off a segment display can be: same length, characters equal, usual OCR
+        confusions, or up to `max_subs` characters whose seven-segment shapes differ by one or two segments."""
+        out: list[tuple[str, float]] = []
+        for norm, codes in self.by_norm.items():
+            if len(norm) != len(span) or norm == span:
+                continue
+            cost, subs = 0.0, 0
+            for a, b in zip(span, norm, strict=True):
+                if a == b:
+                    continue
+                if a.translate(CONFUSION) == b.translate(CONFUSION):
+                    cost += 0.12
+                    continue
+                sa, sb = SEGMENTS.get(a), SEGMENTS.get(b)
+                if sa is None or sb is None:
+                    cost = 9.0
+                    break
+                diff = len(set(sa) ^ set(sb))
+                if diff > 2:
+                    cost = 9.0
+                    break
+                cost += SEGMENT_COST * diff + 0.06
+                subs += 1
+            if subs == 0 or subs > max_subs or cost > 0.4:
+                continue
+            out.extend((code, round(1.0 - cost, 3)) for code in codes)
+        return sorted(out, key=lambda kv: -kv[1])
+
     def lookup(self, span: str) -> list[tuple[str, float]]:
         """Known codes a normalised span can be, with match quality 0..1."""
         out: dict[str, float] = {}
@@ -99,8 +139,9 @@ def _strip_context(token: str) -> tuple[str, bool]:
     return token, False
 
 
-def match_line(text: str, matcher: CodeMatcher) -> list[tuple[str, float, str, bool]]:
-    """(code, quality, raw span, glued-context) for every known code a line of text can contain."""
+def match_line(text: str, matcher: CodeMatcher, segments: bool = False) -> list[tuple[str, float, str, bool]]:
+    """(code, quality, raw span, glued-context) for every known code a line of text can contain.
+    `segments`: the text was read off a segment display, so seven-segment misreadings are allowed."""
     if not matcher:
         return []
     tokens = _tokens(text)
@@ -126,6 +167,9 @@ def match_line(text: str, matcher: CodeMatcher) -> list[tuple[str, float, str, b
             if ctx and not multi:
                 for code, q in matcher.lookup(rest):
                     add(code, q * 0.95, joined, True)
+            if segments and not multi and 2 <= len(joined) <= 8:
+                for code, q in matcher.lookup_segments(joined, max_subs=1 if len(joined) <= 4 else 2):
+                    add(code, q, joined, False)
     return list(found.values())
 
 
@@ -146,10 +190,12 @@ def _has_context(line: OcrLine, lines: Sequence[OcrLine]) -> bool:
     return False
 
 
-def candidates_from_lines(lines: Sequence[OcrLine], matcher: CodeMatcher, source: str = "ocr") -> list[CodeCandidate]:
+def candidates_from_lines(lines: Sequence[OcrLine], matcher: CodeMatcher, source: str = "ocr",
+                          segments: bool = False) -> list[CodeCandidate]:
     out: list[CodeCandidate] = []
     for line in lines:
-        matches = match_line(line.text, matcher)
+        short = len(normalise_code(line.text)) <= 8
+        matches = match_line(line.text, matcher, segments=segments and short)
         if not matches:
             continue
         context = _has_context(line, lines)
@@ -187,7 +233,8 @@ def find_display_regions(image: np.ndarray, limit: int = 2) -> list[Box]:
     sh, sw = grey.shape[:2]
     area = float(sh * sw)
     grey = cv2.GaussianBlur(grey, (5, 5), 0)
-    edges = cv2.Canny(grey, 30, 90)
+    grey = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(4, 4)).apply(grey)  # find displays in low light too
+    edges = cv2.Canny(grey, 40, 120)
     edges = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=1)
     contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     scored: list[tuple[float, Box]] = []
@@ -228,18 +275,31 @@ def regions_around_lines(lines: Sequence[OcrLine], image_shape: tuple[int, ...],
     out: list[Box] = []
     for line in sorted(lines, key=lambda ln: ln.confidence):
         norm = normalise_code(line.text)
-        if line.confidence >= 0.9 or not (1 <= len(norm) <= 10):
+        if line.confidence >= 0.985 or not (1 <= len(norm) <= 10):
             continue
         if not any(ch.isdigit() for ch in norm.translate(CONFUSION)):
             continue
         b = line.box
-        mx, my = int(b.height * 1.2), int(b.height * 0.8)
+        mx, my = int(b.height * 1.6), int(b.height * 0.7)
         x0, y0 = max(0, b.x - mx), max(0, b.y - my)
         x1, y1 = min(w, b.x + b.width + mx), min(h, b.y + b.height + my)
         out.append(Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0))
         if len(out) >= limit:
             break
     return out
+
+
+def _drop_border_blobs(mask: np.ndarray) -> np.ndarray:
+    """Remove foreground blobs touching the crop's edge (bezel, panel) and specks."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    h, w = mask.shape[:2]
+    keep = np.zeros(n, dtype=bool)
+    min_area = max(4, int(h * w * 0.0004))
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        touches = x <= 1 or y <= 1 or x + bw >= w - 1 or y + bh >= h - 1
+        keep[i] = not touches and area >= min_area and bh < 0.95 * h
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 
 def display_variants(crop: np.ndarray) -> list[np.ndarray]:
@@ -251,8 +311,8 @@ def display_variants(crop: np.ndarray) -> list[np.ndarray]:
     _t, binary = cv2.threshold(clahe, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     if (binary > 0).mean() < 0.5:  # bright strokes on a dark display: the strokes are the minority
         binary = 255 - binary
-    strokes = 255 - binary
-    k = max(3, crop.shape[0] // 40)
+    strokes = _drop_border_blobs(255 - binary)
+    k = max(3, crop.shape[0] // 26)
     strokes = cv2.morphologyEx(strokes, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     strokes = cv2.morphologyEx(strokes, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     closed = 255 - strokes
@@ -285,7 +345,7 @@ def display_pass(image: np.ndarray, regions: Sequence[Box], matcher: CodeMatcher
             lines = run_ocr(padded, key=vkey, scale=s, offset=(x0 - round(pad / s), y0 - round(pad / s)),
                             limit=(w, h), min_score=0.3)
             all_lines.extend(lines)
-            found = candidates_from_lines(lines, matcher, source="display_pass")
+            found = candidates_from_lines(lines, matcher, source="display_pass", segments=True)
             candidates.extend(found)
             if any(c.score >= CONFIDENT for c in found):
                 break
@@ -362,6 +422,10 @@ def read_codes(image: np.ndarray, lines: Sequence[OcrLine], known_codes: Iterabl
     if not matcher:
         return CodeReading([], [], [], False)
     cands = candidates_from_lines(lines, matcher, source="ocr")
+    for c in candidates_from_lines(lines, matcher, source="ocr", segments=True):
+        if c.quality < 1.0 and not any(o.code == c.code and o.box == c.box for o in cands):
+            c.score = round(c.score * 0.9, 4)  # seven-segment misreading assumed without knowing it is a display
+            cands.append(c)
     best = max((c.score for c in cands), default=0.0)
     used = False
     display_lines: list[OcrLine] = []

@@ -63,6 +63,8 @@ def get_engine():
                 _engine = RapidOCR(params={
                     "Global.log_level": "warning",
                     "Global.max_side_len": 2048,
+                    "Det.limit_type": "max",  # we size inputs ourselves: never upscale crops to 736 px
+                    "Det.limit_side_len": 1536,
                     "EngineConfig.onnxruntime.intra_op_num_threads": _threads(),
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                 })
