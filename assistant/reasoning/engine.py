@@ -69,6 +69,7 @@ log = logging.getLogger("fieldlens.reasoning")
 
 EventCallback = Callable[[ProgressEvent], None]
 THINKING_CONCURRENCY = 3
+ANSWER_MAX_TOKENS = 1800  # room for ~10 cited steps; the smoke test lowers it for a tiny local model
 READING_UNCERTAIN_BELOW = 0.60
 
 
@@ -191,7 +192,7 @@ def _answer_request(evidence: Evidence, images: list[PreparedImage], photo_notes
     schema = json_schema("answer")
     prompt = build_answer_prompt(evidence, schema, photo_notes)
     return ModelRequest(purpose="answer", system=prompt.system, user=prompt.user, schema=schema,
-                        prompt_hash=prompt.prompt_hash, images=images,
+                        prompt_hash=prompt.prompt_hash, images=images, max_tokens=ANSWER_MAX_TOKENS,
                         context=OfflineContext(evidence)), prompt
 
 
@@ -369,8 +370,9 @@ def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, 
     if draft is None or draft.answer.abstain or not draft.steps:
         abstained = True
         reason = "Nothing in the cached manuals covers this question."
-        if draft is not None and draft.answer.abstain and evidence.has_evidence:
-            reason = "The passages found do not answer this question."
+        if draft is not None and evidence.has_evidence:
+            reason = ("The model found that the passages retrieved do not answer this question."
+                      if draft.answer.abstain else "The model gave no steps from the passages retrieved.")
         extra_flags.append(Flag(code=FlagCode.NO_SOURCE, severity=Severity.WARNING, message=reason + " No steps are given."))
         a.cap(Confidence.LOW, reason)
         summary = (draft.answer.summary if draft is not None and draft.answer.summary else reason)

@@ -233,7 +233,14 @@ class HttpProvider(Provider):
                 if attempt >= self.max_retries:
                     raise ProviderError(f"The model provider at {self.host} did not answer within {self.settings.timeout_s:g} s.") from None
                 delay = 0.5 * 2**attempt
-            except (httpx.TransportError, StreamCut) as exc:
+            except (StreamCut, httpx.ReadError, httpx.RemoteProtocolError):
+                # connected, then the server dropped the request (or sent a 200 whose stream closed
+                # before any answer): llama.cpp does this when it fails on a request shape, so
+                # callers may try a simpler shape. Unreachable servers fail in connect instead.
+                if attempt >= self.max_retries:
+                    raise RequestRejected(f"The model provider at {self.host} closed the stream without answering.", 200) from None
+                delay = 0.5 * 2**attempt
+            except httpx.TransportError as exc:
                 if attempt >= self.max_retries:
                     raise ProviderError(f"The model provider at {self.host} could not be reached ({exc.__class__.__name__}).") from None
                 delay = 0.5 * 2**attempt
