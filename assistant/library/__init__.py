@@ -454,11 +454,16 @@ class Library:
                                       section=r["section"], snippet=_highlight(r["text"], query, known),
                                       score=0.0, kind=PassageKind(r["kind"])))
         if match:
-            sql = ("SELECT p.id, p.doc_id, d.title, p.page, p.section, p.kind, -{bm} AS score, "
-                   "snippet(passages_fts, 3, '[[', ']]', '…', 28) AS snip FROM passages_fts "
-                   "JOIN passages p ON p.rowid = passages_fts.rowid JOIN documents d ON d.id = p.doc_id "
-                   "WHERE passages_fts MATCH ?{extra} ORDER BY {bm} LIMIT ?").format(
-                bm=_search.BM25, extra="".join(" AND " + w for w in where))
+            # rank inside FTS5 first (no joins, no snippets per matching row), then fetch the top rows
+            if where:  # filters need the passage row: join per match (a rowid lookup), still no snippets
+                inner = ("SELECT passages_fts.rowid AS rid, -{bm} AS score FROM passages_fts JOIN passages p "
+                         "ON p.rowid = passages_fts.rowid WHERE passages_fts MATCH ? AND {w} ORDER BY {bm} LIMIT ?")
+            else:
+                inner = "SELECT rowid AS rid, -{bm} AS score FROM passages_fts WHERE passages_fts MATCH ? " \
+                        "ORDER BY {bm} LIMIT ?"
+            sql = ("SELECT p.id, p.doc_id, d.title, p.page, p.section, p.kind, p.text, top.score FROM (" + inner +
+                   ") AS top JOIN passages p ON p.rowid = top.rid JOIN documents d ON d.id = p.doc_id "
+                   "ORDER BY top.score DESC").format(bm=_search.BM25, w=" AND ".join(where))
             try:
                 rows = self.store.query(sql, [match] + params + [max(limit * 3, 30) + len(seen)])
             except sqlite3.OperationalError as err:  # a query we could not make safe: no hits, never a crash
@@ -473,7 +478,8 @@ class Library:
                     continue
                 seen.add(r["id"])
                 hits.append(SearchHit(passage_id=r["id"], doc_id=r["doc_id"], title=r["title"], page=r["page"],
-                                      section=r["section"], snippet=r["snip"] or "", score=round(score, 4),
+                                      section=r["section"], snippet=_search.snippet(r["text"], query),
+                                      score=round(score, 4),
                                       kind=PassageKind(r["kind"])))
         return hits[:limit]
 

@@ -93,3 +93,30 @@ def rerank(rows: list, query: str) -> list[tuple[float, object]]:
     scored = [((r["score"] / top if top > 0 else 0.0) + heading_bonus(q, r["section"]), r) for r in rows]
     scored.sort(key=lambda pair: -pair[0])
     return scored
+
+
+def snippet(text: str, query: str, words: int = 32) -> str:
+    """The window of `text` (about `words` words) with the most query terms, terms marked [[like this]]."""
+    wanted = {_stem(t) for t in terms(query)}
+    tokens = text.split()
+    if not tokens:
+        return ""
+    hits = [bool(wanted & {_stem(w.lower()) for w in _TOKEN.findall(tok)}) for tok in tokens]
+    best, best_at = -1, 0
+    running = sum(hits[:words])
+    for i in range(0, max(len(tokens) - words, 0) + 1):
+        if i:
+            running += (hits[i + words - 1] if i + words - 1 < len(hits) else 0) - hits[i - 1]
+        if running > best:
+            best, best_at = running, i
+    start = max(0, best_at - 2) if best > 0 else 0
+    window = tokens[start:start + words]
+    marked = []
+    for tok, hit in zip(window, hits[start:start + words]):
+        if hit:
+            m = re.match(r"^(\W*)(.*?)(\W*)$", tok)
+            lead, core, tail = m.groups() if m else ("", tok, "")
+            marked.append(f"{lead}[[{core}]]{tail}" if core else tok)
+        else:
+            marked.append(tok)
+    return ("… " if start > 0 else "") + " ".join(marked) + (" …" if start + words < len(tokens) else "")

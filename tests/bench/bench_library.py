@@ -1,0 +1,180 @@
+"""Library benchmarks: ingest throughput (pages/s) on a generated library of at least
+2,000 PDF pages, search latency p50/p95 over at least 10,000 pages, and page-image cold
+render vs cached open. Prints figures; never asserts on time.
+
+    python tests/bench/bench_library.py [--pages 2000] [--search-pages 10000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from fpdf import FPDF  # noqa: E402
+
+from assistant.library import Library  # noqa: E402
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+NOUNS = ("pump bearing seal impeller motor drive contactor fuse relay sensor valve filter belt coupling shaft "
+         "gasket terminal cable encoder fan heatsink capacitor inverter compressor cooler condenser evaporator "
+         "thermostat pressure switch transmitter strainer nozzle manifold actuator gearbox brake clutch spring "
+         "piston cylinder hose regulator").split()
+VERBS = ("check inspect replace tighten clean measure adjust lubricate isolate remove refit calibrate verify "
+         "drain vent reset test align torque record").split()
+ADJ = ("worn loose hot noisy blocked damaged leaking corroded misaligned overloaded contaminated cracked "
+       "tripped open shorted").split()
+SECTIONS = ("Safety", "Technical data", "Installation", "Commissioning", "Operation", "Maintenance",
+            "Troubleshooting", "Spare parts", "Wiring", "Parameters")
+
+
+def sentence(rng: random.Random) -> str:
+    return (f"{rng.choice(VERBS).capitalize()} the {rng.choice(ADJ)} {rng.choice(NOUNS)} and the "
+            f"{rng.choice(NOUNS)} {rng.choice(['before', 'after', 'while', 'if'])} the {rng.choice(NOUNS)} is "
+            f"{rng.choice(ADJ)}; use {rng.randint(2, 90)} Nm on the {rng.choice(NOUNS)}.")
+
+
+def make_manual(path: Path, pages: int, seed: int) -> None:
+    rng = random.Random(seed)
+    pdf = FPDF(format="A4")
+    pdf.add_font("Sans", "", FONT)
+    pdf.add_font("Sans", "B", FONT_BOLD)
+    pdf.set_auto_page_break(False)
+    prefix = rng.choice(["F", "E", "A", "AL", "Err "])
+    for page in range(1, pages + 1):
+        pdf.add_page()
+        chapter = (page - 1) // max(pages // len(SECTIONS), 1) + 1
+        pdf.set_font("Sans", "B", 14)
+        pdf.cell(0, 9, f"{chapter}.{page} {rng.choice(SECTIONS)} of the {rng.choice(NOUNS)} {seed}-{page}",
+                 new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Sans", "", 10)
+        if page % 10 == 0:
+            pdf.set_font("Sans", "B", 9)
+            for x, head in zip((10, 30, 80, 140), ("Code", "Description", "Cause", "Remedy")):
+                pdf.text(x, 30, head)
+            pdf.set_font("Sans", "", 9)
+            for row in range(12):
+                y = 38 + row * 9
+                pdf.text(10, y, f"{prefix}{seed * 100 + page + row:04d}")
+                pdf.text(30, y, f"{rng.choice(ADJ).capitalize()} {rng.choice(NOUNS)}")
+                pdf.text(80, y, f"{rng.choice(NOUNS).capitalize()} {rng.choice(ADJ)}")
+                pdf.text(140, y, f"{rng.choice(VERBS).capitalize()} the {rng.choice(NOUNS)}")
+            y = 160.0
+        else:
+            y = 30.0
+        # prose and a numbered procedure, pre-wrapped (multi_cell is too slow for thousands of pages)
+        for _ in range(5 if page % 10 else 3):
+            for line in textwrap.wrap(" ".join(sentence(rng) for _ in range(4)), 105):
+                pdf.text(10, y, line)
+                y += 5
+            y += 4
+        for n in range(1, 5):
+            for k, line in enumerate(textwrap.wrap(f"{n}. {sentence(rng)}", 105)):
+                pdf.text(10 if k == 0 else 14, y, line)
+                y += 5
+    pdf.output(str(path))
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pages", type=int, default=2000, help="pages in the ingest benchmark")
+    parser.add_argument("--search-pages", type=int, default=10000, help="pages in the search index")
+    parser.add_argument("--per-manual", type=int, default=100)
+    parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--keep", type=Path, default=None, help="keep the generated library here")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-library-"))
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / "src"
+    src.mkdir(exist_ok=True)
+    manuals = max(1, args.search_pages // args.per_manual)
+    t0 = time.perf_counter()
+    files = []
+    for n in range(manuals):
+        path = src / f"manual-{n:03d}.pdf"
+        if not path.exists():
+            make_manual(path, args.per_manual, n + 1)
+        files.append(path)
+    print(f"generated {manuals} manuals x {args.per_manual} pages in {time.perf_counter() - t0:.1f} s")
+
+    shutil.rmtree(work / "lib", ignore_errors=True)
+    lib = Library(work / "lib")
+    ingest_files = files[: max(1, args.pages // args.per_manual)]
+    t0 = time.perf_counter()
+    pages = 0
+    for path in ingest_files:
+        pages += lib.add(path).page_count or 0
+    elapsed = time.perf_counter() - t0
+    print(f"ingest: {pages} PDF pages in {elapsed:.1f} s = {pages / elapsed:.0f} pages/s "
+          f"({sum(d.passage_count for d in lib.documents())} passages, {len(lib.known_codes())} fault codes)")
+    t0 = time.perf_counter()
+    for path in files[len(ingest_files):]:
+        pages += lib.add(path).page_count or 0
+    print(f"search index: {pages} pages, {sum(d.passage_count for d in lib.documents())} passages "
+          f"(rest ingested in {time.perf_counter() - t0:.1f} s)")
+
+    rng = random.Random(7)
+    codes = sorted(lib.known_codes())
+    queries = []
+    for i in range(args.queries):
+        kind = i % 4
+        if kind == 0:
+            queries.append(f"how do I {rng.choice(VERBS)} the {rng.choice(ADJ)} {rng.choice(NOUNS)}")
+        elif kind == 1:
+            queries.append(f"{rng.choice(NOUNS)} {rng.choice(NOUNS)} {rng.choice(ADJ)}")
+        elif kind == 2:
+            queries.append(f"display shows {rng.choice(codes)} after start")
+        else:
+            queries.append(f"{rng.choice(SECTIONS).lower()} {rng.choice(NOUNS)} torque")
+    for q in queries[:20]:
+        lib.search(q)  # warm the page cache
+    for label, kwargs in (("all", {}), ("one doc", {"doc_id": lib.documents()[0].id})):
+        times = []
+        for q in queries:
+            t = time.perf_counter()
+            lib.search(q, limit=10, **kwargs)
+            times.append((time.perf_counter() - t) * 1000)
+        print(f"search ({label}, {len(queries)} queries over {pages} pages): p50 {pct(times, .5):.1f} ms, "
+              f"p95 {pct(times, .95):.1f} ms, max {max(times):.1f} ms (target p95 <= 20 ms)")
+    times = []
+    for q in codes[:200]:
+        t = time.perf_counter()
+        lib.lookup_code(q.lower())
+        times.append((time.perf_counter() - t) * 1000)
+    print(f"lookup_code: p50 {pct(times, .5):.2f} ms, p95 {pct(times, .95):.2f} ms")
+
+    doc = lib.documents()[0]
+    cold, warm = [], []
+    for page in range(1, 21):
+        t = time.perf_counter()
+        lib.page_image(doc.id, page)
+        cold.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        path = lib.page_image(doc.id, page)
+        path.read_bytes()
+        warm.append((time.perf_counter() - t) * 1000)
+    print(f"page image 1400 px: cold render p50 {statistics.median(cold):.0f} ms (p95 {pct(cold, .95):.0f} ms), "
+          f"cached open p50 {statistics.median(warm):.1f} ms (p95 {pct(warm, .95):.1f} ms; target <= 30 ms)")
+    lib.close()
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
