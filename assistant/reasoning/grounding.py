@@ -9,7 +9,13 @@
   MIN_QUOTE_CHARS normalised characters cannot be checked and count as
   invalid. A valid citation keeps the passage's own words (the matched span),
   not the model's paraphrase.
-- A step left without a valid citation gets `ungrounded_step` and low confidence.
+- Quotes may differ from the passage in case, punctuation, spacing and small
+  typos, but never in their numbers or negations ("10 bar" is not "16 bar",
+  "do not remove" is not "remove").
+- A step left without a valid citation gets `ungrounded_step` and low
+  confidence; so does a step whose cited passages do not mention what it says
+  (fewer than half of its subject terms occur in them: a real quote pinned to
+  an unrelated instruction).
 - A step whose text, safety notes or quotes touch hazardous energy
   (electrical, voltage, stored energy), pressure, heat / hot surfaces,
   lockout/tagout, PPE or rotating parts, or that cites a passage which is or
@@ -31,7 +37,7 @@ from rapidfuzz import fuzz
 
 from assistant.domain import Citation, Confidence, Flag, FlagCode, Passage, PassageKind, Severity, Step
 from assistant.errors import FieldlensError
-from assistant.reasoning.retrieval import Evidence, Retriever, Source
+from assistant.reasoning.retrieval import Evidence, Retriever, Source, subject_terms, term_coverage
 from assistant.reasoning.schema import ModelStep
 
 QUOTE_THRESHOLD = 90.0
@@ -96,7 +102,18 @@ def match_quote(quote: str, passage_text: str) -> tuple[float, str | None]:
     if al is None or al.score < QUOTE_THRESHOLD:
         return (al.score if al else 0.0), None
     start, end = al.dest_start, max(al.dest_start, al.dest_end - 1)
+    span = np_[max(0, start - 12): end + 13]  # a little slack: alignment can clip a word at either end
+    if not _critical_tokens(nq) <= _critical_tokens(span):
+        return al.score, None  # a changed number or an added negation is a different statement
     return al.score, passage_text[idx[start]: idx[end] + 1]
+
+
+_NEGATIONS = frozenset({"not", "no", "never", "without", "dont", "don", "cannot", "nor"})
+
+
+def _critical_tokens(normalised: str) -> set[str]:
+    """Numbers and negations: words a fuzzy match must not be allowed to change."""
+    return {w for w in normalised.split() if any(ch.isdigit() for ch in w) or w in _NEGATIONS}
 
 
 # --------------------------------------------------------------------------- citations
@@ -125,13 +142,27 @@ class StepCheck:
     invalid_quote: list[str] = field(default_factory=list)
     safety_topics: list[str] = field(default_factory=list)
 
+    unsupported: bool = False  # valid quotes, but the passages do not mention what the step says
+
     @property
     def grounded(self) -> bool:
-        return bool(self.valid)
+        return bool(self.valid) and not self.unsupported
 
     @property
     def weakest_quote(self) -> float:
         return min((s for _, s in self.valid), default=0.0)
+
+
+SUPPORT_COVERAGE = 0.5
+
+
+def supports(step_text: str, passages: list[str]) -> bool:
+    """Does the cited text mention what the step says? At least half of the step's
+    subject terms (stemmed, minus stop words and generic verbs) must occur in it."""
+    terms = subject_terms(step_text)
+    if not terms:
+        return True
+    return term_coverage(terms, " ".join(passages)) >= SUPPORT_COVERAGE
 
 
 def safety_topics(text: str) -> list[str]:
@@ -204,7 +235,12 @@ def ground_step(ms: ModelStep, index: int, evidence: Evidence, warnings: Warning
         if src.passage not in cited:
             cited.append(src.passage)
     confidence = Confidence.HIGH if all(s >= 99 for _, s in check.valid) else Confidence.MEDIUM
-    if not check.grounded:
+    if check.valid and not supports(ms.action + " " + ms.detail, [p.text for p in cited]):
+        check.unsupported = True
+        confidence = Confidence.LOW
+        flags.append(Flag(code=FlagCode.UNGROUNDED_STEP, severity=Severity.WARNING, step=index,
+                          message=f"Step {index}: the cited passage does not mention what the step tells you to do; treat it with caution."))
+    elif not check.grounded:
         confidence = Confidence.LOW
         flags.append(Flag(code=FlagCode.UNGROUNDED_STEP, severity=Severity.WARNING, step=index,
                           message=f"Step {index} has no citation that checks out against the manuals: treat it with caution."))
