@@ -328,3 +328,11 @@ def test_delete_removes_the_session_from_search(store: SessionStore) -> None:
     store._fts = False  # and by the portable path
     assert [x.id for x in store.list(SessionFilter(query="impeller"))] == [keep.id]
     assert store.dashboard()["sessions"] == 1
+
+
+def test_like_fallback_treats_wildcards_literally(store: SessionStore) -> None:
+    a, b = store.create(), store.create()
+    store.add_note(a.id, Note(text="valve a_b stuck"))
+    store.add_note(b.id, Note(text="valve axb stuck"))
+    store._fts = False
+    assert [x.id for x in store.list(SessionFilter(query="a_b"))] == [a.id]
