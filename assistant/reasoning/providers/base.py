@@ -28,13 +28,16 @@ import email.utils
 import hashlib
 import io
 import logging
+import ssl
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, AsyncIterator, Awaitable, Callable
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 from PIL import Image, UnidentifiedImageError
 
@@ -168,6 +171,12 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+@lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context per process: building it (loading the CA bundle) costs tens of ms."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class HttpProvider(Provider):
     """Shared client, retries and error mapping for the network providers."""
 
@@ -180,7 +189,8 @@ class HttpProvider(Provider):
         self.base_url = (base_url or settings.base_url or self.default_base_url).rstrip("/")
         self._key = settings.api_key.get_secret_value() if settings.api_key else ""
         timeout = httpx.Timeout(settings.timeout_s, connect=min(10.0, settings.timeout_s))
-        self.client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
+        self.client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False,
+                                        verify=_ssl_context())
         self.max_retries = settings.max_retries
         self.long_side = settings.photo_policy.long_side
         self.host = urlsplit(self.base_url).netloc or self.base_url
