@@ -70,12 +70,14 @@ def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     grammars among them) handle flat schemas far better than `$ref`s."""
     defs = schema.get("$defs", {})
 
-    def walk(node: Any) -> Any:
+    def walk(node: Any, is_properties: bool = False) -> Any:
         if isinstance(node, dict):
+            if is_properties:  # keys here are field names, never schema keywords
+                return {k: walk(v) for k, v in node.items()}
             if "$ref" in node:
                 name = node["$ref"].rsplit("/", 1)[-1]
                 return walk(copy.deepcopy(defs[name]))
-            return {k: walk(v) for k, v in node.items() if k not in ("$defs", "title", "default")}
+            return {k: walk(v, k == "properties") for k, v in node.items() if k not in ("$defs", "title", "default")}
         if isinstance(node, list):
             return [walk(v) for v in node]
         return node
