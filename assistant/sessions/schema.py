@@ -222,7 +222,11 @@ def fts_available(conn: Connection) -> bool:
     """True when the database has the SQLite FTS5 index over sessions."""
     if conn.dialect.name != "sqlite":
         return False
-    return inspect(conn).has_table(FTS_TABLE)
+    if not inspect(conn).has_table(FTS_TABLE):
+        return False
+    # a database made where SQLite had FTS5, opened where it has not: search falls back to LIKE
+    options = {row[0] for row in conn.exec_driver_sql("PRAGMA compile_options")}
+    return "ENABLE_FTS5" in options
 
 
 def _v2_full_text(conn: Connection) -> None:

@@ -156,7 +156,8 @@ class SessionStore:
         orig = getattr(exc, "orig", None) or exc
         message = str(orig).lower()
         where = self.db_path if self._sqlite else "the sessions database"
-        if "full" in message or (isinstance(orig, OSError) and orig.errno == errno.ENOSPC):
+        if ("disk is full" in message or "database is full" in message or "no space" in message
+                or (isinstance(orig, OSError) and orig.errno in (errno.ENOSPC, errno.EDQUOT))):
             return StorageError("The device is full, so the session could not be saved; "
                                 "free some space and try again.")
         if "not a database" in message or "malformed" in message or "corrupt" in message:
