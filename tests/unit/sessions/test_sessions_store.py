@@ -336,3 +336,24 @@ def test_like_fallback_treats_wildcards_literally(store: SessionStore) -> None:
     store.add_note(b.id, Note(text="valve axb stuck"))
     store._fts = False
     assert [x.id for x in store.list(SessionFilter(query="a_b"))] == [a.id]
+
+
+def test_a_delete_cut_short_by_a_crash_is_repaired_on_open(store: SessionStore) -> None:
+    kept_data, orphan_data = make_jpeg(31), make_jpeg(32)
+    kept, orphan = make_photo(kept_data), make_photo(orphan_data)
+    s = store.create()
+    store.add_photo(s.id, kept, kept_data)
+    # as if a delete had moved the file aside and then died before its transaction committed
+    moved = store.blobs.move_to_trash(kept.id, "jpg")
+    assert moved and not store.blobs.original_path(kept.id, "jpg").exists()
+    # and as if another delete had committed but died before emptying the trash
+    store.blobs.put(orphan.id, "jpg", orphan_data, None)
+    store.blobs.move_to_trash(orphan.id, "jpg")
+    store.close()
+    reopened = SessionStore(store.root)
+    try:
+        assert reopened.photo_path(kept.id).read_bytes() == kept_data  # restored: still referenced
+        assert list(reopened.blobs.trash.iterdir()) == []  # the orphan is gone for good
+        assert not reopened.blobs.original_path(orphan.id, "jpg").exists()
+    finally:
+        reopened.close()
