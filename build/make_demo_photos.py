@@ -481,6 +481,7 @@ class Degrade:
     noise: float = 4.0
     quality: int = 85
     exposure: float = 1.0  # overall brightness factor (below 1: an under-exposed photo)
+    glare_size: float = 1.0  # scale of the highlight
 
 
 def degrade(rng: np.random.Generator, img: np.ndarray, p: Degrade) -> np.ndarray:
@@ -493,7 +494,7 @@ def degrade(rng: np.random.Generator, img: np.ndarray, p: Degrade) -> np.ndarray
     out = out * light[..., None]
     if p.glare > 0:
         gx, gy = p.glare_at[0] * w, p.glare_at[1] * h
-        sx, sy = rng.uniform(0.05, 0.08) * w, rng.uniform(0.03, 0.05) * h
+        sx, sy = rng.uniform(0.05, 0.08) * w * p.glare_size, rng.uniform(0.03, 0.05) * h * p.glare_size
         blob = np.exp(-(((xx - gx) / sx) ** 2 + ((yy - gy) / sy) ** 2))
         out = out + 255 * p.glare * blob[..., None]
     # warm/cool cast from the ambient light
@@ -534,6 +535,7 @@ class Photo:
     model: str | None = None
     serial: str | None = None
     description: str = ""
+    expected_flags: list[str] = field(default_factory=list)  # quality flags the photo is made to raise
     size: tuple[int, int] = (2000, 1500)
     bg: tuple[int, int, int] = (92, 104, 112)
     fill: float = 0.72
@@ -550,7 +552,7 @@ def photos() -> list[Photo]:
               lambda r: obj_lcd_panel(r, ["FAULT F004", "OVERCURRENT", "32.6A  0.0Hz"]),
               equipment_id="vfd-vx500", codes=["F004"],
               description="VX-500 keypad, backlit character LCD showing fault F004 overcurrent.",
-              bg=(150, 150, 145), rotate=3.5, degrade=Degrade(light=0.5, glare=0.35, glare_at=(0.2, 0.7), blur=1.2)),
+              bg=(150, 150, 145), rotate=3.5, degrade=Degrade(light=0.5, glare=0.35, glare_at=(0.2, 0.7), blur=0.7)),
         Photo("vfd-vx500-nameplate.jpg", "nameplate",
               lambda r: obj_nameplate(r, "KESTREL DRIVE SYSTEMS", "AC DRIVE", [
                   ("Model", "VX-500"),
@@ -624,7 +626,7 @@ def photos() -> list[Photo]:
               equipment_id="refrigeration-mb35", codes=["AL06"],
               description="FC-40 refrigeration controller, four-digit red LED display showing alarm AL06 (high pressure).",
               bg=(200, 200, 195), rotate=5.0, tilt=0.05,
-              degrade=Degrade(light=0.55, glare=0.4, glare_at=(0.3, 0.25), blur=1.3, noise=5)),
+              degrade=Degrade(light=0.55, glare=0.4, glare_at=(0.3, 0.25), blur=0.8, noise=5)),
         Photo("refrigeration-mb35-nameplate.jpg", "nameplate",
               lambda r: obj_nameplate(r, "FROSTLINE REFRIGERATION", "MONOBLOCK UNIT", [
                   ("Model", "MB-35"),
@@ -647,11 +649,13 @@ def photos() -> list[Photo]:
               equipment_id="pump-cp40", codes=["A04"],
               description="PC-200 showing alarm A04 (motor overload), photographed in a dim plant room.",
               bg=(60, 95, 130), rotate=6.0, tilt=0.05,
+              expected_flags=["image_dark"],
               degrade=Degrade(light=0.6, blur=1.2, noise=7, exposure=0.42, quality=80)),
         Photo("compressor-rs22-display-e31-blur.jpg", "display",
               lambda r: obj_dot_matrix_panel(r, ["ALARM E-31", "SEPARATOR DP HIGH"]),
               equipment_id="compressor-rs22", codes=["E-31"],
               description="AirLogic 3 showing alarm E-31 (separator differential pressure high), slightly out of focus.",
+              expected_flags=["image_blurry"],
               bg=(40, 45, 50), rotate=1.5, tilt=0.03, degrade=Degrade(light=0.35, blur=2.2, noise=4)),
         Photo("vfd-vx500-cabinet-f005-with-tag.jpg", "display",
               lambda r: obj_cabinet_door(r, obj_lcd_panel(r, ["FAULT F005", "DC OVERVOLTAGE", "0.0A  0.0Hz"]),
@@ -664,11 +668,26 @@ def photos() -> list[Photo]:
               lambda r: obj_lcd_panel(r, ["RUN  42.5 Hz", "12.8A  5.9kW", "REF 42.5 Hz"]),
               equipment_id="vfd-vx500",
               description="VX-500 keypad in normal operation: frequency, current and power, no fault code.",
-              bg=(150, 150, 145), rotate=-4.0, degrade=Degrade(light=0.45, glare=0.25, glare_at=(0.7, 0.75), blur=1.1)),
+              bg=(150, 150, 145), rotate=-4.0, degrade=Degrade(light=0.45, glare=0.25, glare_at=(0.7, 0.75), blur=0.7)),
+        Photo("pump-cp40-nameplate-glare.jpg", "nameplate",
+              lambda r: obj_nameplate(r, "HALDEN & CREWE PUMPS", "CENTRIFUGAL PUMP", [
+                  ("Model", "CP-40"),
+                  ("Serial No.", "CP40-209352"),
+                  ("Impeller / Size", "160 mm  DN65/DN50"),
+                  ("Q / H / n", "32 m3/h  26 m  2900 min-1"),
+                  ("Motor", "5.5 kW  400 V 3~ 50 Hz"),
+                  ("Current / IP", "11.1 A  IP55  Cl. F"),
+                  ("PN / Tmax", "PN16  90 \u00b0C  121 kg"),
+              ], "Year 2024   Made in United Kingdom   HC-IOM-0440"),
+              equipment_id="pump-cp40", model="CP-40", serial="CP40-209352",
+              expected_flags=["image_glare"],
+              description="Nameplate of a second CP-40 (5.5 kW) with a strong flash reflection on its lower half.",
+              bg=(60, 90, 140), rotate=-1.5, tilt=0.04,
+              degrade=Degrade(light=0.3, glare=1.6, glare_size=2.2, glare_at=(0.62, 0.66), blur=0.8)),
         # --- scenes with no code at all
         Photo("scene-pipe-flange.jpg", "scene", obj_flange,
               description="A bolted pipe flange on a pump discharge line; no display, tag or nameplate.",
-              bg=(120, 120, 115), fill=0.8, rotate=1.0, degrade=Degrade(light=0.5, glare=0.2, glare_at=(0.45, 0.4), blur=1.2)),
+              bg=(120, 120, 115), fill=0.8, rotate=1.0, degrade=Degrade(light=0.5, glare=0.2, glare_at=(0.45, 0.4), blur=0.6)),
         Photo("scene-display-off.jpg", "scene", lambda r: obj_seven_segment_panel(r, "   ", lit=False),
               equipment_id="pump-cp40",
               description="PC-200 controller with the display switched off (no code shown).",
@@ -689,7 +708,8 @@ def main() -> int:
         print(f"assets/photos/{p.file}: {p.size[0]}x{p.size[1]}, {nbytes // 1024} KB")
         manifest.append({
             "file": p.file, "kind": p.kind, "equipment_id": p.equipment_id, "codes": p.codes,
-            "asset_tags": p.asset_tags, "model": p.model, "serial": p.serial, "description": p.description,
+            "asset_tags": p.asset_tags, "model": p.model, "serial": p.serial, "expected_flags": p.expected_flags,
+            "description": p.description,
         })
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -261,6 +261,8 @@ def test_photo_decodes_and_matches_its_manifest_entry(entry: dict) -> None:
     h, w = image.shape[:2]
     assert 1600 <= w <= 2400 and h >= 900
     assert set(entry) >= {"file", "kind", "equipment_id", "codes", "asset_tags", "model", "serial"}
+    quality_flags = {"image_blurry", "image_dark", "image_overexposed", "image_glare", "image_low_resolution"}
+    assert set(entry.get("expected_flags", [])) <= quality_flags
     if entry["kind"] == "scene":
         assert not entry["codes"] and not entry["asset_tags"]
         return
