@@ -93,7 +93,7 @@ class CodeMatcher:
         confusions, or up to `max_subs` characters whose seven-segment shapes differ by one or two segments."""
         out: list[tuple[str, float]] = []
         for norm, codes in self.by_norm.items():
-            if len(norm) != len(span) or norm == span:
+            if len(norm) != len(span) or norm == span or len(norm) < 3:  # one wrong stroke in two: too weak
                 continue
             cost, subs = 0.0, 0
             for a, b in zip(span, norm, strict=True):

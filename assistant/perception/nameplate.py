@@ -58,16 +58,16 @@ def _after_label(line: OcrLine, lines: Sequence[OcrLine], pattern: re.Pattern[st
     b = line.box
     best: tuple[float, OcrLine] | None = None
     for other in lines:
-        if other is line:
-            continue
+        if other is line or LABEL_ANY.match(other.text) or LABELS["serial"].match(other.text.strip()):
+            continue  # another label is never this label's value
         ob = other.box
         same_row = abs((ob.y + ob.height / 2) - (b.y + b.height / 2)) < 0.6 * b.height and ob.x > b.x + b.width * 0.8
         below = 0 < ob.y - (b.y + b.height) < 1.8 * b.height and abs(ob.x - b.x) < 2 * b.height
         if same_row or below:
-            d = (ob.x - b.x) + (ob.y - b.y) * 2
+            d = (ob.x - b.x) if same_row else 4 * b.height + (ob.y - b.y)
             if best is None or d < best[0]:
                 best = (d, other)
-    if best is not None and not LABEL_ANY.match(best[1].text):
+    if best is not None:
         return best[1].text.strip(), best[1]
     return None
 

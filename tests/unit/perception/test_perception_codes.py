@@ -1,0 +1,118 @@
+"""Fault-code normalisation and matching against the codes the library knows (no OCR involved)."""
+
+from __future__ import annotations
+
+from assistant.domain import Box, FlagCode
+from assistant.perception.codes import (
+    CodeCandidate,
+    CodeMatcher,
+    candidates_from_lines,
+    code_skeleton,
+    decide,
+    match_line,
+    normalise_code,
+)
+from assistant.perception.ocr import OcrLine
+
+KNOWN = ["F004", "F012", "E-21", "OC1", "A12", "Err 07", "2310", "AL-3", "P.05", "S01", "501"]
+
+
+def line(text: str, conf: float = 0.95, x: int = 10, y: int = 10) -> OcrLine:
+    return OcrLine(text, conf, Box(x=x, y=y, width=200, height=40))
+
+
+def codes_in(text: str, segments: bool = False) -> dict[str, float]:
+    return {c: q for c, q, _raw, _ctx in match_line(text, CodeMatcher(KNOWN), segments=segments)}
+
+
+def test_normalisation():
+    assert normalise_code(" e-21 ") == "E21"
+    assert normalise_code("Err 07") == "ERR07"
+    assert normalise_code("P.05") == "P05"
+    assert code_skeleton("FOO4") == code_skeleton("F004") == "F004"
+    assert code_skeleton("0CI") == code_skeleton("OC1")
+    assert code_skeleton("ZS8G") == "2586"
+
+
+def test_exact_and_separator_variants_match_with_full_quality():
+    for text, code in [("E-21", "E-21"), ("E21", "E-21"), ("E 21", "E-21"), ("e.21", "E-21"), ("ERR 07", "Err 07"),
+                       ("Err07", "Err 07"), ("AL3", "AL-3"), ("P05", "P.05")]:
+        got = codes_in(text)
+        assert code in got and got[code] >= 0.9, (text, got)
+
+
+def test_ocr_confusions_match_with_lower_quality():
+    got = codes_in("FOO4")
+    assert got["F004"] < 1.0 and got["F004"] >= 0.7
+    assert "OC1" in codes_in("0CI")
+    assert "A12" in codes_in("AI2")
+    assert "2310" in codes_in("Z3IO")
+
+
+def test_context_words_glued_or_separate():
+    assert "F004" in codes_in("FAULT F004")
+    assert "F004" in codes_in("FAULTF004")
+    assert "E-21" in codes_in("ALARM: E-21 overcurrent")
+
+
+def test_text_that_is_not_a_known_code_yields_nothing():
+    for text in ["F 2024", "230V", "STOP", "Model CP-40", "1450 rpm", "F0045", "E-211", "READY 50.0 Hz", "A1", ""]:
+        assert codes_in(text) == {}, text
+
+
+def test_unknown_schemes_work_when_the_library_knows_them():
+    matcher = CodeMatcher(["Q-7781", "ZX9"])
+    assert {c for c, *_ in match_line("Warn Q 7781", matcher)} == {"Q-7781"}
+    assert {c for c, *_ in match_line("ZX9", matcher)} == {"ZX9"}
+    assert match_line("F004", matcher) == []
+
+
+def test_seven_segment_misreadings_only_on_display_text():
+    assert "A12" not in codes_in("812")
+    got = codes_in("812", segments=True)  # seven-segment A and 8 differ by one segment
+    assert "A12" in got and got["A12"] < 1.0
+    assert codes_in("1450", segments=True) == {}
+
+
+def test_bare_numbers_score_lower_than_codes_with_context():
+    matcher = CodeMatcher(KNOWN)
+    bare = candidates_from_lines([line("2310")], matcher)[0]
+    ctx = candidates_from_lines([line("ALARM 2310")], matcher)[0]
+    assert bare.code == ctx.code == "2310" and bare.score < ctx.score
+
+
+def test_context_on_a_nearby_line_raises_the_score():
+    matcher = CodeMatcher(KNOWN)
+    alone = candidates_from_lines([line("F004", y=100)], matcher)[0]
+    near = candidates_from_lines([line("FAULT", y=50), line("F004", y=100)], matcher)
+    assert [c.score for c in near if c.code == "F004"][0] > alone.score
+
+
+def test_competing_readings_raise_reading_uncertain():
+    cands = candidates_from_lines([line("5O1", 0.9)], CodeMatcher(KNOWN))
+    assert {c.code for c in cands} == {"S01", "501"}
+    obs, flags = decide(cands, "photo1")
+    assert len(obs) == 1 and obs[0].alternatives
+    assert {obs[0].value, *obs[0].alternatives} == {"S01", "501"}
+    assert [f.code for f in flags] == [FlagCode.READING_UNCERTAIN]
+
+
+def test_weak_reading_is_flagged_but_kept():
+    c = CodeCandidate(code="F004", score=0.45, raw="F0O4", box=Box(x=0, y=0, width=10, height=10), source="ocr",
+                      quality=0.76)
+    obs, flags = decide([c], "p")
+    assert obs[0].value == "F004" and flags and flags[0].code == FlagCode.READING_UNCERTAIN
+
+
+def test_agreeing_passes_raise_confidence_and_separate_regions_stay_separate():
+    b1, b2 = Box(x=0, y=0, width=100, height=40), Box(x=0, y=300, width=100, height=40)
+    cands = [CodeCandidate("F004", 0.7, "F004", b1, "ocr", 1.0), CodeCandidate("F004", 0.8, "F004", b1, "display_pass", 1.0),
+             CodeCandidate("E-21", 0.9, "E-21", b2, "ocr", 1.0)]
+    obs, flags = decide(cands, "p")
+    assert {o.value for o in obs} == {"F004", "E-21"} and not flags
+    f004 = next(o for o in obs if o.value == "F004")
+    assert f004.confidence > 0.8
+
+
+def test_no_known_codes_means_no_codes():
+    assert candidates_from_lines([line("F004")], CodeMatcher([])) == []
