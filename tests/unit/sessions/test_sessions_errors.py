@@ -11,7 +11,7 @@ import pytest
 from sessions_factories import make_jpeg, make_photo
 from sqlalchemy import event
 
-from assistant.domain import Note, Turn
+from assistant.domain import Note, Photo, Turn
 from assistant.errors import StorageError
 from assistant.sessions import SessionStore
 
@@ -127,3 +127,45 @@ def test_an_unwritable_folder_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(StorageError):
         SessionStore(blocker / "sessions")
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A real 1 MB filesystem (tmpfs), where this process may mount one (root on Linux)."""
+    import subprocess
+
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("mounting a tiny tmpfs needs root on Linux; the max_page_count test covers SQLite-full")
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("this system does not allow mounting a tmpfs here")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_a_really_full_disk(tiny_disk: Path) -> None:
+    import random as _random
+
+    store = SessionStore(tiny_disk / "s")
+    try:
+        sid = store.create(technician="Tiny").id
+        rnd = _random.Random(3)
+        saved = 0
+        with pytest.raises(StorageError) as info:
+            for i in range(200):  # noisy photos do not compress: ~100 KB each
+                data = bytes(rnd.getrandbits(8) for _ in range(100_000))
+                store.add_photo(sid, Photo(id=hashlib.sha256(data).hexdigest(), media_type="image/jpeg"), data)
+                saved += 1
+        assert "full" in str(info.value)
+        assert saved >= 1
+        session = store.get(sid)  # every committed photo is there, whole; nothing half-written
+        assert len(session.photos) == saved
+        for photo in session.photos:
+            assert _digest(store.photo_path(photo.id)) == photo.id
+        assert [e["seq"] for e in store.events(sid)] == list(range(1, saved + 2))
+    finally:
+        store.close()
