@@ -60,6 +60,7 @@ class Library:
         self.store = Store(self.root / "index.sqlite")
         self.cache = LibraryCache(self.root / "cache", cache_limit_bytes)
         self._ingest_lock = threading.RLock()
+        self._planner = _search.Planner()
 
     def close(self) -> None:
         self.store.close()
@@ -247,11 +248,12 @@ class Library:
                              [(doc_id, e) for e in equipment])
             for pid, seq, block, section in passages:
                 codes = _search.codes_column(list(block.codes))
+                box = block.box or (None, None, None, None)
                 cur = conn.execute(
-                    "INSERT INTO passages(id, doc_id, seq, page, section, kind, text, start, end, codes) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO passages(id, doc_id, seq, page, section, kind, text, start, end, codes, x0, top, x1, "
+                    "bottom) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (pid, doc_id, seq, block.page, section, block.kind.value, block.text, block.start, block.end,
-                     " ".join(block.codes)))
+                     " ".join(block.codes), *box))
                 fault_title = block.fault.title if block.fault else ""
                 conn.execute("INSERT INTO passages_fts(rowid, title, section, codes, text) VALUES (?,?,?,?,?)",
                              (cur.lastrowid, f"{title} {fault_title}".strip(), section, codes, block.text))
@@ -277,9 +279,12 @@ class Library:
             for number, text in enumerate(parsed.page_texts, start=1):
                 if not paged:
                     break
-                conn.execute("INSERT INTO pages(doc_id, page, chars, ocr, confidence) VALUES (?,?,?,?,?)",
+                size = parsed.page_sizes.get(number, (None, None))
+                conn.execute("INSERT INTO pages(doc_id, page, chars, ocr, confidence, width, height) "
+                             "VALUES (?,?,?,?,?,?,?)",
                              (doc_id, number, len(text), int(number in parsed.ocr_pages),
-                              parsed.ocr_pages.get(number)))
+                              parsed.ocr_pages.get(number), *size))
+        self._planner.invalidate()
         return self.document(doc_id)
 
     def _family(self, doc_id: str, title: str, equipment: Sequence[str], sha: str) -> str:
@@ -331,6 +336,7 @@ class Library:
             conn.execute("DELETE FROM documents WHERE id=?", (doc_id,))
             for table in ("passages", "fault_codes", "outline", "pages", "texts", "doc_equipment"):
                 conn.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))
+        self._planner.invalidate()
         if self.store.one("SELECT 1 FROM documents WHERE original=?", (row["original"],)) is None:
             self.cache.drop_original(Path(row["original"]))
 
@@ -419,6 +425,53 @@ class Library:
 
         return self.cache.blob_path(key, render)
 
+    def passage_box(self, passage_id: str) -> tuple[float, float, float, float] | None:
+        """Where a PDF passage sits on its page, as fractions of the page (x0, top, x1, bottom;
+        y grows downwards), to highlight it on a `page_image` of any width. None when unknown."""
+        row = self.store.one("SELECT p.x0, p.top, p.x1, p.bottom, g.width, g.height FROM passages p "
+                             "LEFT JOIN pages g ON g.doc_id = p.doc_id AND g.page = p.page WHERE p.id=?", (passage_id,))
+        if row is None:
+            raise UnknownDocument(f"There is no passage '{passage_id}' in the library.")
+        if row["x0"] is None or not row["width"] or not row["height"]:
+            return None
+        w, h = row["width"], row["height"]
+        return (max(0.0, row["x0"] / w), max(0.0, row["top"] / h), min(1.0, row["x1"] / w), min(1.0, row["bottom"] / h))
+
+    def figure_image(self, passage_id: str, width: int = 1000) -> Path:
+        """A PNG crop of the figure a FIGURE passage (its caption) belongs to: the drawing or image
+        just above the caption, caption included. Cached like page images."""
+        passage = self.passage(passage_id)
+        row = self.store.one("SELECT p.x0, p.top, p.x1, p.bottom, d.sha256, d.format FROM passages p "
+                             "JOIN documents d ON d.id = p.doc_id WHERE p.id=?", (passage_id,))
+        if passage.kind != PassageKind.FIGURE or row["format"] != DocumentFormat.PDF.value or row["x0"] is None:
+            raise UnknownDocument(f"Passage '{passage_id}' is not a figure on a PDF page.")
+        width = max(200, min(int(width), 3000))
+        key = f"figure:{row['sha256']}:{passage_id}:{width}"
+        # the figure cannot reach above the nearest real content (table, prose, steps) over its caption
+        above = self.store.query("SELECT kind, text, bottom FROM passages WHERE doc_id=? AND page=? AND bottom IS NOT "
+                                 "NULL AND bottom <= ? AND id != ?", (passage.doc_id, passage.page, row["top"],
+                                                                      passage_id))
+        ceiling = max((r["bottom"] for r in above if _solid_content(r["kind"], r["text"])), default=0.0)
+
+        def render() -> bytes:
+            import pypdfium2 as pdfium
+
+            pdf = pdfium.PdfDocument(str(self.original_file(passage.doc_id)))
+            try:
+                page = pdf[passage.page - 1]
+                box = _figure_region(page, (row["x0"], row["top"], row["x1"], row["bottom"]), ceiling)
+                scale = width / max(box[2] - box[0], 1.0)
+                image = page.render(scale=scale, crop=(box[0], page.get_height() - box[3],
+                                                       page.get_width() - box[2], box[1])).to_pil()
+                buf = io.BytesIO()
+                image.save(buf, format="PNG", compress_level=3)
+                page.close()
+                return buf.getvalue()
+            finally:
+                pdf.close()
+
+        return self.cache.blob_path(key, render)
+
     # ------------------------------------------------------------------ retrieval
 
     def search(self, query: str, *, equipment_id: str | None = None, doc_id: str | None = None,
@@ -436,7 +489,8 @@ class Library:
             where.append("p.kind IN (%s)" % ",".join("?" * len(values)))
             params.extend(values)
         known = self._codes_in(query)
-        match = _search.fts_query(query, known)
+        with self.store.lock:
+            plans = self._planner.plans(self.store.conn, query, known)
         hits: list[SearchHit] = []
         seen: set[str] = set()
         if known:
@@ -453,7 +507,7 @@ class Library:
                 hits.append(SearchHit(passage_id=r["id"], doc_id=r["doc_id"], title=r["title"], page=r["page"],
                                       section=r["section"], snippet=_highlight(r["text"], query, known),
                                       score=0.0, kind=PassageKind(r["kind"])))
-        if match:
+        if plans:
             # rank inside FTS5 first (no joins, no snippets per matching row), then fetch the top rows
             if where:  # filters need the passage row: join per match (a rowid lookup), still no snippets
                 inner = ("SELECT passages_fts.rowid AS rid, -{bm} AS score FROM passages_fts JOIN passages p "
@@ -464,11 +518,16 @@ class Library:
             sql = ("SELECT p.id, p.doc_id, d.title, p.page, p.section, p.kind, p.text, top.score FROM (" + inner +
                    ") AS top JOIN passages p ON p.rowid = top.rid JOIN documents d ON d.id = p.doc_id "
                    "ORDER BY top.score DESC").format(bm=_search.BM25, w=" AND ".join(where))
-            try:
-                rows = self.store.query(sql, [match] + params + [max(limit * 3, 30) + len(seen)])
-            except sqlite3.OperationalError as err:  # a query we could not make safe: no hits, never a crash
-                log.warning("search query rejected by FTS5: %s", err)
-                rows = []
+            want = max(limit * 3, 30) + len(seen)
+            rows = []
+            for match in plans:
+                try:
+                    rows = self.store.query(sql, [match] + params + [want])
+                except sqlite3.OperationalError as err:  # a query we could not make safe: no hits, never a crash
+                    log.warning("search query rejected by FTS5: %s", err)
+                    rows = []
+                if len(rows) >= limit:
+                    break
             ranked = _search.rerank(rows, query)
             top = ranked[0][0] if ranked else 0.0
             for hit in hits:
@@ -570,6 +629,43 @@ class Library:
         from assistant.library.sync import sync_feed
 
         return sync_feed(self, url, on_progress=on_progress, timeout=timeout)
+
+
+def _solid_content(kind: str, text: str) -> bool:
+    """Content that is certainly not part of a figure: real tables, steps, warnings, fault entries."""
+    if kind in (PassageKind.PROCEDURE.value, PassageKind.WARNING.value, PassageKind.FAULT_CODE.value):
+        return True
+    return kind == PassageKind.TABLE.value and text.count("\n") >= 2
+
+
+def _figure_region(page, caption: tuple[float, float, float, float], ceiling: float = 0.0
+                   ) -> tuple[float, float, float, float]:
+    """The page region (x0, top, x1, bottom in y-down points) of the figure above a caption: the
+    cluster of image / drawing objects nearest above it, joined while gaps stay small."""
+    import pypdfium2.raw as pdfium_c
+
+    height, width = page.get_height(), page.get_width()
+    boxes = []
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH,
+                                        pdfium_c.FPDF_PAGEOBJ_SHADING, pdfium_c.FPDF_PAGEOBJ_FORM,
+                                        pdfium_c.FPDF_PAGEOBJ_TEXT], max_depth=1):
+        left, bottom, right, top = obj.get_bounds()
+        box = (left, height - top, right, height - bottom)
+        is_text = obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT
+        if is_text and box[2] - box[0] >= width * 0.6 and box[3] <= caption[1]:
+            ceiling = max(ceiling, box[3])  # a line of prose: the figure starts below it
+            continue
+        if box[3] <= caption[1] + 2 and box[2] - box[0] < width * (0.4 if is_text else 0.98):
+            boxes.append(box)  # drawings, images and short labels (callouts) above the caption
+    boxes = [b for b in boxes if b[1] >= ceiling - 1]
+    region = list(caption)
+    for box in sorted(boxes, key=lambda b: -b[3]):  # nearest above the caption first
+        if region[1] - box[3] > 40:
+            break
+        region = [min(region[0], box[0]), min(region[1], box[1]), max(region[2], box[2]), max(region[3], box[3])]
+    pad = 6.0
+    return (max(0.0, region[0] - pad), max(ceiling, region[1] - pad), min(width, region[2] + pad),
+            min(height, region[3] + pad))
 
 
 def _norm_section(section: str) -> str:

@@ -34,6 +34,21 @@ def terms(text: str) -> list[str]:
     return list(seen)[:MAX_TERMS]
 
 
+# a few abbreviations technicians type for words manuals spell out (general, not tied to any manual)
+EXPANSIONS = {
+    "ppe": ("personal", "protective", "equipment"),
+    "loto": ("lockout", "tagout"),
+    "vfd": ("drive", "inverter", "frequency"),
+    "inverter": ("drive",),
+    "estop": ("emergency", "stop"),
+    "temp": ("temperature",),
+    "rpm": ("speed",),
+    "psi": ("pressure",),
+    "amps": ("current",),
+    "volts": ("voltage",),
+}
+
+
 def code_candidates(text: str) -> list[str]:
     """Strings in the query that could be codes, as single tokens and adjacent pairs ('Err 07', 'E - 21')."""
     raw = re.findall(r"[A-Za-z0-9]+", text or "")
@@ -46,11 +61,96 @@ def code_candidates(text: str) -> list[str]:
     return out[:16]
 
 
+class Planner:
+    """Plans the FTS5 expression from document frequencies so that latency stays flat as the
+    library grows: rare terms are OR-ed (full recall), terms that occur in a large share of
+    passages are AND-ed together (they add little to BM25 but cost a score per matching row).
+
+    Stems come from FTS5's own tokenizer (an in-memory FTS5 table), frequencies from an
+    fts5vocab table over the index; both are cached until the index changes."""
+
+    COMMON_MIN = 1500  # passages
+    COMMON_SHARE = 0.03  # of all passages
+    OR_BUDGET = 6000  # postings an all-OR query may touch
+
+    def __init__(self) -> None:
+        import sqlite3
+        import threading
+
+        self._mem = sqlite3.connect(":memory:", check_same_thread=False)
+        self._mem.execute("CREATE VIRTUAL TABLE q USING fts5(x, tokenize = 'porter unicode61 remove_diacritics 2')")
+        self._mem.execute("CREATE VIRTUAL TABLE qi USING fts5vocab(q, instance)")
+        self._lock = threading.Lock()
+        self._df: dict[str, int] = {}
+        self._total: int | None = None
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._df.clear()
+            self._total = None
+
+    def stems(self, words: list[str]) -> list[str]:
+        with self._lock:
+            self._mem.execute("DELETE FROM q")
+            self._mem.executemany("INSERT INTO q(rowid, x) VALUES (?, ?)", list(enumerate(words)))
+            found = dict(self._mem.execute("SELECT doc, term FROM qi").fetchall())
+        return [found.get(i, w) for i, w in enumerate(words)]
+
+    def frequencies(self, conn, stems: list[str]) -> tuple[dict[str, int], int]:
+        with self._lock:
+            missing = [s for s in set(stems) if s not in self._df]
+            total = self._total
+        if missing:
+            rows = conn.execute("SELECT term, doc FROM passages_vocab WHERE term IN (%s)" % ",".join("?" * len(missing)),
+                                missing).fetchall()
+            found = {r[0]: r[1] for r in rows}
+            with self._lock:
+                for s in missing:
+                    self._df[s] = found.get(s, 0)
+        if total is None:
+            total = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+            with self._lock:
+                self._total = total
+        with self._lock:
+            return {s: self._df.get(s, 0) for s in stems}, total
+
+    def plans(self, conn, text: str, codes: list[str] = ()) -> list[str]:
+        """MATCH expressions to try in order (the next one only when too few rows came back)."""
+        words = terms(text)
+        words += [x for w in words for x in EXPANSIONS.get(w, ()) if x not in words]
+        code_parts = []
+        for code in codes:
+            for variant in {compact(code), code_key(code)}:
+                code_parts.append('codes : "{}"'.format(variant.lower().replace('"', '""')))
+        if not words:
+            return [" OR ".join(dict.fromkeys(code_parts))] if code_parts else []
+        quoted = {w: '"{}"'.format(w.replace('"', '""')) for w in words}
+        stems = self.stems(words)
+        df, total = self.frequencies(conn, stems)
+        freq = {w: df.get(s, 0) for w, s in zip(words, stems)}
+        full = " OR ".join(dict.fromkeys([quoted[w] for w in words] + code_parts))
+        if sum(freq.values()) <= self.OR_BUDGET:
+            return [full]
+        limit = max(self.COMMON_MIN, self.COMMON_SHARE * total)
+        rare = [quoted[w] for w in words if freq[w] <= limit] + code_parts
+        common = sorted((w for w in words if freq[w] > limit), key=lambda w: freq[w])
+        plans = []
+        groups = [f"({' AND '.join(quoted[w] for w in common)})"] if len(common) > 1 else [quoted[w] for w in common]
+        plans.append(" OR ".join(rare + groups))
+        if len(common) > 2:
+            head = common[:3]
+            pairs = [f"({quoted[a]} AND {quoted[b]})" for i, a in enumerate(head) for b in head[i + 1:]]
+            plans.append(" OR ".join(rare + pairs))
+        return plans
+
+
 def fts_query(text: str, codes: list[str] = ()) -> str | None:
     """An FTS5 MATCH expression: every term quoted (so operators, quotes, colons,
     parentheses or NEAR in user text are plain words) and OR-ed; BM25 rewards
     passages matching more of them. Known codes also search the codes column."""
-    parts = ['"{}"'.format(t.replace('"', '""')) for t in terms(text)]
+    words = terms(text)
+    words += [x for w in words for x in EXPANSIONS.get(w, ()) if x not in words]
+    parts = ['"{}"'.format(t.replace('"', '""')) for t in words]
     for code in codes:
         for variant in {compact(code), code_key(code)}:
             parts.append('codes : "{}"'.format(variant.lower().replace('"', '""')))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assistant.errors import StorageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -38,10 +38,12 @@ _SCHEMA = [
         rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
         doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
         page INTEGER, section TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
-        start INTEGER NOT NULL, end INTEGER NOT NULL, codes TEXT NOT NULL DEFAULT '')""",
+        start INTEGER NOT NULL, end INTEGER NOT NULL, codes TEXT NOT NULL DEFAULT '',
+        x0 REAL, top REAL, x1 REAL, bottom REAL)""",
     """CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, seq)""",
     """CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
         title, section, codes, text, tokenize = 'porter unicode61 remove_diacritics 2')""",
+    """CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab(passages_fts, 'row')""",
     """CREATE TABLE IF NOT EXISTS fault_codes (
         doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, passage_id TEXT NOT NULL,
         code TEXT NOT NULL, compact TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL, cause TEXT NOT NULL,
@@ -54,7 +56,8 @@ _SCHEMA = [
         section TEXT NOT NULL, level INTEGER NOT NULL, page INTEGER, passage_id TEXT, PRIMARY KEY (doc_id, seq))""",
     """CREATE TABLE IF NOT EXISTS pages (
         doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, page INTEGER NOT NULL,
-        chars INTEGER NOT NULL, ocr INTEGER NOT NULL DEFAULT 0, confidence REAL, PRIMARY KEY (doc_id, page))""",
+        chars INTEGER NOT NULL, ocr INTEGER NOT NULL DEFAULT 0, confidence REAL, width REAL, height REAL,
+        PRIMARY KEY (doc_id, page))""",
     """CREATE TABLE IF NOT EXISTS texts (
         doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, page INTEGER NOT NULL, text TEXT NOT NULL,
         PRIMARY KEY (doc_id, page))""",
@@ -89,6 +92,12 @@ class Store:
                 raise StorageError(f"The library index at {self.path} was written by a newer Fieldlens.")
             for statement in _SCHEMA[1:]:
                 conn.execute(statement)
+            if version == 1:  # v2: passage boxes and page sizes
+                for table, column in (("passages", "x0"), ("passages", "top"), ("passages", "x1"),
+                                      ("passages", "bottom"), ("pages", "width"), ("pages", "height")):
+                    columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+                    if column not in columns:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} REAL")
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     @contextmanager

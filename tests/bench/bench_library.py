@@ -39,14 +39,43 @@ SECTIONS = ("Safety", "Technical data", "Installation", "Commissioning", "Operat
             "Troubleshooting", "Spare parts", "Wiring", "Parameters")
 
 
-def sentence(rng: random.Random) -> str:
-    return (f"{rng.choice(VERBS).capitalize()} the {rng.choice(ADJ)} {rng.choice(NOUNS)} and the "
-            f"{rng.choice(NOUNS)} {rng.choice(['before', 'after', 'while', 'if'])} the {rng.choice(NOUNS)} is "
-            f"{rng.choice(ADJ)}; use {rng.randint(2, 90)} Nm on the {rng.choice(NOUNS)}.")
+SYLLABLES = ("ka to ri ne mo sa lu pe vi da go fe ni ro ta be ku mi so la ve po di ga ru te no si fa "
+             "lo me").split()
+
+
+def _vocabulary(size: int = 4000) -> list[str]:
+    """General words of the generated manuals: technical words first, then pseudo-words;
+    drawn with a Zipf law like real text (a few words everywhere, most words rare)."""
+    rng = random.Random(1)
+    words = list(dict.fromkeys(VERBS + NOUNS + ADJ))
+    seen = set(words)
+    while len(words) < size:
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+VOCABULARY = _vocabulary()
+ZIPF = [1 / (rank + 1) ** 1.07 for rank in range(len(VOCABULARY))]
+
+
+def words(rng: random.Random, n: int, topic: list[str]) -> list[str]:
+    """n words: a third from the manual's own topic words, the rest Zipf-distributed."""
+    general = rng.choices(VOCABULARY, weights=ZIPF, k=n)
+    return [rng.choice(topic) if rng.random() < 0.33 else w for w in general]
+
+
+def sentence(rng: random.Random, topic: list[str] | None = None) -> str:
+    topic = topic or NOUNS
+    body = " ".join(words(rng, rng.randint(8, 16), topic))
+    return f"{rng.choice(VERBS).capitalize()} the {rng.choice(topic)} {body}; use {rng.randint(2, 90)} Nm."
 
 
 def make_manual(path: Path, pages: int, seed: int) -> None:
     rng = random.Random(seed)
+    topic = rng.sample(VOCABULARY[len(VERBS) + len(NOUNS) + len(ADJ):], 60) + rng.sample(NOUNS, 6)
     pdf = FPDF(format="A4")
     pdf.add_font("Sans", "", FONT)
     pdf.add_font("Sans", "B", FONT_BOLD)
@@ -56,7 +85,7 @@ def make_manual(path: Path, pages: int, seed: int) -> None:
         pdf.add_page()
         chapter = (page - 1) // max(pages // len(SECTIONS), 1) + 1
         pdf.set_font("Sans", "B", 14)
-        pdf.cell(0, 9, f"{chapter}.{page} {rng.choice(SECTIONS)} of the {rng.choice(NOUNS)} {seed}-{page}",
+        pdf.cell(0, 9, f"{chapter}.{page} {rng.choice(SECTIONS)} of the {rng.choice(topic)} {seed}-{page}",
                  new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Sans", "", 10)
         if page % 10 == 0:
@@ -67,20 +96,20 @@ def make_manual(path: Path, pages: int, seed: int) -> None:
             for row in range(12):
                 y = 38 + row * 9
                 pdf.text(10, y, f"{prefix}{seed * 100 + page + row:04d}")
-                pdf.text(30, y, f"{rng.choice(ADJ).capitalize()} {rng.choice(NOUNS)}")
-                pdf.text(80, y, f"{rng.choice(NOUNS).capitalize()} {rng.choice(ADJ)}")
-                pdf.text(140, y, f"{rng.choice(VERBS).capitalize()} the {rng.choice(NOUNS)}")
+                pdf.text(30, y, f"{rng.choice(ADJ).capitalize()} {rng.choice(topic)}")
+                pdf.text(80, y, f"{rng.choice(topic).capitalize()} {rng.choice(ADJ)}")
+                pdf.text(140, y, f"{rng.choice(VERBS).capitalize()} the {rng.choice(topic)}")
             y = 160.0
         else:
             y = 30.0
         # prose and a numbered procedure, pre-wrapped (multi_cell is too slow for thousands of pages)
         for _ in range(5 if page % 10 else 3):
-            for line in textwrap.wrap(" ".join(sentence(rng) for _ in range(4)), 105):
+            for line in textwrap.wrap(" ".join(sentence(rng, topic) for _ in range(4)), 105):
                 pdf.text(10, y, line)
                 y += 5
             y += 4
         for n in range(1, 5):
-            for k, line in enumerate(textwrap.wrap(f"{n}. {sentence(rng)}", 105)):
+            for k, line in enumerate(textwrap.wrap(f"{n}. {sentence(rng, topic)}", 105)):
                 pdf.text(10 if k == 0 else 14, y, line)
                 y += 5
     pdf.output(str(path))
@@ -134,14 +163,15 @@ def main() -> None:
     queries = []
     for i in range(args.queries):
         kind = i % 4
+        content = [w for w in words(rng, 12, rng.sample(VOCABULARY[:800], 40)) if w not in VERBS][:3]
         if kind == 0:
-            queries.append(f"how do I {rng.choice(VERBS)} the {rng.choice(ADJ)} {rng.choice(NOUNS)}")
+            queries.append(f"how do I {rng.choice(VERBS)} the {' '.join(content[:2])}")
         elif kind == 1:
-            queries.append(f"{rng.choice(NOUNS)} {rng.choice(NOUNS)} {rng.choice(ADJ)}")
+            queries.append(" ".join(content + [rng.choice(NOUNS)]))
         elif kind == 2:
             queries.append(f"display shows {rng.choice(codes)} after start")
         else:
-            queries.append(f"{rng.choice(SECTIONS).lower()} {rng.choice(NOUNS)} torque")
+            queries.append(f"{rng.choice(SECTIONS).lower()} {rng.choice(NOUNS)} {rng.choice(ADJ)} torque")
     for q in queries[:20]:
         lib.search(q)  # warm the page cache
     for label, kwargs in (("all", {}), ("one doc", {"doc_id": lib.documents()[0].id})):

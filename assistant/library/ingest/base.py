@@ -76,6 +76,7 @@ class FaultRow:
     title: str = ""
     cause: str = ""
     remedy: str = ""
+    box: tuple[float, float, float, float] | None = None
 
 
 @dataclass(slots=True)
@@ -90,6 +91,14 @@ class Block:
     end: int
     fault: FaultRow | None = None
     codes: tuple[str, ...] = ()
+    box: tuple[float, float, float, float] | None = None  # x0, top, x1, bottom in points (PDF pages only)
+
+
+def union_box(boxes) -> tuple[float, float, float, float] | None:
+    boxes = [b for b in boxes if b is not None]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 @dataclass(slots=True)
@@ -109,4 +118,5 @@ class ParsedDoc:
     page_count: int | None = None
     page_texts: list[str] = field(default_factory=list)
     ocr_pages: dict[int, float] = field(default_factory=dict)  # page -> mean confidence
+    page_sizes: dict[int, tuple[float, float]] = field(default_factory=dict)  # page -> (width, height) in points
     meta: dict = field(default_factory=dict)  # e.g. equipment / revision from a work instruction

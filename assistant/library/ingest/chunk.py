@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from assistant.domain import PassageKind
-from assistant.library.ingest.base import Block
+from assistant.library.ingest.base import Block, union_box
 
 TARGET_WORDS = 180
 MAX_WORDS = 320
@@ -30,13 +30,13 @@ def chunk(blocks: list[Block]) -> list[Block]:
                 and _CAPTION.match(prev.text) and "\n" not in prev.text and prev.section == block.section
                 and prev.page == block.page):
             merged[-1] = Block(PassageKind.TABLE, prev.text + "\n" + block.text, block.section, block.page, prev.start,
-                               block.end)
+                               block.end, box=union_box([prev.box, block.box]))
             continue
         if (prev is not None and block.kind == PassageKind.TEXT and prev.kind == PassageKind.TEXT
                 and prev.section == block.section and prev.page == block.page
                 and _words(prev.text) + _words(block.text) <= TARGET_WORDS):
             merged[-1] = Block(PassageKind.TEXT, prev.text + "\n" + block.text, prev.section, prev.page, prev.start,
-                               max(block.end, prev.end))
+                               max(block.end, prev.end), box=union_box([prev.box, block.box]))
             continue
         merged.append(block)
     out: list[Block] = []
@@ -84,5 +84,5 @@ def _split(block: Block, parts: list[str], sep: str, target: int) -> list[Block]
         start = block.start + span * pos // total
         pos += len(piece)
         out.append(Block(block.kind, piece.strip(), block.section, block.page, start, block.start + span * pos // total,
-                         block.fault, block.codes))
+                         block.fault, block.codes, block.box))
     return out

@@ -237,6 +237,7 @@ class _Builder:
         self.page: int | None = None
         self.step_x = 0.0
         self.front_matter = False  # set when the document numbers its sections
+        self.geometry = False  # coordinates are page points (PDF): blocks carry boxes
         self.title_parts: list[tuple[float, str]] = []  # (font size, text) of title-sized lines before any section
         self.last_heading: tuple[int, Line, int] | None = None  # (level, line, block count) for wrapped headings
 
@@ -254,7 +255,7 @@ class _Builder:
             text = _reflow([line.text for line in lines])
         if text.strip():
             self.blocks.append(Block(self.cur_kind, text.strip(), self.section, self.page, lines[0].start,
-                                     lines[-1].end))
+                                     lines[-1].end, box=_box(lines) if self.geometry else None))
         self.cur = []
         self.cur_kind = PassageKind.TEXT
 
@@ -293,10 +294,10 @@ class _Builder:
             self.cur_kind = kind
         self.cur.append(line)
 
-    def fault(self, row: FaultRow, first: Line, last: Line) -> None:
+    def fault(self, row: FaultRow, first: Line, last: Line, box=None) -> None:
         self.flush()
         self.blocks.append(Block(PassageKind.FAULT_CODE, fault_text(row), self.section, self.page, first.start,
-                                 last.end, fault=row, codes=(row.code,)))
+                                 last.end, fault=row, codes=(row.code,), box=box if self.geometry else None))
 
 
 def fault_text(row: FaultRow) -> str:
@@ -327,7 +328,7 @@ def _reflow(lines: list[str]) -> str:
     return out
 
 
-def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None = None
+def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None = None, *, geometry: bool = False
               ) -> tuple[list[Block], list[Heading], list[str], str]:
     """Lines of every page -> (blocks, headings, page texts, detected document title)."""
     pages = strip_running_lines(pages) if len(pages) > 1 else pages
@@ -342,6 +343,7 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
     heads = _Headings(pages)
     b = _Builder()
     b.front_matter = bool(heads.depth_sizes)
+    b.geometry = geometry
     pending: tuple[list[Seg], dict[int, str]] | None = None  # a fault table that may continue on the next page
     for index, lines in enumerate(pages):
         carry = b.cur_kind == PassageKind.PROCEDURE and bool(b.cur)
@@ -420,6 +422,11 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
     return b.blocks, b.headings, page_texts, b.title
 
 
+def _box(lines: Sequence[Line]) -> tuple[float, float, float, float]:
+    return (min(ln.x0 for ln in lines), min(ln.top for ln in lines), max(ln.x1 for ln in lines),
+            max(ln.bottom for ln in lines))
+
+
 def _gap_threshold(line: Line, prev: Line) -> float:
     """Vertical space that means a new paragraph: most of a font size (box heights vary with the glyphs)."""
     size = max(line.size, prev.size)
@@ -433,5 +440,5 @@ def _table(b: _Builder, header: list[Seg], roles: dict[int, str], lines: list[Li
     if not rows:
         return 0
     for first, last, row in rows:
-        b.fault(row, lines[start + first], lines[start + last])
+        b.fault(row, lines[start + first], lines[start + last], row.box)
     return used

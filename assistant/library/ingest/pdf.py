@@ -117,6 +117,7 @@ def read_pdf(path: Path, *, ocr_cache=None) -> ParsedDoc:
     try:
         pages: list[list[Line]] = []
         ocr_pages: dict[int, float] = {}
+        sizes: dict[int, tuple[float, float]] = {}
         for number in range(len(doc)):
             page = doc[number]
             try:
@@ -136,6 +137,7 @@ def read_pdf(path: Path, *, ocr_cache=None) -> ParsedDoc:
                     else:
                         segs, conf = cached
                     ocr_pages[number + 1] = conf if conf is not None else 0.0
+                sizes[number + 1] = (page.get_width(), page.get_height())
                 pages.append(layout.build_lines(segs, page.get_width()))
             finally:
                 page.close()
@@ -143,9 +145,9 @@ def read_pdf(path: Path, *, ocr_cache=None) -> ParsedDoc:
             meta_title = (doc.get_metadata_value("Title") or "").strip()
         except (pdfium.PdfiumError, KeyError):
             meta_title = ""
-        blocks, headings, page_texts, title = layout.structure(pages)
+        blocks, headings, page_texts, title = layout.structure(pages, geometry=True)
         parsed = ParsedDoc(DocumentFormat.PDF, title=meta_title or title, blocks=blocks, headings=headings,
-                           page_count=len(doc), page_texts=page_texts, ocr_pages=ocr_pages)
+                           page_count=len(doc), page_texts=page_texts, ocr_pages=ocr_pages, page_sizes=sizes)
         return parsed
     finally:
         doc.close()

@@ -240,6 +240,9 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
                 continue
             segs.sort(key=lambda s: (round(s.top / (line_h * 0.5)), s.x0))
             setattr(entry, role, _join([getattr(entry, role)] + [s.text for s in segs]))
+        segs = [anchor] + [s for parts in row["parts"].values() for s in parts]
+        entry.box = (min(s.x0 for s in segs), min(s.top for s in segs), max(s.x1 for s in segs),
+                     max(s.bottom for s in segs))
         out.append((row["first"], row["last"], entry))
     return out, consumed
 
