@@ -9,6 +9,10 @@ as the streamed reply contains it complete (stage drafting). The returned
 Answer is authoritative: Thinking mode's verification may lower a streamed
 step's confidence afterwards.
 
+Thinking mode runs the library search before the photo pass: retrieval is
+local and takes milliseconds, so running it beside the photo pass would gain
+nothing and would spend model calls on questions that then abstain.
+
 Offline engine: when `offline` is the configured provider the summary says the
 answer comes from the manuals alone and no flag is raised (nothing went
 wrong). When a model provider was chosen but is not configured, or fails, or
@@ -474,6 +478,8 @@ async def answer_question_async(question: str, *, readings: list[PhotoReading], 
     equipment = _resolve_equipment(equipment, evidence, retriever)
     flags = base_flags(evidence, equipment)
     extra_unsure = [f"A passage ({pid}) could not be read from the library." for pid in evidence.unreadable_passages]
+    if images and not send_images and name != ProviderName.OFFLINE:
+        extra_unsure.append("Photos are not sent to the model (a privacy setting): it saw only the on-device readings.")
 
     fallback: Flag | None = None
     problem = configuration_problem(settings, name)
@@ -509,8 +515,6 @@ async def answer_question_async(question: str, *, readings: list[PhotoReading], 
                       mode=mode, flags=flags, fallback=fallback, extra_unsure=extra_unsure, timings=timings)
     answer.timings_ms["assemble"] = round((time.perf_counter() - t) * 1000, 2)
     answer.timings_ms["total"] = round((time.perf_counter() - t_start) * 1000, 2)
-    if draft is not None:
-        answer.timings_ms["requests"] = float(sum(1 for c in draft.completions if not c.cached))
     emit("done", answer.summary, fraction=1.0)
     return answer
 

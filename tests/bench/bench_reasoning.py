@@ -37,7 +37,7 @@ from assistant.reasoning import answer_question  # noqa: E402
 from assistant.reasoning.engine import Draft, _answer_request, assemble, base_flags  # noqa: E402
 from assistant.reasoning.grounding import WarningFinder, ground_step  # noqa: E402
 from assistant.reasoning.parsing import parse_reply  # noqa: E402
-from assistant.reasoning.providers import OfflineProvider, OpenAIProvider  # noqa: E402
+from assistant.reasoning.providers import OpenAIProvider  # noqa: E402
 from assistant.reasoning.retrieval import gather  # noqa: E402
 from assistant.reasoning.schema import ModelAnswer  # noqa: E402
 

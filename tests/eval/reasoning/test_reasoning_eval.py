@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "reasoning
 import fl_reasoning_support as S  # noqa: E402
 from assistant.domain import FlagCode  # noqa: E402
 from assistant.reasoning.grounding import WarningFinder, ground_step  # noqa: E402
-from assistant.reasoning.retrieval import Evidence, gather  # noqa: E402
+from assistant.reasoning.retrieval import gather  # noqa: E402
 from assistant.reasoning.schema import ModelCitation, ModelStep  # noqa: E402
 
 INVENTED = [
