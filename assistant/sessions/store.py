@@ -487,8 +487,12 @@ class SessionStore:
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(S).where(*self._where(filters))).scalar())
 
-    def _where(self, filters: SessionFilter | None) -> list:
-        return where_clauses(filters, fts=self._fts) if filters is not None else []
+    def _where(self, filters: SessionFilter | dict | None) -> list:
+        if filters is None:
+            return []
+        if isinstance(filters, dict):
+            filters = SessionFilter.model_validate(filters)
+        return where_clauses(filters, fts=self._fts)
 
     def dashboard(self, filters: SessionFilter | None = None) -> dict:
         """Counts for the supervisor's dashboard. Rates are fractions 0..1 (None when nothing to count)."""

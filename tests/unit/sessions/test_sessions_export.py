@@ -158,3 +158,13 @@ def test_unknown_format_is_rejected(store: SessionStore, tmp_path: Path) -> None
     sid = store.create().id
     with pytest.raises(ValueError):
         store.export(sid, "docx", tmp_path / "r.docx")
+
+
+def test_pdf_without_a_unicode_font_still_renders(store: SessionStore, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assistant.sessions.export.pdf._FONTS", [("/nonexistent/a.ttf", "/nonexistent/b.ttf")])
+    s = store.create(technician="Zoë Ødegård")
+    turn = store.add_turn(s.id, Turn(question="Motor 90 °C → trips; Ω reading 0.5 MΩ; 泵 noise"))
+    store.set_answer(s.id, turn.id, make_answer(turn.question, steps=["Measure winding resistance (≥ 1 MΩ)."]))
+    text, _ = _pdf_text(store.export(s.id, "pdf", tmp_path / "latin.pdf"))
+    assert "Measure winding resistance" in text and "Zoë Ødegård" in text and "90 °C" in text
