@@ -624,6 +624,16 @@ class Library:
 
     # ------------------------------------------------------------------ sync
 
+    def add_url(self, url: str, *, equipment_ids: Sequence[str] = (), title: str | None = None,
+                kind: DocumentKind | None = None, revision: str = "", sha256: str = "",
+                on_progress: Callable[[SyncProgress], None] | None = None) -> Document:
+        """Download one document over http(s) and ingest it (`library add URL`). A second call
+        sends a conditional GET. Raises SyncError (network) or MalformedFile (content)."""
+        from assistant.library.sync import add_url
+
+        return add_url(self, url, equipment_ids=equipment_ids, title=title, kind=kind, revision=revision,
+                       sha256=sha256, on_progress=on_progress)
+
     def sync(self, url: str, *, on_progress: Callable[[SyncProgress], None] | None = None,
              timeout: float = 30.0) -> SyncReport:
         from assistant.library.sync import sync_feed

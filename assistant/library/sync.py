@@ -217,5 +217,26 @@ def _sync_document(lib: Library, client: httpx.Client, url: str, entry: FeedDocu
             tmp.unlink()
 
 
+def add_url(lib: Library, url: str, *, equipment_ids=(), title: str | None = None, kind: DocumentKind | None = None,
+            revision: str = "", sha256: str = "", on_progress=None, timeout: float = 60.0):
+    """Download one document (conditional GET when it is already in the library) and ingest it."""
+    if urlparse(url).scheme not in ("http", "https"):
+        raise SyncError(f"{url} is not an http(s) URL.")
+    for equipment_id in equipment_ids:
+        lib.get_equipment(equipment_id)
+    entry = FeedDocument(url=url, sha256=sha256, version=revision, title=title, equipment=list(equipment_ids),
+                         kind=kind)
+    tmp_dir = lib.root / "cache" / "incoming"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    label = title or PurePosixPath(urlparse(url).path).name or url
+    with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=True,
+                      headers={"User-Agent": "fieldlens-library-sync"}) as client:
+        try:
+            _, doc_id, _ = _sync_document(lib, client, url, entry, tmp_dir, 1, 1, label, on_progress)
+        except httpx.HTTPError as err:
+            raise SyncError(f"{label} could not be downloaded: {_reason(err)}.") from None
+    return lib.document(doc_id)
+
+
 def _known(lib: Library, equipment_id: str) -> bool:
     return lib.store.one("SELECT 1 FROM equipment WHERE id=?", (equipment_id,)) is not None

@@ -155,3 +155,72 @@ def test_remove(lib, docs):
     doc = lib.add(docs / "ch2.html")
     lib.remove(doc.id)
     assert lib.documents() == [] and lib.search("refrigerant") == [] and lib.known_codes() == set()
+
+
+def test_query_planning_for_large_libraries(lib, docs, monkeypatch):
+    """When terms are common the planner AND-s them instead of scoring every matching row;
+    the right passage must still come first."""
+    from assistant.library import search
+
+    _library(lib, docs)
+    expected = lib.search("replace the cooling fan screws")[0].passage_id
+    monkeypatch.setattr(search.Planner, "OR_BUDGET", 0)
+    monkeypatch.setattr(search.Planner, "COMMON_MIN", 1)
+    monkeypatch.setattr(search.Planner, "COMMON_SHARE", 0.0)
+    lib._planner.invalidate()
+    with lib.store.lock:
+        plans = lib._planner.plans(lib.store.conn, "replace the cooling fan screws")
+    assert plans and " AND " in plans[0]
+    assert lib.search("replace the cooling fan screws")[0].passage_id == expected
+    assert lib.search("cooling zzzunknownzzz")  # falls back to pairs / rare terms, still finds something
+
+
+def test_abbreviations_expand(lib, docs):
+    _library(lib, docs)
+    lib.add(docs / "b7.txt")
+    path = docs / "ppe.md"
+    path.write_text("# Site rules\n\n## Personal protective equipment\n\nWear safety glasses and gloves.\n")
+    doc = lib.add(path)
+    hit = lib.search("PPE")[0]
+    assert hit.doc_id == doc.id and hit.section == "Personal protective equipment"
+
+
+def test_passage_boxes_and_figure_crops(lib, tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.cell(0, 10, "2 Components", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    pdf.multi_cell(0, 5, "The unit consists of a motor and a gearbox mounted on a common frame. " * 3)
+    pdf.set_fill_color(200, 210, 230)
+    pdf.rect(40, 80, 130, 60, style="DF")
+    pdf.circle(70, 110, 20, style="D")
+    pdf.set_xy(60, 150)
+    pdf.set_font("Helvetica", "B", 9)
+    pdf.cell(90, 5, "Figure 1: Motor and gearbox", align="C")
+    pdf.set_xy(10, 170)
+    pdf.set_font("Helvetica", "", 10)
+    pdf.multi_cell(0, 5, "Check the gearbox oil level every month.")
+    path = tmp_path / "fig.pdf"
+    pdf.output(str(path))
+    doc = lib.add(path)
+    figure = next(p for p in lib.passages(doc.id) if p.kind == PassageKind.FIGURE)
+    x0, top, x1, bottom = lib.passage_box(figure.id)
+    assert 0.2 < x0 < x1 < 0.8 and 150 / 297 - 0.02 < top < bottom < 160 / 297 + 0.02
+    prose = next(p for p in lib.passages(doc.id) if "common frame" in p.text)
+    assert lib.passage_box(prose.id)[3] < 80 / 297  # above the drawing
+    crop = lib.figure_image(figure.id, width=600)
+    from PIL import Image
+
+    with Image.open(crop) as image:
+        w, h = image.size
+    # the crop spans the drawing (80..140 mm) and the caption, not the prose above or below
+    assert w == 600 and 0.45 < h / w < 0.75
+    import pytest as _pytest
+
+    from assistant.errors import UnknownDocument
+
+    with _pytest.raises(UnknownDocument):
+        lib.figure_image(prose.id)

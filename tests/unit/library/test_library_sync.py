@@ -213,3 +213,15 @@ def test_feed_without_checksums_uses_conditional_gets(lib, server, tmp_path):
     report = lib.sync(url)
     assert not report.feed_unchanged and len(report.unchanged) == 1
     assert ("/docs/rs5.md", 304, 0) in server.log and server.body_bytes("/docs/") == 0
+
+
+def test_add_url(lib, server, tmp_path):
+    server.files["/docs/rs5.md"] = MARKDOWN.encode()
+    doc = lib.add_url(f"{server.url}/docs/rs5.md", equipment_ids=["rs5"])
+    assert doc.title == "Compressor RS-5 service guide" and doc.equipment_ids == ["rs5"]
+    assert doc.source == f"{server.url}/docs/rs5.md"
+    server.log.clear()
+    again = lib.add_url(f"{server.url}/docs/rs5.md")
+    assert again.id == doc.id and server.log == [("/docs/rs5.md", 304, 0)]
+    with pytest.raises(SyncError, match="404"):
+        lib.add_url(f"{server.url}/docs/missing.pdf")
