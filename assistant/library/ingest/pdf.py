@@ -84,12 +84,11 @@ def ocr_engine():
     if _ocr_engine is None:
         from rapidocr import RapidOCR  # lazy: heavy import, only for scanned pages
 
-        _ocr_engine = RapidOCR(params={"Global.log_level": "error"}) if _accepts_params() else RapidOCR()
+        try:
+            _ocr_engine = RapidOCR(params={"Global.log_level": "error"})
+        except (TypeError, ValueError, KeyError):
+            _ocr_engine = RapidOCR()
     return _ocr_engine
-
-
-def _accepts_params() -> bool:
-    return True
 
 
 def ocr_segments(image, scale: float) -> tuple[list[Seg], float | None]:
@@ -115,39 +114,45 @@ def ocr_segments(image, scale: float) -> tuple[list[Seg], float | None]:
 def read_pdf(path: Path, *, ocr_cache=None) -> ParsedDoc:
     doc = open_pdf(path)
     try:
-        pages: list[list[Line]] = []
-        ocr_pages: dict[int, float] = {}
-        sizes: dict[int, tuple[float, float]] = {}
-        for number in range(len(doc)):
-            page = doc[number]
-            try:
-                segs, chars = page_segments(page)
-                if chars < MIN_TEXT_CHARS and _has_images(page):
-                    key = None
-                    cached = None
-                    if ocr_cache is not None:
-                        key = ("ocr", number)
-                        cached = ocr_cache.get(key)
-                    if cached is None:
-                        bitmap = page.render(scale=OCR_SCALE, grayscale=False)
-                        image = bitmap.to_numpy()[:, :, :3].copy()
-                        segs, conf = ocr_segments(image, OCR_SCALE)
-                        if ocr_cache is not None:
-                            ocr_cache.set(key, (segs, conf))
-                    else:
-                        segs, conf = cached
-                    ocr_pages[number + 1] = conf if conf is not None else 0.0
-                sizes[number + 1] = (page.get_width(), page.get_height())
-                pages.append(layout.build_lines(segs, page.get_width()))
-            finally:
-                page.close()
-        try:
-            meta_title = (doc.get_metadata_value("Title") or "").strip()
-        except (pdfium.PdfiumError, KeyError):
-            meta_title = ""
-        blocks, headings, page_texts, title = layout.structure(pages, geometry=True)
-        parsed = ParsedDoc(DocumentFormat.PDF, title=meta_title or title, blocks=blocks, headings=headings,
-                           page_count=len(doc), page_texts=page_texts, ocr_pages=ocr_pages, page_sizes=sizes)
-        return parsed
+        return _read(doc, path, ocr_cache)
+    except pdfium.PdfiumError:
+        raise MalformedFile(f"{path.name} is damaged: a page could not be read.") from None
     finally:
         doc.close()
+
+
+def _read(doc: pdfium.PdfDocument, path: Path, ocr_cache) -> ParsedDoc:
+    pages: list[list[Line]] = []
+    ocr_pages: dict[int, float] = {}
+    sizes: dict[int, tuple[float, float]] = {}
+    for number in range(len(doc)):
+        page = doc[number]
+        try:
+            segs, chars = page_segments(page)
+            if chars < MIN_TEXT_CHARS and _has_images(page):
+                key = None
+                cached = None
+                if ocr_cache is not None:
+                    key = ("ocr", number)
+                    cached = ocr_cache.get(key)
+                if cached is None:
+                    bitmap = page.render(scale=OCR_SCALE, grayscale=False)
+                    image = bitmap.to_numpy()[:, :, :3].copy()
+                    segs, conf = ocr_segments(image, OCR_SCALE)
+                    if ocr_cache is not None:
+                        ocr_cache.set(key, (segs, conf))
+                else:
+                    segs, conf = cached
+                ocr_pages[number + 1] = conf if conf is not None else 0.0
+            sizes[number + 1] = (page.get_width(), page.get_height())
+            pages.append(layout.build_lines(segs, page.get_width()))
+        finally:
+            page.close()
+    try:
+        meta_title = (doc.get_metadata_value("Title") or "").strip()
+    except (pdfium.PdfiumError, KeyError):
+        meta_title = ""
+    blocks, headings, page_texts, title = layout.structure(pages, geometry=True)
+    parsed = ParsedDoc(DocumentFormat.PDF, title=meta_title or title, blocks=blocks, headings=headings,
+                       page_count=len(doc), page_texts=page_texts, ocr_pages=ocr_pages, page_sizes=sizes)
+    return parsed

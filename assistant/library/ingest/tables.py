@@ -122,9 +122,8 @@ def _column_of(seg: Seg, lefts: Sequence[float], tol: float) -> int:
 
 
 def split_header_segments(segs: Sequence[Seg]) -> list[Seg]:
-    """Split a header segment that holds several words separated by wide gaps is not
-    possible without char boxes; we take segments as they come, but split a segment
-    whose text has runs of 2+ spaces (text and OCR readers put column gaps there)."""
+    """Segments as cells: a segment whose text has runs of 2+ spaces or tabs (plain-text
+    columns, OCR lines spanning cells) is split there, positions interpolated."""
     out: list[Seg] = []
     for seg in segs:
         parts = [p for p in re.split(r"\s{2,}|\t", seg.text.strip()) if p]
