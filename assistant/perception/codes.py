@@ -275,7 +275,7 @@ def regions_around_lines(lines: Sequence[OcrLine], image_shape: tuple[int, ...],
     out: list[Box] = []
     for line in sorted(lines, key=lambda ln: ln.confidence):
         norm = normalise_code(line.text)
-        if line.confidence >= 0.985 or not (1 <= len(norm) <= 10):
+        if line.confidence >= 0.985 or not (1 <= len(norm) <= 8):
             continue
         if not any(ch.isdigit() for ch in norm.translate(CONFUSION)):
             continue

@@ -53,8 +53,10 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
 
     h, w = photo.image.shape[:2]
     factor = min(1.0, WORK_SIDE / max(h, w))
-    work = photo.image if factor >= 1.0 else cv2.resize(
-        photo.image, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_AREA)
+    work = photo.image
+    while max(work.shape[:2]) > WORK_SIDE:  # exact halving: INTER_AREA's fast integer path
+        work = cv2.resize(work, (work.shape[1] // 2, work.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    factor = work.shape[1] / w
     t = lap("resize", t0)
 
     quality = assess_quality(work, photo.id)
