@@ -78,9 +78,10 @@ class Completion:
 class RequestRejected(ProviderError):
     """The server refused this request shape (400/422/500): a simpler shape may work."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, detail: str = "") -> None:
         super().__init__(message)
         self.status = status
+        self.detail = detail  # the server's own words, scrubbed of the key; for logic and logs, not users
 
 
 class StreamCut(ProviderError):
@@ -205,14 +206,14 @@ class HttpProvider(Provider):
     def scrub(self, text: str) -> str:
         return text.replace(self._key, "••••") if self._key else text
 
-    def _status_error(self, status: int) -> ProviderError:
+    def _status_error(self, status: int, detail: str = "") -> ProviderError:
         who = f"The model provider at {self.host}"
         if status in (401, 403):
             return ProviderError(f"{who} refused the request: the API key was refused (HTTP {status}).")
         if status == 404:
             return ProviderError(f"{who} says the model or endpoint was not found (HTTP 404): check the model name and base URL.")
         if status in REJECT_STATUSES:
-            return RequestRejected(f"{who} rejected the request (HTTP {status}).", status)
+            return RequestRejected(f"{who} rejected the request (HTTP {status}).", status, detail)
         if status == 429:
             return ProviderError(f"{who} is rate-limiting requests (HTTP 429); try again later.")
         return ProviderError(f"{who} failed (HTTP {status}).")
@@ -233,7 +234,7 @@ class HttpProvider(Provider):
                             if delay is None:
                                 delay = 0.5 * 2**attempt
                         else:
-                            raise self._status_error(resp.status_code)
+                            raise self._status_error(resp.status_code, self.scrub(raw))
                     else:
                         completion = await consume(resp)
                         completion.request_bytes = len(payload)

@@ -6,9 +6,13 @@ Ollama's /v1): images as data URLs in content parts, SSE streaming ending in
 2. `response_format: {"type": "json_object", "schema": ...}` (llama.cpp's form)
 3. the schema written into the prompt, no `response_format`
 
-and, when the server refuses content-part arrays (llama.cpp answers 500),
-plain string content with a note that the photos could not be sent. The shape
-that worked is remembered per base URL and model for the rest of the process.
+and, when the server refuses content-part arrays (llama.cpp answers 500 or
+drops the stream), plain string content with a note that the photos could not
+be sent. A 400 that names `max_completion_tokens` or `temperature` (newer
+hosted models) is answered by renaming / dropping that parameter once.
+
+The shape that worked is remembered per base URL and model for the rest of
+the process.
 """
 
 from __future__ import annotations
@@ -37,11 +41,14 @@ IMAGES_NOT_SENT = "The model server would not accept photos, so the model saw on
 
 # (base_url, model) -> (structured mode, content parts accepted)
 _WORKING: dict[tuple[str, str], tuple[str, bool]] = {}
+# (base_url, model) -> (name of the token-limit parameter, whether temperature is accepted)
+_PARAMS: dict[tuple[str, str], tuple[str, bool]] = {}
 
 
 def forget_negotiated_shapes() -> None:
     """For tests: forget which request shapes worked."""
     _WORKING.clear()
+    _PARAMS.clear()
 
 
 class OpenAIProvider(HttpProvider):
@@ -50,6 +57,7 @@ class OpenAIProvider(HttpProvider):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.tokens_param, self.send_temperature = _PARAMS.get((self.base_url, self.model), ("max_tokens", True))
         path = httpx.URL(self.base_url).path
         self.url = self.base_url + ("/v1" if path in ("", "/") else "") + "/chat/completions"
 
@@ -87,9 +95,10 @@ class OpenAIProvider(HttpProvider):
             "model": self.model or "default",
             "messages": [{"role": "system", "content": request.system}, {"role": "user", "content": content}],
             "stream": True,
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
+            self.tokens_param: request.max_tokens,
         }
+        if self.send_temperature:
+            body["temperature"] = request.temperature
         if structured == "json_schema":
             body["response_format"] = {"type": "json_schema",
                                        "json_schema": {"name": f"fieldlens_{request.purpose}", "schema": request.schema}}
@@ -99,12 +108,18 @@ class OpenAIProvider(HttpProvider):
 
     async def complete(self, request: ModelRequest, on_text: OnText | None = None) -> Completion:
         last: RequestRejected | None = None
-        for structured, parts in self._ladder(bool(request.images)):
+        shapes = self._ladder(bool(request.images))
+        i = 0
+        while i < len(shapes):
+            structured, parts = shapes[i]
             body, images_sent, notes = self.body(request, structured, parts)
             try:
                 completion = await self.stream_post(self.url, body, lambda r: self._consume(r, on_text))
             except RequestRejected as exc:
                 last = exc
+                if self._adapt_parameters(exc):
+                    continue  # same shape again with the parameter the server asked for
+                i += 1
                 continue
             _WORKING[(self.base_url, self.model)] = (structured, parts)
             completion.structured = structured
@@ -113,6 +128,21 @@ class OpenAIProvider(HttpProvider):
             return completion
         assert last is not None
         raise ProviderError(f"{last} No simpler request shape was accepted either.")
+
+    def _adapt_parameters(self, exc: RequestRejected) -> bool:
+        """Newer hosted models refuse `max_tokens` (they want `max_completion_tokens`) or any
+        non-default temperature: adapt once per parameter when the server says so."""
+        detail = exc.detail.lower()
+        if exc.status != 400:
+            return False
+        if self.tokens_param == "max_tokens" and "max_completion_tokens" in detail:
+            self.tokens_param = "max_completion_tokens"
+        elif self.send_temperature and "temperature" in detail:
+            self.send_temperature = False
+        else:
+            return False
+        _PARAMS[(self.base_url, self.model)] = (self.tokens_param, self.send_temperature)
+        return True
 
     async def _consume(self, resp: httpx.Response, on_text: OnText | None) -> Completion:
         ctype = resp.headers.get("content-type", "")

@@ -221,7 +221,8 @@ def test_timeout_falls_back(home):
 
 
 @pytest.mark.parametrize("status,phrase", [(401, "the API key was refused"), (404, "model or endpoint was not found")])
-def test_401_and_404_say_so_without_the_key(home, status, phrase):
+def test_401_and_404_say_so_without_the_key(home, status, phrase, caplog):
+    caplog.set_level("DEBUG")
     with S.ScriptedServer([S.Reply(status=status, text=json.dumps({"error": f"bad key {KEY}"}))]) as server:
         settings = S.settings_for(home, "openai", server.url + "/v1", retries=2)
         answer, _ = ask(settings)
@@ -231,6 +232,7 @@ def test_401_and_404_say_so_without_the_key(home, status, phrase):
     assert phrase in str(err.value) and KEY not in str(err.value)
     assert phrase in answer.flags[[f.code for f in answer.flags].index(FlagCode.OFFLINE_FALLBACK)].message
     assert KEY not in answer.model_dump_json()
+    assert "bad key" in caplog.text and KEY not in caplog.text  # the server echoed the key; the log line is scrubbed
 
 
 def test_prompt_injection_in_a_photo_stays_data_and_the_obeying_step_is_flagged(home):
@@ -317,3 +319,41 @@ def test_thinking_mode_reads_photos_drafts_verifies_with_bounded_concurrency(hom
     assert answer.steps[0].confidence == Confidence.HIGH
     assert any("small print" in u for u in answer.unsure_because)
     assert any(o.source == "model" and "E21" in o.value for o in answer.observations)
+
+
+def test_thinking_mode_deadline_leaves_slow_checks_unverified(home):
+    def slow_verifier(rec):
+        if rec.json["messages"][0]["content"].startswith("You check one troubleshooting step"):
+            return sse(json.dumps({"supported": True, "reason": "late"}), delay_s=2.5)
+        return sse(S.answer_json(S.GOOD_STEPS))
+
+    with S.ScriptedServer(slow_verifier) as server:
+        settings = S.settings_for(home, "openai", server.url + "/v1", timeout=0.6, retries=0)
+        t0 = time.monotonic()
+        answer, _ = ask(settings, images=[], mode=Mode.THINKING)
+        elapsed = time.monotonic() - t0
+    assert elapsed < 2.5
+    assert answer.provider == "openai" and len(answer.steps) == 3
+    assert any("could not be checked a second time" in u for u in answer.unsure_because)
+    assert answer.confidence == Confidence.MEDIUM
+
+
+def test_newer_hosted_models_parameter_names_are_adapted(home):
+    def picky(rec):
+        body = rec.json
+        if "max_tokens" in body:
+            return S.Reply(status=400, text=json.dumps({"error": {"message": "Unsupported parameter: 'max_tokens' is not "
+                                                                   "supported with this model. Use 'max_completion_tokens' instead."}}))
+        if "temperature" in body:
+            return S.Reply(status=400, text=json.dumps({"error": {"message": "Unsupported value: 'temperature' does not support 0.1"}}))
+        return sse(S.answer_json(S.GOOD_STEPS))
+
+    with S.ScriptedServer(picky) as server:
+        settings = S.settings_for(home, "openai", server.url + "/v1")
+        answer, _ = ask(settings)
+        assert len(server.received) == 3
+        ask(settings, question="what does E21 mean and how do I clear it")  # remembered: one request
+        assert len(server.received) == 4
+    final = server.received[-1].json
+    assert final["max_completion_tokens"] > 0 and final["response_format"]["type"] == "json_schema"
+    assert answer.provider == "openai" and len(answer.steps) == 3
