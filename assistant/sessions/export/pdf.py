@@ -68,7 +68,7 @@ class _Report(FPDF):
         self.set_font(self.family, style, size)
         self.set_text_color(*colour)
         self.set_x(self.l_margin + indent)
-        self.multi_cell(self.epw - indent, height or size * 0.5, self.t(text), new_x=XPos.LMARGIN,
+        self.multi_cell(self.epw - indent, height or size * 0.5, self.t(text), align="L", new_x=XPos.LMARGIN,
                         new_y=YPos.NEXT)
         self.set_text_color(0)
 
