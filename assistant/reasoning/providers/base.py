@@ -9,8 +9,9 @@ schema wanted, and, for the offline engine, the evidence itself) into a
 HTTP behaviour shared by all network providers:
 - httpx timeouts from `settings.timeout_s` (connect at most 10 s);
 - up to `settings.max_retries` retries with exponential backoff (0.5 s, 1 s,
-  2 s ... capped at 20 s) on 429, 502, 503, 504, timeouts and connection
-  failures, honouring `Retry-After` (seconds or an HTTP date) on 429/503;
+  2 s ... capped at 20 s) on 429, 502, 503, 504, 529, timeouts, connection
+  failures and dropped streams, honouring `Retry-After` (seconds or an HTTP
+  date) whenever the server sends it;
 - 401/403 -> "the API key was refused", 404 -> "model or endpoint not found",
   400/422/500 -> `RequestRejected` (callers may try a simpler request shape);
 - the API key only ever travels in its header; it is never put in an error
@@ -153,7 +154,7 @@ def b64(data: bytes) -> str:
 
 # --------------------------------------------------------------------------- HTTP
 
-RETRY_STATUSES = {429, 502, 503, 504}
+RETRY_STATUSES = {429, 502, 503, 504, 529}  # 529: Anthropic's "overloaded"
 REJECT_STATUSES = {400, 413, 415, 422, 500}
 
 
@@ -255,6 +256,8 @@ class HttpProvider(Provider):
                 if attempt >= self.max_retries:
                     raise ProviderError(f"The model provider at {self.host} could not be reached ({exc.__class__.__name__}).") from None
                 delay = 0.5 * 2**attempt
+            except httpx.HTTPError as exc:  # anything else httpx can raise (decoding, redirects ...)
+                raise ProviderError(f"The model provider at {self.host} sent a reply that could not be read ({exc.__class__.__name__}).") from None
             attempt += 1
             await asyncio.sleep(min(delay, 20.0))
 
