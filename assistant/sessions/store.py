@@ -568,6 +568,29 @@ class SessionStore:
         except OSError as exc:
             raise UnreadablePhoto(f"The photo {photo_id[:12]} cannot be read ({exc.strerror}).") from None
 
+    def verify(self, session_id: str) -> list[str]:
+        """Check one session end to end; returns the problems found (empty when sound): gaps in the
+        event log, a current state that differs from the replayed log, missing or altered photo files."""
+        log = self.events(session_id)
+        session = self.get(session_id)
+        problems = []
+        if [e["seq"] for e in log] != list(range(1, len(log) + 1)):
+            problems.append("the event log has gaps")
+        try:
+            if ev.replay(log) != session:
+                problems.append("the saved state differs from the event log")
+        except (ValueError, KeyError) as exc:
+            problems.append(f"the event log cannot be replayed ({exc})")
+        for photo in {p.id: p for p in session.photos}.values():
+            try:
+                data = self.photo_path(photo.id).read_bytes()
+            except (UnreadablePhoto, OSError):
+                problems.append(f"photo {photo.id[:12]} is missing")
+                continue
+            if sha256_hex(data) != photo.id:
+                problems.append(f"photo {photo.id[:12]} has been altered")
+        return problems
+
     # ------------------------------------------------------------------ export
 
     def export(self, session_id: str, fmt: Literal["pdf", "json", "html"], out: Path | str, *,

@@ -26,7 +26,7 @@ try:  # HEIC/HEIF photos from iPads and iPhones
 except ImportError:  # pragma: no cover - optional at runtime
     pass
 
-_NAME_KEYS = {"technician", "reviewer"}
+_NAME_KEYS = {"technician", "reviewer", "device"}  # device names often carry the owner's name
 _COLOURS = {
     ObservationKind.FAULT_CODE: (220, 40, 40),
     ObservationKind.ASSET_TAG: (30, 120, 220),
@@ -52,7 +52,7 @@ def _strip_names(obj: Any) -> Any:
 
 def prepare(session: Session, log: list[dict], *, anonymize: bool) -> tuple[Session, list[dict]]:
     """The session and event log as they may leave the device: secrets scrubbed everywhere,
-    technician and reviewer names removed when `anonymize`."""
+    technician, reviewer and device names removed when `anonymize`."""
     data = session.model_dump(mode="json")
     events = [{"seq": e["seq"], "type": e["type"], "at": _iso(e["at"]), "payload": e["payload"]} for e in log]
     if anonymize:

@@ -25,7 +25,7 @@ STEPS = ["Isolate the CP-40 pump and lock out the 7.5 kW motor supply.",
 
 
 def _session(store: SessionStore, question: str = "Low flow and E-101 on the display") -> str:
-    s = store.create(equipment_id="pump-cp40", technician="Ana Technician", device="tab-3")
+    s = store.create(equipment_id="pump-cp40", technician="Ana Technician", device="Anas-iPad-3")
     data = make_jpeg(21, size=(800, 600))
     photo = make_photo(data, blurry=True)
     store.add_photo(s.id, photo, data)
@@ -118,7 +118,7 @@ def test_anonymize_removes_technician_and_reviewer_names(store: SessionStore, tm
     named = store.export(sid, fmt, tmp_path / f"named.{fmt}")
     anon = store.export(sid, fmt, tmp_path / f"anon.{fmt}", anonymize=True)
     read = (lambda p: _flat(_pdf_text(p)[0])) if fmt == "pdf" else (lambda p: _flat(p.read_text("utf-8")))
-    for name in ("Ana Technician", "Sam Supervisor"):
+    for name in ("Ana Technician", "Sam Supervisor", "Anas-iPad-3"):
         assert _flat(name) in read(named)
         assert _flat(name) not in read(anon)
     assert "(removed)" in read(anon)

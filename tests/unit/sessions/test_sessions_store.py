@@ -357,3 +357,14 @@ def test_a_delete_cut_short_by_a_crash_is_repaired_on_open(store: SessionStore) 
         assert not reopened.blobs.original_path(orphan.id, "jpg").exists()
     finally:
         reopened.close()
+
+
+def test_verify_finds_altered_and_missing_photos(store: SessionStore) -> None:
+    s = _full_session(store)
+    assert store.verify(s.id) == []
+    first, second = s.photos[0].id, s.photos[1].id
+    store.photo_path(first).write_bytes(b"tampered")
+    store.photo_path(second).unlink()
+    problems = store.verify(s.id)
+    assert any("altered" in p and first[:12] in p for p in problems)
+    assert any("missing" in p and second[:12] in p for p in problems)
