@@ -90,16 +90,15 @@ class SessionStore:
         """Give SQLite's query planner row statistics when it has none or they are stale (the sessions
         table has doubled since): with them it sorts id-set filters from the covering index."""
         try:
-            with self._write() as conn:
+            with self._read() as conn:  # the check is a read: no write lock on every open
                 count = conn.execute(select(func.count()).select_from(S)).scalar() or 0
-                if count < 200:
-                    return
                 analysed = 0
                 if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
                     row = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'sessions' "
                                                "AND idx = 'ix_sessions_updated'").first()
                     analysed = int(row[0].split()[0]) if row else 0
-                if count > 2 * analysed:
+            if count >= 200 and count > 2 * analysed:
+                with self._write() as conn:
                     conn.exec_driver_sql("ANALYZE sessions")
                     conn.exec_driver_sql("ANALYZE session_flags")
         except StorageError:
