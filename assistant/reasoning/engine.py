@@ -478,7 +478,7 @@ async def answer_question_async(question: str, *, readings: list[PhotoReading], 
     equipment = _resolve_equipment(equipment, evidence, retriever)
     flags = base_flags(evidence, equipment)
     extra_unsure = [f"A passage ({pid}) could not be read from the library." for pid in evidence.unreadable_passages]
-    if images and not send_images and name != ProviderName.OFFLINE:
+    if (images or readings) and not settings.photo_policy.send_photos and name != ProviderName.OFFLINE:
         extra_unsure.append("Photos are not sent to the model (a privacy setting): it saw only the on-device readings.")
 
     fallback: Flag | None = None

@@ -64,7 +64,7 @@ GENERIC_TERMS = frozenset(
 )
 _WORD = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)*")
 _CODE_TOKEN = re.compile(r"\b([A-Za-z]{1,3}[-\s]?\d{1,4}[A-Za-z]?)\b")
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ions", "ion", "ies", "ied", "ers", "er", "ed", "es", "ly", "s", "y", "e")
+_SUFFIXES = ("ings", "ing", "ions", "ion", "ies", "ied", "ers", "er", "ed", "es", "ly", "s", "y", "e")
 
 
 def stem(word: str) -> str:
@@ -73,6 +73,8 @@ def stem(word: str) -> str:
     for suf in _SUFFIXES:
         if len(w) - len(suf) >= 3 and w.endswith(suf):
             w = w[: -len(suf)]
+            if len(w) >= 4 and w[-1] == w[-2] and w[-1] not in "aeiouls":  # stopped -> stop, tripping -> trip
+                w = w[:-1]
             break
     return w[:5]
 

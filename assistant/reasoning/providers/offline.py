@@ -4,8 +4,9 @@ For each fault code read off the photos or named in the question (and known
 to the library): a first step that cites the fault-code entry, then the
 remedy split into steps, then the numbered steps of the matching
 troubleshooting procedure, each citing its passage with a verbatim quote.
-With no known code: the steps of the best relevant procedure (or passage)
-the question retrieves; with nothing relevant, it abstains.
+With no known code: the steps of the best relevant procedure the question
+retrieves (or, from a prose passage, its sentences that mention the
+question's subject); with nothing relevant, it abstains.
 
 It speaks the same interface as the model providers and returns the same
 structured JSON, so its output goes through the same grounding checks.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from assistant.domain import FaultCode, ProviderName
 from assistant.reasoning.providers.base import Completion, ModelRequest, OnText, Provider
-from assistant.reasoning.retrieval import Evidence, Source
+from assistant.reasoning.retrieval import Evidence, Source, term_coverage
 from assistant.reasoning.schema import ModelAnswer, ModelCitation, ModelStep
 
 MAX_STEPS = 14
@@ -96,10 +97,17 @@ def _cite(src: Source, quote: str) -> list[ModelCitation]:
     return [ModelCitation(source=src.sid, quote=quote[:400])]
 
 
-def _procedure_steps(src: Source) -> list[ModelStep]:
+def _procedure_steps(src: Source, terms: list[str] | None = None) -> list[ModelStep]:
+    """The numbered (or bulleted) steps of a passage; for prose, the sentences that
+    mention the question's subject terms (at most four, in the manual's order)."""
     items = numbered_steps(src.passage.text)
     if not items:
-        items = [s for s in (_clean(x) for x in _SENTENCE.split(src.passage.text)) if len(s) > 3][:6]
+        sentences = [s for s in (_clean(x) for x in _SENTENCE.split(src.passage.text))
+                     if len(s) > 12 and sum(ch.islower() for ch in s) > len(s) // 3]
+        if terms:
+            on_topic = [s for s in sentences if term_coverage(terms, s) > 0]
+            sentences = on_topic or sentences[:2]
+        items = sentences[:4]
     return [ModelStep(action=item, citations=_cite(src, verbatim(src.passage.text, item))) for item in items]
 
 
@@ -136,7 +144,7 @@ def offline_answer(ev: Evidence) -> ModelAnswer:
         ranked = [s for s in ev.sources if s.reason == "procedure"] + [s for s in ev.sources if s.reason == "search"]
         if ranked:
             best = ranked[0]
-            steps = _procedure_steps(best)
+            steps = _procedure_steps(best, ev.query_terms)
             headline.append(f"{best.passage.section or best.passage.title}")
     if not steps:
         return ModelAnswer(abstain=True, confidence="low",

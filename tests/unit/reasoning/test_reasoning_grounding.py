@@ -115,3 +115,16 @@ def test_prompt_fences_cannot_be_closed_from_data():
     assert "[S1]" in prompt.user and "E21 Motor overcurrent" in prompt.user
     assert len(prompt.prompt_hash) == 16
     assert build_answer_prompt(ev, json_schema("answer")).prompt_hash == prompt.prompt_hash
+
+
+def test_relevance_terms_and_light_stemming():
+    from assistant.reasoning.retrieval import codes_in_question, is_relevant, stem, subject_terms
+
+    for a, b in [("stopped", "stops"), ("vibrating", "vibration"), ("tripping", "trips"), ("noisy", "noise"),
+                 ("rotating", "rotation")]:
+        assert stem(a) == stem(b), (a, b)
+    assert subject_terms("How do I replace the flux capacitor on a toaster?") == ["flux", "capac", "toast"]
+    seal = S.PASSAGES[-1]
+    assert is_relevant(subject_terms("mechanical seal is leaking"), seal)[0]
+    assert not is_relevant(subject_terms("replace the flux capacitor on a toaster"), seal)[0]
+    assert codes_in_question("display shows E21, then F-12") == ["E21", "F-12"]
