@@ -535,6 +535,8 @@ class Library:
             for score, r in ranked:
                 if r["id"] in seen:
                     continue
+                if len(hits) >= limit:
+                    break
                 seen.add(r["id"])
                 hits.append(SearchHit(passage_id=r["id"], doc_id=r["doc_id"], title=r["title"], page=r["page"],
                                       section=r["section"], snippet=_search.snippet(r["text"], query),

@@ -101,9 +101,10 @@ class Planner:
             missing = [s for s in set(stems) if s not in self._df]
             total = self._total
         if missing:
-            rows = conn.execute("SELECT term, doc FROM passages_vocab WHERE term IN (%s)" % ",".join("?" * len(missing)),
-                                missing).fetchall()
-            found = {r[0]: r[1] for r in rows}
+            found = {}
+            for stem in missing:  # one equality lookup per term: fts5vocab only indexes `term = ?`
+                row = conn.execute("SELECT doc FROM passages_vocab WHERE term = ?", (stem,)).fetchone()
+                found[stem] = row[0] if row else 0
             with self._lock:
                 for s in missing:
                     self._df[s] = found.get(s, 0)
@@ -134,13 +135,15 @@ class Planner:
         limit = max(self.COMMON_MIN, self.COMMON_SHARE * total)
         rare = [quoted[w] for w in words if freq[w] <= limit] + code_parts
         common = sorted((w for w in words if freq[w] > limit), key=lambda w: freq[w])
-        plans = []
-        groups = [f"({' AND '.join(quoted[w] for w in common)})"] if len(common) > 1 else [quoted[w] for w in common]
-        plans.append(" OR ".join(rare + groups))
+        together = " AND ".join(quoted[w] for w in common)
+        if rare:
+            # rows are found and BM25-scored by the rare terms; `rerank` credits the common ones
+            return [" OR ".join(rare), f"({together})"]
+        # only common terms: headings first (cheap, and where a title-like query belongs), then the body
+        plans = [f"{{title section}} : ({together})", f"({together})"]
         if len(common) > 2:
             head = common[:3]
-            pairs = [f"({quoted[a]} AND {quoted[b]})" for i, a in enumerate(head) for b in head[i + 1:]]
-            plans.append(" OR ".join(rare + pairs))
+            plans.append(" OR ".join(f"({quoted[a]} AND {quoted[b]})" for i, a in enumerate(head) for b in head[i + 1:]))
         return plans
 
 
@@ -190,7 +193,14 @@ def rerank(rows: list, query: str) -> list[tuple[float, object]]:
         return []
     top = max(r["score"] for r in rows) or 1.0
     q = terms(query)
-    scored = [((r["score"] / top if top > 0 else 0.0) + heading_bonus(q, r["section"]), r) for r in rows]
+    wanted = {_stem(t) for t in q}
+    scored = []
+    for r in rows:
+        score = (r["score"] / top if top > 0 else 0.0) + heading_bonus(q, r["section"])
+        if wanted:
+            present = {_stem(t) for t in set(_TOKEN.findall(r["text"].lower()))} & wanted
+            score += 0.15 * len(present) / len(wanted)  # query words BM25 was not asked about still count
+        scored.append((score, r))
     scored.sort(key=lambda pair: -pair[0])
     return scored
 
@@ -201,7 +211,7 @@ def snippet(text: str, query: str, words: int = 32) -> str:
     tokens = text.split()
     if not tokens:
         return ""
-    hits = [bool(wanted & {_stem(w.lower()) for w in _TOKEN.findall(tok)}) for tok in tokens]
+    hits = [any(_stem(w) in wanted for w in _TOKEN.findall(tok.lower())) for tok in tokens]
     best, best_at = -1, 0
     running = sum(hits[:words])
     for i in range(0, max(len(tokens) - words, 0) + 1):
