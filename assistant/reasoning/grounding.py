@@ -42,7 +42,7 @@ from assistant.reasoning.schema import ModelStep
 
 QUOTE_THRESHOLD = 90.0
 MIN_QUOTE_CHARS = 8
-SECTION_SIMILARITY = 80.0
+SECTION_SIMILARITY = 85.0
 SAME_TEXT = 97.0
 
 _WARNING_WORD = re.compile(r"\b(?:WARNING|DANGER|CAUTION)\b")
@@ -287,14 +287,16 @@ def _same_document(a: Passage, b: Passage) -> bool:
     return bool(set(a.equipment_ids) & set(b.equipment_ids)) and bool(ta and tb) and fuzz.token_set_ratio(ta, tb) >= 75
 
 
-def _strip_numbers(section: str) -> str:
-    return re.sub(r"\b\d+(\.\d+)*\b", " ", normalise(section))
+def _leaf(section: str) -> str:
+    """The innermost heading, without its numbering: "7 Troubleshooting > 7.2 Fault codes" -> "fault codes"."""
+    leaf = section.split(">")[-1]
+    return " ".join(re.sub(r"\b\d+(\.\d+)*\b", " ", normalise(leaf)).split())
 
 
 def conflicting_sources(sources: list[Source]) -> list[Flag]:
-    """One flag per pair of provided passages from different revisions that disagree."""
-    flags: list[Flag] = []
-    seen: set[tuple[str, str]] = set()
+    """One flag per pair of document revisions whose provided passages disagree under the same heading."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    names: dict[tuple[str, str], tuple[Passage, Passage]] = {}
     for i, a in enumerate(sources):
         for b in sources[i + 1:]:
             pa, pb = a.passage, b.passage
@@ -302,21 +304,27 @@ def conflicting_sources(sources: list[Source]) -> list[Flag]:
                 continue
             if not _same_document(pa, pb):
                 continue
-            sa, sb = _strip_numbers(pa.section), _strip_numbers(pb.section)
-            section_similar = (sa and sb and fuzz.token_set_ratio(sa, sb) >= SECTION_SIMILARITY) or (
-                not sa and not sb and pa.kind == pb.kind)
-            if not section_similar:
+            la, lb = _leaf(pa.section), _leaf(pb.section)
+            if la or lb:
+                if not (la and lb and fuzz.ratio(la, lb) >= SECTION_SIMILARITY):
+                    continue
+            elif pa.kind != pb.kind:
                 continue
-            na, nb = normalise(pa.text), normalise(pb.text)
-            if fuzz.ratio(na, nb) >= SAME_TEXT:
+            if fuzz.ratio(normalise(pa.text), normalise(pb.text)) >= SAME_TEXT:
                 continue
-            key = tuple(sorted((pa.id, pb.id)))
-            if key in seen:
-                continue
-            seen.add(key)
-            flags.append(Flag(code=FlagCode.CONFLICTING_SOURCES, severity=Severity.WARNING,
-                              message=(f"Revision {pa.revision} and revision {pb.revision} of "
-                                       f"“{pa.title or pa.doc_id}” say different things under "
-                                       f"“{pa.section or pb.section or pa.kind.value}” ({a.sid} vs {b.sid}): "
-                                       "check which revision applies to this machine.")))
+            first, second = (pa, pb) if pa.revision > pb.revision else (pb, pa)
+            key = (first.doc_id + "@" + first.revision, second.doc_id + "@" + second.revision)
+            where = first.section or second.section or first.kind.value
+            groups.setdefault(key, [])
+            if where not in groups[key]:
+                groups[key].append(where)
+            names[key] = (first, second)
+    flags: list[Flag] = []
+    for key, sections in groups.items():
+        newer, older = names[key]
+        flags.append(Flag(code=FlagCode.CONFLICTING_SOURCES, severity=Severity.WARNING,
+                          message=(f"Revision {newer.revision} and revision {older.revision} of "
+                                   f"“{newer.title or newer.doc_id}” say different things under "
+                                   + "; ".join(f"“{s}”" for s in sections[:3])
+                                   + ": check which revision applies to this machine.")))
     return flags

@@ -113,7 +113,7 @@ def test_conflicting_revisions_are_flagged(home):
                  doc="doc-x20-manual-revc", revision="C")
     answer, _ = _ask(home, "dry running procedure E34", [], retriever=S.retriever([older]))
     flags = [f for f in answer.flags if f.code == FlagCode.CONFLICTING_SOURCES]
-    assert flags and "Revision" in flags[0].message
+    assert len(flags) == 1 and "Revision D and revision C" in flags[0].message and "7.3 Dry running" in flags[0].message
     assert answer.confidence != Confidence.HIGH
 
 
