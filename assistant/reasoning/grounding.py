@@ -216,6 +216,11 @@ def ground_step(ms: ModelStep, index: int, evidence: Evidence, warnings: Warning
     cited: list[Passage] = []
     for mc in ms.citations:
         src = resolve_source(mc.source, evidence)
+        if src is None and len(re.findall(r"[Ss]\s*\d+", mc.source)) > 1:
+            # "S2, S3": the quote decides which of them it comes from
+            candidates = [evidence.by_sid().get(f"S{int(n)}") for n in re.findall(r"[Ss]\s*(\d+)", mc.source)]
+            src = next((c for c in candidates if c is not None and match_quote(mc.quote, c.passage.text)[1]), None) or \
+                next((c for c in candidates if c is not None), None)
         if src is None:
             check.invalid_unknown.append(mc.source)
             flags.append(Flag(code=FlagCode.CITATION_INVALID, severity=Severity.WARNING, step=index,

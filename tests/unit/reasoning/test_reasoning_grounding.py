@@ -128,3 +128,14 @@ def test_relevance_terms_and_light_stemming():
     assert is_relevant(subject_terms("mechanical seal is leaking"), seal)[0]
     assert not is_relevant(subject_terms("replace the flux capacitor on a toaster"), seal)[0]
     assert codes_in_question("display shows E21, then F-12") == ["E21", "F-12"]
+
+
+def test_citation_naming_several_sources_is_settled_by_the_quote():
+    ev = _evidence()
+    wf = WarningFinder(S.retriever(), ev)
+    step, check = ground_step(ModelStep(action="Remove the coupling guard", citations=[
+        {"source": "S1, S2", "quote": "Remove the coupling guard."}]), 1, ev, wf)
+    assert check.grounded and step.citations[0].passage_id == "x20-p7-proc-oc"
+    step, check = ground_step(ModelStep(action="Remove the coupling guard", citations=[
+        {"source": "S1, S2", "quote": "Remove the motor fan cover."}]), 1, ev, wf)
+    assert not check.grounded and FlagCode.CITATION_INVALID in [f.code for f in step.flags]
