@@ -40,26 +40,27 @@ class FeedServer:
                     return
                 etag = '"%s"' % hashlib.sha256(data).hexdigest()[:16]
                 if self.headers.get("If-None-Match") == etag:
+                    server.record(path, 304, 0)  # logged before answering: the client must not outrun the log
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
-                    server.record(path, 304, 0)
                     return
                 if path in server.drop:
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     half = data[: len(data) // 2]
+                    server.record(path, 200, len(half))
                     self.wfile.write(half)
                     self.wfile.flush()
-                    server.record(path, 200, len(half))
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
                     return
                 self._send(200, data, etag)
 
             def _send(self, status, body, etag=None):
+                server.record(self.path, status, len(body))
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 if etag:
@@ -67,7 +68,6 @@ class FeedServer:
                     self.send_header("Last-Modified", formatdate(usegmt=True))
                 self.end_headers()
                 self.wfile.write(body)
-                server.record(self.path, status, len(body))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
