@@ -7,7 +7,9 @@ Progress events carry the stage (reading_photos, searching, drafting,
 verifying, synthesising, done); each step is emitted once, grounded, as soon
 as the streamed reply contains it complete (stage drafting). The returned
 Answer is authoritative: Thinking mode's verification may lower a streamed
-step's confidence afterwards.
+step's confidence afterwards, and when the model fails mid-answer a drafting
+event whose message starts with "restart:" precedes the offline engine's
+steps (the app should clear the steps it has shown).
 
 Thinking mode runs the library search before the photo pass: retrieval is
 local and takes milliseconds, so running it beside the photo pass would gain
@@ -506,6 +508,8 @@ async def answer_question_async(question: str, *, readings: list[PhotoReading], 
                             message=f"{exc} Answered from the manuals alone.")
             await used.aclose()
             used = OfflineProvider()
+            # steps streamed so far came from the failed model: the app should start the list again
+            emit("drafting", "restart: the model failed, answering from the manuals alone", fraction=0.5)
             draft = await _run_mode(used, settings, Mode.INSTANT, evidence, [], retriever, emit)
         finally:
             await used.aclose()

@@ -171,7 +171,8 @@ def test_invalid_then_valid_retries_once_quoting_the_error(home):
 
 def test_garbage_twice_falls_back_to_offline(home):
     with S.ScriptedServer([sse("I am sorry, I cannot do JSON.")]) as server:
-        answer, _ = ask(S.settings_for(home, "openai", server.url + "/v1"))
+        answer, events = ask(S.settings_for(home, "openai", server.url + "/v1"))
+    assert any(e.message.startswith("restart:") for e in events)
     assert len(server.received) == 2
     assert answer.provider == "offline" and FlagCode.OFFLINE_FALLBACK in codes(answer)
     assert answer.steps[0].citations[0].passage_id == "x20-p6-e21"
