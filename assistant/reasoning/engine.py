@@ -231,6 +231,7 @@ async def read_photos(caller: Caller, evidence: Evidence, images: list[PreparedI
     schema = json_schema("photo")
     notes: dict[str, str] = {}
     unsure: list[str] = []
+    blind: list[bool] = []
 
     async def one(img: PreparedImage) -> None:
         reading = next((r for r in evidence.readings if r.photo.id == img.photo_id), None)
@@ -239,11 +240,16 @@ async def read_photos(caller: Caller, evidence: Evidence, images: list[PreparedI
         req = ModelRequest(purpose="photo", system=prompt.system, user=prompt.user, schema=schema,
                            prompt_hash=prompt.prompt_hash, images=[img], max_tokens=500)
         async with sem:
+            if blind:
+                return
             try:
-                parsed, _ = await caller.structured(req, PhotoDescription)
+                parsed, notes_ = await caller.structured(req, PhotoDescription)
             except ProviderError as exc:
                 unsure.append(f"Photo {labels.get(img.photo_id, '')} could not be described by the model ({exc}).")
                 return
+        if IMAGES_NOT_SENT in notes_:
+            blind.append(True)  # the server takes no photos: a "description" would only echo the readings
+            return
         d: PhotoDescription = parsed.value
         text = d.visible
         if d.legible_text:
@@ -349,6 +355,8 @@ def _resolve_equipment(equipment: Equipment | None, evidence: Evidence, retrieve
 
 def _model_observations(draft: Draft, evidence: Evidence) -> list[Observation]:
     """The model's descriptions of the photos, kept as text observations marked source=model."""
+    if IMAGES_NOT_SENT in draft.notes:
+        return []  # the model never saw the photos: whatever it "describes" is not an observation
     labels = {v: k for k, v in photo_labels(evidence).items()}
     out: list[Observation] = []
     for pid, text in draft.photo_notes.items():

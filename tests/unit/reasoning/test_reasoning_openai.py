@@ -358,3 +358,24 @@ def test_newer_hosted_models_parameter_names_are_adapted(home):
     final = server.received[-1].json
     assert final["max_completion_tokens"] > 0 and final["response_format"]["type"] == "json_schema"
     assert answer.provider == "openai" and len(answer.steps) == 3
+
+
+def test_thinking_mode_skips_photo_pass_when_the_server_takes_no_photos(home):
+    def no_parts(rec):
+        if isinstance(rec.json["messages"][1]["content"], list):
+            return S.Reply(status=500, text='{"error": "content must be a string"}')
+        system = rec.json["messages"][0]["content"]
+        if system.startswith("You describe one photo"):
+            return sse(json.dumps({"visible": "guess", "legible_text": [], "unreadable": []}))
+        if system.startswith("You check one troubleshooting step"):
+            return sse(json.dumps({"supported": True, "reason": "ok"}))
+        return sse(S.answer_json(S.GOOD_STEPS))
+
+    ids = ["a" * 64, "b" * 64, "c" * 64, "d" * 64, "e" * 64]
+    with S.ScriptedServer(no_parts) as server:
+        answer, _ = ask(S.settings_for(home, "openai", server.url + "/v1"), readings=[S.photo_reading(i) for i in ids],
+                        images=[S.prepared(i) for i in ids], mode=Mode.THINKING)
+    photo_calls = [r for r in server.received if r.json["messages"][0]["content"].startswith("You describe one photo")]
+    assert len(photo_calls) < 5 * 3  # stopped after learning photos cannot be sent, not every photo down the ladder
+    assert not any(o.source == "model" for o in answer.observations)
+    assert len(answer.steps) == 3 and any("would not accept photos" in u for u in answer.unsure_because)
