@@ -57,6 +57,8 @@ class OpenAIProvider(HttpProvider):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not self.model and self.base_url == self.default_base_url:
+            self.model = "gpt-4o-mini"  # the hosted API needs a name; local servers accept any
         self.tokens_param, self.send_temperature = _PARAMS.get((self.base_url, self.model), ("max_tokens", True))
         path = httpx.URL(self.base_url).path
         self.url = self.base_url + ("/v1" if path in ("", "/") else "") + "/chat/completions"
