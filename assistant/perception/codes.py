@@ -257,8 +257,30 @@ def find_display_regions(image: np.ndarray, limit: int = 2) -> list[Box]:
         contrast = float(inner.std())
         if contrast < 18:
             continue
-        score = contrast * fill * (1.0 - abs(0.12 - frac))
+        score = contrast * fill * min(1.0, (frac / 0.1) ** 0.5)
         scored.append((score, Box(x=int(x / s), y=int(y / s), width=int(bw / s), height=int(bh / s))))
+    # dark or bright rectangles (an LED display's black window, a backlit LCD), found by thresholding
+    _t, otsu = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    k = max(5, int(min(sh, sw) * 0.03))
+    for mask in (255 - otsu, otsu):
+        closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+        n, _labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+        for i in range(1, n):
+            x, y, bw, bh, px = stats[i]
+            frac = bw * bh / area
+            if frac < 0.01 or frac > 0.6 or bh < 12 or not (0.8 <= bw / float(bh) <= 9):
+                continue
+            if x <= 1 or y <= 1 or x + bw >= sw - 1 or y + bh >= sh - 1:
+                continue  # touches the photo's edge: background, not a display
+            fill = px / float(bw * bh)
+            if fill < 0.8:
+                continue
+            inner = grey[y + bh // 8: y + bh - bh // 8, x + bw // 12: x + bw - bw // 12]
+            contrast = float(inner.std()) if inner.size else 0.0
+            if contrast < 18:
+                continue
+            score = contrast * fill * min(1.0, (frac / 0.1) ** 0.5) * 1.1
+            scored.append((score, Box(x=int(x / s), y=int(y / s), width=int(bw / s), height=int(bh / s))))
     scored.sort(key=lambda t: -t[0])
     chosen: list[Box] = []
     for _score, box in scored:
@@ -280,7 +302,7 @@ def regions_around_lines(lines: Sequence[OcrLine], image_shape: tuple[int, ...],
         if not any(ch.isdigit() for ch in norm.translate(CONFUSION)):
             continue
         b = line.box
-        mx, my = int(b.height * 1.6), int(b.height * 0.7)
+        mx, my = int(min(b.height * 1.6, 40 + b.height * 0.3)), int(min(b.height * 0.7, 30 + b.height * 0.15))
         x0, y0 = max(0, b.x - mx), max(0, b.y - my)
         x1, y1 = min(w, b.x + b.width + mx), min(h, b.y + b.height + my)
         out.append(Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0))

@@ -29,7 +29,7 @@ RATINGS: list[tuple[str, re.Pattern[str]]] = [
     ("frequency", re.compile(r"(?<![\w.])((?:50|60)(?:\s*/\s*(?:50|60))?)\s*Hz\b", re.I)),
     ("power", re.compile(r"(?<![\w.])(\d{1,4}(?:[.,]\d{1,3})?)\s*(kW|HP|hp|W)\b")),
     ("speed", re.compile(r"(?<![\w.])(\d{3,5})\s*(?:rpm|r/min|min-1|min⁻¹|1/min)\b", re.I)),
-    ("ip_rating", re.compile(r"\bIP\s?([0-6X][0-9X])\b")),
+    ("ip_rating", re.compile(r"\bIP\s?([0-6X][0-9X])\b(?![.,]\d)")),
     ("phase", re.compile(r"(?:\b([13])\s*(?:~|ph\b|phase\b|-phase\b))", re.I)),
 ]
 _UNITS = {"voltage": "V", "current": "A", "frequency": "Hz", "speed": "rpm"}
@@ -54,21 +54,24 @@ def _after_label(line: OcrLine, lines: Sequence[OcrLine], pattern: re.Pattern[st
         rest = rest[: cut.start()].strip(" :.#=-")
     if rest:
         return rest.split("  ")[0].strip(), line
-    # value on the next line to the right or just below
+    # the value is in the same row to the right (table layout), else just below
     b = line.box
-    best: tuple[float, OcrLine] | None = None
+    right: tuple[float, OcrLine] | None = None
+    below: tuple[float, OcrLine] | None = None
     for other in lines:
         if other is line or LABEL_ANY.match(other.text) or LABELS["serial"].match(other.text.strip()):
             continue  # another label is never this label's value
         ob = other.box
-        same_row = abs((ob.y + ob.height / 2) - (b.y + b.height / 2)) < 0.6 * b.height and ob.x > b.x + b.width * 0.8
-        below = 0 < ob.y - (b.y + b.height) < 1.8 * b.height and abs(ob.x - b.x) < 2 * b.height
-        if same_row or below:
-            d = (ob.x - b.x) if same_row else 4 * b.height + (ob.y - b.y)
-            if best is None or d < best[0]:
-                best = (d, other)
-    if best is not None:
-        return best[1].text.strip(), best[1]
+        same_row = abs((ob.y + ob.height / 2) - (b.y + b.height / 2)) < 0.6 * max(b.height, ob.height)
+        if same_row and b.x + b.width * 0.8 < ob.x < b.x + b.width + 14 * b.height:
+            if right is None or ob.x < right[0]:
+                right = (ob.x, other)
+        elif 0 <= ob.y - (b.y + b.height) < 1.5 * b.height and abs(ob.x - b.x) < 2 * b.height:
+            if below is None or ob.y < below[0]:
+                below = (ob.y, other)
+    chosen = right or below
+    if chosen is not None:
+        return chosen[1].text.strip(), chosen[1]
     return None
 
 
@@ -77,6 +80,26 @@ def _inline_label(text: str, name: str) -> str | None:
     pat = {"model": r"(?:model|type|typ)", "serial": r"(?:s\s*/\s*n|serial(?:\s*no)?|ser\.?\s*no)"}[name]
     m = re.search(r"(?:^|\s)" + pat + r"\s*[:.#]?\s*([A-Za-z0-9][\w\-/.]{1,30})", text, re.I)
     return m.group(1).strip(".") if m else None
+
+
+def _rows(lines: Sequence[OcrLine]) -> list[OcrLine]:
+    """Lines of the same row joined left to right (a rating like "400" | "V 3~ 50 Hz" is often split)."""
+    rows: list[list[OcrLine]] = []
+    for line in sorted(lines, key=lambda ln: ln.box.y + ln.box.height / 2):
+        cy = line.box.y + line.box.height / 2
+        for row in rows:
+            r = row[0].box
+            if abs(cy - (r.y + r.height / 2)) < 0.5 * max(r.height, line.box.height):
+                row.append(line)
+                break
+        else:
+            rows.append([line])
+    out = []
+    for row in rows:
+        row.sort(key=lambda ln: ln.box.x)
+        box = box_union([ln.box for ln in row])
+        out.append(OcrLine(" ".join(ln.text for ln in row), min(ln.confidence for ln in row), box))
+    return out
 
 
 def parse_nameplate(lines: Sequence[OcrLine]) -> list[_Field]:
@@ -95,7 +118,7 @@ def parse_nameplate(lines: Sequence[OcrLine]) -> list[_Field]:
                 inline = _inline_label(line.text, name)
                 if inline:
                     fields[name] = _Field(name, inline, line, line.confidence * 0.95)
-    for line in lines:
+    for line in _rows(lines):
         for name, pattern in RATINGS:
             if name in fields:
                 continue
