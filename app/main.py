@@ -40,8 +40,16 @@ def _has_display() -> bool:
     return True
 
 
+def _configure_logging() -> None:
+    level = os.environ.get("FIELDLENS_LOG", "").upper()
+    if level:
+        logging.basicConfig(level=getattr(logging, level, logging.INFO),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def run(web: bool | None = None, host: str = "127.0.0.1", port: int = 8550) -> None:
     """Start the app. With web=None the browser mode is chosen when there is no display."""
+    _configure_logging()
     use_web = web if web is not None else not _has_display()
     os.environ.setdefault("FLET_SECRET_KEY", secrets.token_urlsafe(32))
     os.environ.setdefault("FLET_WEB_NO_CDN", "1")

@@ -60,6 +60,10 @@ class Shell:
         self.current = "home"
         self.width = float(page.width or 1280) if page is not None else 1280.0
         self.body = ft.Container(expand=True)
+        self.header_slot = ft.Container()
+        self.nav_slot = ft.Container(bgcolor=ft.Colors.SURFACE_CONTAINER)
+        self._wide_root: ft.Control | None = None
+        self._narrow_root: ft.Control | None = None
         self.file_picker: Any = None
         self.launcher: Any = None
         self._busy = 0
@@ -168,34 +172,42 @@ class Shell:
         )
         return sem(f"nav-{key}", item, label=label, button=True, selected=selected)
 
+    def _skeleton(self, wide: bool) -> ft.Control:
+        """The persistent frame (built once per mode): only slot contents change on render."""
+        if wide and self._wide_root is None:
+            main = ft.Column([self.header_slot, self.body], spacing=0, expand=True)
+            self._wide_root = ft.SafeArea(ft.Row([self.nav_slot, main], spacing=0, expand=True,
+                                                 vertical_alignment=ft.CrossAxisAlignment.STRETCH), expand=True)
+        if not wide and self._narrow_root is None:
+            main = ft.Column([self.header_slot, self.body], spacing=0, expand=True)
+            self._narrow_root = ft.SafeArea(ft.Column([main, self.nav_slot], spacing=0, expand=True), expand=True)
+        return self._wide_root if wide else self._narrow_root
+
     def layout(self) -> ft.Control:
         view = self.views[self.current]
         self.body.content = view.build()
-        main = ft.Column([self.header(), self.body], spacing=0, expand=True)
+        self.header_slot.content = self.header()
         if self.wide:
-            rail = ft.Container(
-                content=ft.Column(
-                    [ft.Container(ft.Icon(ft.Icons.CENTER_FOCUS_STRONG, size=34, color=ft.Colors.PRIMARY),
-                                  padding=ft.Padding.only(top=14, bottom=10)),
-                     *[self.nav_item(*n, compact=False) for n in NAV]],
-                    spacing=2, horizontal_alignment=ft.CrossAxisAlignment.CENTER, scroll=ft.ScrollMode.AUTO,
-                ),
-                width=theme.RAIL_WIDTH + 8,
-                bgcolor=ft.Colors.SURFACE_CONTAINER,
+            self.nav_slot.content = ft.Column(
+                [ft.Container(ft.Icon(ft.Icons.CENTER_FOCUS_STRONG, size=34, color=ft.Colors.PRIMARY),
+                              padding=ft.Padding.only(top=14, bottom=10)),
+                 *[self.nav_item(*n, compact=False) for n in NAV]],
+                spacing=2, horizontal_alignment=ft.CrossAxisAlignment.CENTER, scroll=ft.ScrollMode.AUTO,
             )
-            return ft.Row([rail, main], spacing=0, expand=True, vertical_alignment=ft.CrossAxisAlignment.STRETCH)
-        bar = ft.Container(
-            content=ft.Row([self.nav_item(*n, compact=True) for n in NAV], spacing=0),
-            bgcolor=ft.Colors.SURFACE_CONTAINER,
-            border=ft.Border.only(top=ft.BorderSide(1, ft.Colors.OUTLINE_VARIANT)),
-        )
-        return ft.Column([main, bar], spacing=0, expand=True)
+            self.nav_slot.width = theme.RAIL_WIDTH + 8
+            self.nav_slot.border = None
+        else:
+            self.nav_slot.content = ft.Row([self.nav_item(*n, compact=True) for n in NAV], spacing=0)
+            self.nav_slot.width = None
+            self.nav_slot.border = ft.Border.only(top=ft.BorderSide(1, ft.Colors.OUTLINE_VARIANT))
+        return self._skeleton(self.wide)
 
     def render(self) -> None:
         """Rebuild the current view from state and push it to the browser."""
         root = self.layout()
         if self.page is not None:
-            self.page.controls = [ft.SafeArea(root, expand=True)]
+            if not self.page.controls or self.page.controls[0] is not root:
+                self.page.controls = [root]
             self.page.update()
 
     # ------------------------------------------------------------------ navigation and feedback
@@ -229,9 +241,11 @@ class Shell:
         if self.page is not None:
             self.page.show_dialog(dialog)
 
-    def close_dialog(self) -> None:
-        if self.page is not None:
-            self.page.pop_dialog()
+    def close_dialog(self, dialog: ft.DialogControl | None) -> None:
+        """Close this dialog (not just the topmost one: a SnackBar may be above it)."""
+        if self.page is not None and dialog is not None and dialog.open:
+            dialog.open = False
+            dialog.update()
 
     # ------------------------------------------------------------------ running service calls
 

@@ -50,7 +50,7 @@ class CameraSheet:
                 ft.Container(self.camera, width=640, height=420, bgcolor=ft.Colors.BLACK, border_radius=12,
                              clip_behavior=ft.ClipBehavior.HARD_EDGE, alignment=ft.Alignment.CENTER),
                 ft.Text(self.hint, size=fs(13), color=ft.Colors.ON_SURFACE_VARIANT) if self.hint else ft.Container(),
-                self.status,
+                sem("camera-status", self.status),
             ],
             tight=True, spacing=10, width=640,
         )
@@ -112,7 +112,7 @@ class CameraSheet:
         self._update()
 
     async def close(self) -> None:
-        self.shell.close_dialog()
+        self.shell.close_dialog(self.dialog)
         self.camera = None
         self.dialog = None
         self.shell.render()

@@ -39,14 +39,21 @@ def reading_chip(obs: Observation, identifier: str, on_click: Callable | None = 
     label = reading_label(obs)
     if uncertain and not obs.confirmed:
         label += " ?"
-    chip = ft.Chip(
-        label=ft.Text(label, size=fs(14), color=fg, weight=ft.FontWeight.W_600),
-        leading=ft.Icon(lead, color=fg, size=fs(18)),
-        bgcolor=bg,
-        on_click=on_click,
-        border_side=ft.BorderSide(0, ft.Colors.TRANSPARENT),
-        padding=ft.Padding.symmetric(horizontal=6, vertical=8),
-    )
+    if on_click is None:  # a plain badge: a Chip without a handler looks disabled
+        chip = ft.Container(
+            content=ft.Row([ft.Icon(lead, color=fg, size=fs(18)),
+                            ft.Text(label, size=fs(14), color=fg, weight=ft.FontWeight.W_600)], spacing=6, tight=True),
+            bgcolor=bg, border_radius=8, padding=ft.Padding.symmetric(horizontal=10, vertical=7),
+        )
+    else:
+        chip = ft.Chip(
+            label=ft.Text(label, size=fs(14), color=fg, weight=ft.FontWeight.W_600),
+            leading=ft.Icon(lead, color=fg, size=fs(18)),
+            bgcolor=bg,
+            on_click=on_click,
+            border_side=ft.BorderSide(0, ft.Colors.TRANSPARENT),
+            padding=ft.Padding.symmetric(horizontal=6, vertical=8),
+        )
     return sem(identifier, chip, label=label, button=on_click is not None)
 
 

@@ -96,7 +96,7 @@ def banner(text: str, *, kind: str = "info", icon: ft.IconData | None = None, id
     if title:
         lines.append(ft.Text(title, size=fs(15), weight=ft.FontWeight.W_700, color=fg))
     if text:
-        lines.append(ft.Text(text, size=fs(14), color=fg, selectable=True))
+        lines.append(ft.Text(text, size=fs(14), color=fg))
     lines.extend(controls)
     box = ft.Container(
         content=ft.Row(
@@ -158,20 +158,38 @@ def text_field(identifier: str, label: str, *, value: str = "", hint: str = "", 
 def scroll_column(controls: Sequence[ft.Control], *, spacing: int = 14, padding: int = 20,
                   expand: bool | int = True) -> ft.Container:
     return ft.Container(
-        content=ft.Column(list(controls), spacing=spacing, scroll=ft.ScrollMode.AUTO, expand=True),
+        content=ft.Column(list(controls), spacing=spacing, scroll=ft.ScrollMode.AUTO, expand=True,
+                          horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
         padding=padding,
         expand=expand,
     )
 
 
-def panes(left: Sequence[ft.Control], right: Sequence[ft.Control], wide: bool, *,
-          left_flex: int = 5, right_flex: int = 6) -> ft.Control:
-    """Two scrolling panes side by side on a landscape tablet; one scrolling column
-    (left content first) on a phone."""
-    if wide:
-        return ft.Row(
-            [scroll_column(left, expand=left_flex), ft.VerticalDivider(width=1),
-             scroll_column(right, expand=right_flex)],
+class PaneFrame:
+    """Persistent scroll columns for one view, so re-rendering keeps the scroll position:
+    only the columns' children change between renders."""
+
+    def __init__(self, left_flex: int = 5, right_flex: int = 6) -> None:
+        stretch = ft.CrossAxisAlignment.STRETCH
+        self.left = ft.Column(spacing=14, scroll=ft.ScrollMode.AUTO, expand=True, horizontal_alignment=stretch)
+        self.right = ft.Column(spacing=14, scroll=ft.ScrollMode.AUTO, expand=True, horizontal_alignment=stretch)
+        self.single = ft.Column(spacing=14, scroll=ft.ScrollMode.AUTO, expand=True, horizontal_alignment=stretch)
+        self.wide_root = ft.Row(
+            [ft.Container(self.left, padding=20, expand=left_flex), ft.VerticalDivider(width=1),
+             ft.Container(self.right, padding=20, expand=right_flex)],
             expand=True, spacing=0, vertical_alignment=ft.CrossAxisAlignment.STRETCH,
         )
-    return scroll_column([*left, ft.Divider(height=1), *right], padding=14)
+        self.narrow_root = ft.Container(self.single, padding=14, expand=True)
+
+
+def panes(left: Sequence[ft.Control], right: Sequence[ft.Control], wide: bool, *,
+          frame: PaneFrame | None = None) -> ft.Control:
+    """Two scrolling panes side by side on a landscape tablet; one scrolling column
+    (left content first) on a phone."""
+    frame = frame or PaneFrame()
+    if wide:
+        frame.left.controls = list(left)
+        frame.right.controls = list(right)
+        return frame.wide_root
+    frame.single.controls = [*left, ft.Divider(height=1), *right]
+    return frame.narrow_root

@@ -45,7 +45,7 @@ class PageViewer:
         self.dialog = None
 
     async def close(self) -> None:
-        self.shell.close_dialog()
+        self.shell.close_dialog(self.dialog)
         self.dialog = None
 
     async def step_page(self, delta: int) -> None:

@@ -30,15 +30,19 @@ def step_card(step: Step, prefix: str, *, outcome: StepOutcome | None, on_cite: 
               note_panel: ft.Control | None = None, streaming: bool = False) -> ft.Control:
     """`prefix` is e.g. "step-2"; ids: <prefix>-done|nohelp|skip|note|cite-<k>."""
     critical = is_safety_critical(step)
+    if outcome is None:
+        num_bg, num_fg = ft.Colors.PRIMARY, ft.Colors.ON_PRIMARY
+    elif outcome.status == StepStatus.DONE:
+        num_bg, num_fg = theme.OK_ICON, "#FFFFFF"
+    else:
+        num_bg, num_fg = theme.SAFETY_BG, theme.SAFETY_FG
     number = ft.Container(
-        ft.Text(str(step.index), size=fs(17), weight=ft.FontWeight.W_800,
-                color=ft.Colors.ON_PRIMARY if not outcome else theme.OK_FG),
-        width=40, height=40, border_radius=20, alignment=ft.Alignment.CENTER,
-        bgcolor=(theme.OK_BG if outcome and outcome.status == StepStatus.DONE else ft.Colors.PRIMARY),
+        ft.Text(str(step.index), size=fs(17), weight=ft.FontWeight.W_800, color=num_fg),
+        width=40, height=40, border_radius=20, alignment=ft.Alignment.CENTER, bgcolor=num_bg,
     )
-    head: list[ft.Control] = [ft.Text(step.action, size=fs(17), weight=ft.FontWeight.W_600, selectable=True)]
+    head: list[ft.Control] = [ft.Text(step.action, size=fs(17), weight=ft.FontWeight.W_600)]
     if step.detail:
-        head.append(ft.Text(step.detail, size=fs(15), color=ft.Colors.ON_SURFACE_VARIANT, selectable=True))
+        head.append(ft.Text(step.detail, size=fs(15), color=ft.Colors.ON_SURFACE_VARIANT))
     parts: list[ft.Control] = [ft.Row([number, ft.Column(head, spacing=4, expand=True, tight=True)],
                                       vertical_alignment=ft.CrossAxisAlignment.START, spacing=14)]
     if critical or step.safety:

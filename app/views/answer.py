@@ -6,6 +6,7 @@ with a note and a result photo, follow-up questions and closing the session."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ import flet as ft
 from app import theme
 from app.components.chips import confidence_badge, flag_chip, flag_line, reading_chip
 from app.components.common import (
+    PaneFrame,
     banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, text_field, tonal,
 )
 from app.components.page_viewer import PageViewer
@@ -24,6 +26,8 @@ from app.theme import fs
 from assistant.domain import Answer, FlagCode, Mode, Outcome, ProgressEvent, StepStatus, Turn
 from assistant.errors import FieldlensError
 
+log = logging.getLogger("fieldlens.app")
+
 
 class AnswerView:
     title = "Ask"
@@ -31,11 +35,14 @@ class AnswerView:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.state = shell.state
+        self.frame = PaneFrame(4, 6)
         self.ask_field, self.ask_box = text_field(
             "ask-input", "What is wrong?", multiline=True,
             hint="Describe the symptom: e.g. pump trips after a few seconds, display shows a code",
         )
-        self.note_field, self.note_box = text_field("step-note-input", "Note for this step", expand=True)
+        self.note_field, self.note_box = text_field("step-note-input", "Note for this step", expand=True,
+                                                    on_change=self._note_changed)
+        self.note_text = ""
         self.viewer = PageViewer(shell)
         self.mode = Mode.INSTANT
         self.viewing: int | None = None  # index of the turn shown; None = latest
@@ -47,6 +54,10 @@ class AnswerView:
     async def on_show(self) -> None:
         if self.state.session is not None and not self.working:
             await self.shell.attempt(self.state.reload_session)
+
+    def _note_changed(self, e: Any) -> None:
+        self.note_text = e.control.value or ""
+        log.debug("note changed %r", self.note_text)
 
     # ------------------------------------------------------------------ asking
 
@@ -115,15 +126,15 @@ class AnswerView:
     async def set_status(self, turn_id: str, step: int, status: StepStatus) -> None:
         note = ""
         photo = None
+        log.debug("set_status %s %s note_for=%s note=%r", turn_id, step, self.note_for, self.note_field.value)
         if self.note_for == (turn_id, step):
-            note = self.note_field.value or ""
+            note = self.note_field.value or self.note_text
             photo = self.note_photo[1] if self.note_photo else None
         ok, _ = await self.shell.attempt(self.state.record_step, turn_id, step, status, note, photo)
         if ok:
             if self.note_for == (turn_id, step):
                 self.note_for, self.note_photo = None, None
                 self.note_field.value = ""
-            self.shell.toast(f"Step {step}: {status.value.replace('_', ' ')}.", "ok")
         self.shell.render()
 
     async def toggle_note(self, turn_id: str, step: int) -> None:
@@ -132,6 +143,7 @@ class AnswerView:
         else:
             self.note_for = (turn_id, step)
             self.note_field.value = ""
+            self.note_text = ""
             self.note_photo = None
         self.shell.render()
 
@@ -162,7 +174,7 @@ class AnswerView:
     # ------------------------------------------------------------------ build
 
     def build(self) -> ft.Control:
-        return panes(self.ask_pane(), self.answer_pane(), self.shell.wide, left_flex=4, right_flex=6)
+        return panes(self.ask_pane(), self.answer_pane(), self.shell.wide, frame=self.frame)
 
     def ask_pane(self) -> list[ft.Control]:
         st, shell = self.state, self.shell
@@ -286,7 +298,7 @@ class AnswerView:
                               "will not guess.", kind="warning", title="Not covered by the manuals",
                               icon=ft.Icons.DO_NOT_DISTURB_ON_OUTLINED, identifier="answer-abstained"))
         elif a.summary:
-            out.append(sem("answer-summary", ft.Text(a.summary, size=fs(16), selectable=True)))
+            out.append(sem("answer-summary", ft.Text(a.summary, size=fs(16))))
         safety_steps = [s.index for s in a.steps if is_safety_critical(s)]
         if safety_steps or any(f.code == FlagCode.SAFETY_CRITICAL for f in a.flags):
             which = ", ".join(str(i) for i in safety_steps)

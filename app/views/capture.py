@@ -13,6 +13,7 @@ from app import theme
 from app.components.camera import CameraSheet, camera_supported
 from app.components.chips import quality_chips, reading_chip, reading_label
 from app.components.common import (
+    PaneFrame,
     banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, text_field, tonal,
 )
 from app.theme import fs
@@ -24,6 +25,7 @@ class CaptureView:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.state = shell.state
+        self.frame = PaneFrame(6, 5)
         self.selected: str | None = None  # photo id shown annotated
         self.annotated: dict[str, bytes] = {}
         self.thumbs: dict[str, bytes] = {}
@@ -174,7 +176,7 @@ class CaptureView:
             left.append(empty_state(ft.Icons.ADD_A_PHOTO_OUTLINED, "No photos yet",
                                     "Photograph the display with the fault code, the nameplate or the asset tag. "
                                     "Several photos are fine."))
-        return panes(left, self.detail(), shell.wide, left_flex=6, right_flex=5)
+        return panes(left, self.detail(), self.shell.wide, frame=self.frame)
 
     def detail(self) -> list[ft.Control]:
         st = self.state

@@ -10,6 +10,7 @@ import flet as ft
 from app import theme
 from app.components.camera import CameraSheet, camera_supported
 from app.components.common import (
+    PaneFrame,
     banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, text_field,
 )
 from app.components.words import OUTCOME_WORDS, words
@@ -23,6 +24,7 @@ class HomeView:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.state = shell.state
+        self.frame = PaneFrame(5, 6)
         self.search_field, self.search_box = text_field(
             "home-equipment-search", "Find equipment", hint="Model, name, alias or asset tag",
             on_submit=shell.handler(self.search), on_change=shell.handler(self.search),
@@ -202,7 +204,7 @@ class HomeView:
         else:
             right.append(empty_state(ft.Icons.HISTORY, "No sessions yet",
                                      "Pick the equipment, take a photo of the display and ask."))
-        return panes(left, right, shell.wide)
+        return panes(left, right, self.shell.wide, frame=self.frame)
 
     def status_card(self) -> ft.Control:
         st = self.state.status or {}

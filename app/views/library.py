@@ -12,6 +12,7 @@ import flet as ft
 
 from app import theme
 from app.components.common import (
+    PaneFrame,
     banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, text_field,
 )
 from app.components.highlight import highlighted_text
@@ -55,6 +56,7 @@ class LibraryView:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.state = shell.state
+        self.frame = PaneFrame(4, 6)
         self.viewer = PageViewer(shell)
         self.equipment: list[Equipment] = []
         self.search_field, self.search_box = text_field(
@@ -166,7 +168,7 @@ class LibraryView:
     # ------------------------------------------------------------------ build
 
     def build(self) -> ft.Control:
-        return panes(self.browse_pane(), self.reading_pane(), self.shell.wide, left_flex=4, right_flex=6)
+        return panes(self.browse_pane(), self.reading_pane(), self.shell.wide, frame=self.frame)
 
     def browse_pane(self) -> list[ft.Control]:
         st, shell = self.state, self.shell

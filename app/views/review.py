@@ -89,10 +89,12 @@ class ReviewView(SessionsView):
                 shown = f"{value:.0%}" if isinstance(value, float) and 0 <= value <= 1 and "rate" in key else (
                     f"{value:.1f}" if isinstance(value, float) else str(value))
                 tiles.append(ft.Container(ft.Column([
-                    ft.Text(shown, size=fs(24), weight=ft.FontWeight.W_800, color=ft.Colors.PRIMARY),
-                    muted(_label(key), 12)], spacing=2, tight=True),
-                    padding=12, border_radius=12, bgcolor=ft.Colors.SURFACE_CONTAINER_LOW,
-                    border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT), width=150))
+                    ft.Text(shown, size=fs(20), weight=ft.FontWeight.W_800, color=ft.Colors.PRIMARY),
+                    ft.Text(_label(key), size=fs(11), color=ft.Colors.ON_SURFACE_VARIANT, max_lines=1,
+                            overflow=ft.TextOverflow.ELLIPSIS)], spacing=0, tight=True),
+                    padding=ft.Padding.symmetric(horizontal=10, vertical=8), border_radius=10,
+                    bgcolor=ft.Colors.SURFACE_CONTAINER_LOW, border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT),
+                    width=132))
             elif isinstance(value, dict) and value:
                 total = max(sum(v for v in value.values() if isinstance(v, (int, float))), 1)
                 rows = [muted(_label(key), 12)]
@@ -104,7 +106,7 @@ class ReviewView(SessionsView):
                                         ft.ProgressBar(value=v / total, expand=True, bar_height=8, border_radius=4),
                                         ft.Text(str(v), size=fs(13), width=36, text_align=ft.TextAlign.RIGHT)]))
                 extra.append(ft.Container(ft.Column(rows, spacing=4, tight=True), padding=12, border_radius=12,
-                                          border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT), width=320))
+                                          border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT), width=410))
         if not tiles and not extra:
             return []
         return [sem("dashboard", ft.Column([subheading("Dashboard"),

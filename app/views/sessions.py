@@ -12,6 +12,7 @@ import flet as ft
 from app import theme
 from app.components.chips import confidence_badge, flag_chip
 from app.components.common import (
+    PaneFrame,
     banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, text_field, tonal,
 )
 from app.components.words import FLAG_WORDS, OUTCOME_WORDS, STATUS_WORDS, VERDICT_WORDS, words
@@ -33,6 +34,7 @@ class SessionsView:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.state = shell.state
+        self.frame = PaneFrame(4, 6)
         self.equipment: list[Any] = []
         self.detail: Session | None = None
         self.export_note = ""
@@ -98,7 +100,7 @@ class SessionsView:
     # ------------------------------------------------------------------ build
 
     def build(self) -> ft.Control:
-        return panes(self.list_pane(), self.detail_pane(), self.shell.wide, left_flex=4, right_flex=6)
+        return panes(self.list_pane(), self.detail_pane(), self.shell.wide, frame=self.frame)
 
     def filters(self) -> ft.Control:
         f, shell = self.state.filters, self.shell
@@ -193,7 +195,7 @@ class SessionsView:
             ft.Text(when.astimezone().strftime("%H:%M:%S"), size=fs(12), color=ft.Colors.ON_SURFACE_VARIANT, width=64),
             ft.Icon(TIMELINE_ICONS.get(kind, ft.Icons.CIRCLE), size=18,
                     color=theme.CRITICAL_ICON if kind == "error" else ft.Colors.PRIMARY),
-            ft.Text(text, size=fs(14), expand=True, selectable=True),
+            ft.Text(text, size=fs(14), expand=True),
         ], spacing=10, vertical_alignment=ft.CrossAxisAlignment.START, height=None)
 
     def turns(self, s: Session) -> list[ft.Control]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import flet as ft
 
-from app.components.common import banner, card, heading, muted, panes, primary, sem, subheading, text_field
+from app.components.common import PaneFrame, banner, card, heading, muted, panes, primary, sem, subheading, text_field
 from app.theme import fs
 from assistant.domain import ProviderName
 from assistant.errors import ConfigError
@@ -27,6 +27,7 @@ class SettingsView:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.state = shell.state
+        self.frame = PaneFrame(5, 6)
         self.model_field, self.model_box = text_field("settings-model", "Model", hint="e.g. gpt-4o-mini, llava")
         self.url_field, self.url_box = text_field("settings-base-url", "Base URL",
                                                   hint="http://127.0.0.1:8000/v1 (leave empty for the default)")
@@ -120,7 +121,7 @@ class SettingsView:
                             sem("settings-dark-theme", self.dark)], spacing=10, tight=True)),
             primary("Save settings", "settings-save", shell.handler(self.save), icon=ft.Icons.SAVE),
         ]
-        return panes(left, right, shell.wide)
+        return panes(left, right, self.shell.wide, frame=self.frame)
 
 
 __all__ = ["SettingsView", "fs"]

@@ -1,0 +1,98 @@
+"""The technician's flow through the fake camera, then the supervisor's review
+of that same session with an export (same app server, run in file order)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def _wait_text(app, identifier: str, needle: str, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        if app.has(identifier):
+            text = app.text(identifier)
+            if needle.lower() in text.lower():
+                return text
+        time.sleep(0.3)
+    raise AssertionError(f"{identifier!r} never showed {needle!r}; last text: {text!r}")
+
+
+def test_capture_readings_ask_steps_close(app, artifacts: Path) -> None:
+    app.click("equipment-vfd-vx500")
+    app.wait("capture-camera-open")
+    app.click("capture-camera-open")
+    _wait_text(app, "camera-status", "ready", timeout=40)
+    app.click("capture-camera-shoot")
+    _wait_text(app, "camera-status", "1 photo taken", timeout=120)
+    app.screenshot(artifacts / "01-camera.png")
+    app.click("capture-camera-close")
+
+    app.wait("photo-1")
+    chip = app.wait("photo-1-reading-0", timeout=30000)
+    assert "F004" in (chip.get_attribute("aria-label") or chip.inner_text()), "the fault code was not read"
+    app.click("photo-1")
+    app.wait("annotated-photo")
+    app.click("reading-0-confirm")
+    app.screenshot(artifacts / "02-capture.png")
+
+    app.click("capture-to-ask")
+    app.fill("ask-input", "The drive trips when the motor accelerates")
+    app.click("ask-submit")
+    app.wait("step-1", timeout=120000)
+    app.wait("step-1-cite-0")
+    ids = app.ids()
+    steps = sorted({i.split("-")[1] for i in ids if i.startswith("step-") and i.count("-") == 1})
+    assert len(steps) >= 2, f"expected several steps, got {steps}"
+    app.screenshot(artifacts / "03-answer.png")
+
+    app.click("step-1-done")
+    _wait_text(app, "step-1-status", "Done")
+    app.click("step-2-note")
+    app.fill("step-note-input", "Accel ramp was 2 s, set to 5 s")
+    app.click("step-2-nohelp")
+    _wait_text(app, "step-2-status", "Accel ramp")
+
+    app.click("step-1-cite-0")
+    app.wait("page-viewer")
+    app.wait("page-viewer-passage")
+    app.screenshot(artifacts / "04-source.png")
+    app.click("page-viewer-close")
+    app.gone("page-viewer")
+
+    app.click("close-fixed")
+    _wait_text(app, "session-closed", "Fixed")
+    app.screenshot(artifacts / "05-closed.png")
+
+
+def test_supervisor_review_and_export(app, artifacts: Path, app_home: Path) -> None:
+    app.click("nav-review")
+    app.click("session-row-0")
+    app.wait("session-timeline")
+    timeline = app.text("session-timeline")
+    assert "Closed: Fixed" in timeline and "Step 1: Done" in timeline
+    app.click("rate-1-good")
+    app.click("rate-2-bad")
+    app.click("verdict-approved")
+    app.fill("review-comment", "Good call on the ramp time.")
+    app.fill("review-reviewer", "M. Supervisor")
+    app.click("review-submit")
+    _wait_text(app, "review-latest", "Approved")
+
+    app.click("export-pdf")
+    _wait_text(app, "export-result", ".pdf")
+    app.click("export-json")
+    _wait_text(app, "export-result", ".json")
+    app.screenshot(artifacts / "06-review.png")
+
+    pdfs = sorted((app_home / "exports").glob("*.pdf"))
+    assert pdfs and pdfs[-1].read_bytes().startswith(b"%PDF")
+    exported = json.loads(sorted((app_home / "exports").glob("*.json"))[-1].read_text())
+    text = json.dumps(exported)
+    assert "Good call on the ramp time." in text and "approved" in text
