@@ -61,6 +61,31 @@ class Library:
         self.cache = LibraryCache(self.root / "cache", cache_limit_bytes)
         self._ingest_lock = threading.RLock()
         self._planner = _search.Planner()
+        if self.store.fts_rebuild:
+            self._rebuild_fts()
+
+    def _rebuild_fts(self) -> None:
+        """Re-create every FTS row from the passages (after a schema change)."""
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM passages_fts")
+            for doc in conn.execute("SELECT id, title FROM documents").fetchall():
+                self._reindex(conn, doc["id"])
+        self._planner.invalidate()
+
+    def _reindex(self, conn, doc_id: str) -> None:
+        """Rewrite the FTS rows of one document (title, equipment links or scope changed)."""
+        title = conn.execute("SELECT title FROM documents WHERE id=?", (doc_id,)).fetchone()[0]
+        equipment = [r[0] for r in conn.execute("SELECT equipment_id FROM doc_equipment WHERE doc_id=?", (doc_id,))]
+        faults = {r[0]: r[1] for r in conn.execute("SELECT passage_id, title FROM fault_codes WHERE doc_id=?",
+                                                    (doc_id,))}
+        rows = conn.execute("SELECT rowid, id, section, kind, text, codes FROM passages WHERE doc_id=?",
+                            (doc_id,)).fetchall()
+        conn.executemany("DELETE FROM passages_fts WHERE rowid=?", [(r["rowid"],) for r in rows])
+        conn.executemany(
+            "INSERT INTO passages_fts(rowid, title, section, codes, text, scope) VALUES (?,?,?,?,?,?)",
+            [(r["rowid"], f"{title} {faults.get(r['id'], '')}".strip(), r["section"],
+              _search.codes_column(r["codes"].split()), r["text"], _search.scope_tokens(doc_id, equipment, r["kind"]))
+             for r in rows])
 
     def close(self) -> None:
         self.store.close()
@@ -199,6 +224,7 @@ class Library:
     def _link(self, doc_id: str, equipment_ids: Sequence[str], title: str | None, kind: DocumentKind | None,
               revision: str) -> None:
         with self.store.transaction() as conn:
+            before = conn.total_changes
             for equipment_id in equipment_ids:
                 conn.execute("INSERT OR IGNORE INTO doc_equipment(doc_id, equipment_id) VALUES (?,?)",
                              (doc_id, equipment_id))
@@ -208,6 +234,8 @@ class Library:
                 conn.execute("UPDATE documents SET kind=? WHERE id=?", (DocumentKind(kind).value, doc_id))
             if revision:
                 conn.execute("UPDATE documents SET revision=? WHERE id=?", (revision, doc_id))
+            if conn.total_changes != before:
+                self._reindex(conn, doc_id)
 
     def _write(self, doc_id: str, key: str, label: str, sha: str, original: Path, size: int, parsed: ParsedDoc,
                equipment_ids: Sequence[str], title: str | None, kind: DocumentKind | None, revision: str) -> Document:
@@ -255,8 +283,9 @@ class Library:
                     (pid, doc_id, seq, block.page, section, block.kind.value, block.text, block.start, block.end,
                      " ".join(block.codes), *box))
                 fault_title = block.fault.title if block.fault else ""
-                conn.execute("INSERT INTO passages_fts(rowid, title, section, codes, text) VALUES (?,?,?,?,?)",
-                             (cur.lastrowid, f"{title} {fault_title}".strip(), section, codes, block.text))
+                conn.execute("INSERT INTO passages_fts(rowid, title, section, codes, text, scope) VALUES (?,?,?,?,?,?)",
+                             (cur.lastrowid, f"{title} {fault_title}".strip(), section, codes, block.text,
+                              _search.scope_tokens(doc_id, equipment, block.kind.value)))
                 if block.fault is not None:
                     f = block.fault
                     conn.execute(
@@ -509,20 +538,18 @@ class Library:
                                       score=0.0, kind=PassageKind(r["kind"])))
         if plans:
             # rank inside FTS5 first (no joins, no snippets per matching row), then fetch the top rows
-            if where:  # filters need the passage row: join per match (a rowid lookup), still no snippets
-                inner = ("SELECT passages_fts.rowid AS rid, -{bm} AS score FROM passages_fts JOIN passages p "
-                         "ON p.rowid = passages_fts.rowid WHERE passages_fts MATCH ? AND {w} ORDER BY {bm} LIMIT ?")
-            else:
-                inner = "SELECT rowid AS rid, -{bm} AS score FROM passages_fts WHERE passages_fts MATCH ? " \
-                        "ORDER BY {bm} LIMIT ?"
+            # filters are scope tokens inside the MATCH: doclist intersections, no join per matching row
+            scope = _search.scope_filter(doc_id, equipment_id, [PassageKind(k).value for k in kinds or ()])
+            inner = "SELECT rowid AS rid, -{bm} AS score FROM passages_fts WHERE passages_fts MATCH ? " \
+                    "ORDER BY {bm} LIMIT ?"
             sql = ("SELECT p.id, p.doc_id, d.title, p.page, p.section, p.kind, p.text, top.score FROM (" + inner +
                    ") AS top JOIN passages p ON p.rowid = top.rid JOIN documents d ON d.id = p.doc_id "
-                   "ORDER BY top.score DESC").format(bm=_search.BM25, w=" AND ".join(where))
+                   "ORDER BY top.score DESC").format(bm=_search.BM25)
             want = max(limit * 3, 30) + len(seen)
             rows = []
             for match in plans:
                 try:
-                    rows = self.store.query(sql, [match] + params + [want])
+                    rows = self.store.query(sql, [f"({match}) AND {scope}" if scope else match, want])
                 except sqlite3.OperationalError as err:  # a query we could not make safe: no hits, never a crash
                     log.warning("search query rejected by FTS5: %s", err)
                     rows = []

@@ -8,9 +8,9 @@ import re
 
 from assistant.library.codes import code_key, compact
 
-# column weights for bm25(passages_fts, title, section, codes, text)
-WEIGHTS = (2.0, 4.0, 10.0, 1.0)
-BM25 = "bm25(passages_fts, {}, {}, {}, {})".format(*WEIGHTS)
+# column weights for bm25(passages_fts, title, section, codes, text, scope); scope only filters
+WEIGHTS = (2.0, 4.0, 10.0, 1.0, 0.0)
+BM25 = "bm25(passages_fts, {}, {}, {}, {}, {})".format(*WEIGHTS)
 MAX_TERMS = 32
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -145,6 +145,29 @@ class Planner:
             head = common[:3]
             plans.append(" OR ".join(f"({quoted[a]} AND {quoted[b]})" for i, a in enumerate(head) for b in head[i + 1:]))
         return plans
+
+
+def _token(prefix: str, value: str) -> str:
+    import hashlib
+
+    return prefix + hashlib.sha1(value.encode()).hexdigest()[:12]
+
+
+def scope_tokens(doc_id: str, equipment_ids, kind: str) -> str:
+    """The scope column: opaque tokens for the document, its equipment and the passage kind,
+    so filters are FTS5 doclist intersections instead of a join per matching row."""
+    return " ".join([_token("d", doc_id), *(_token("e", e) for e in equipment_ids), "k" + kind.replace("_", "")])
+
+
+def scope_filter(doc_id: str | None, equipment_id: str | None, kinds) -> str:
+    parts = []
+    if doc_id:
+        parts.append(f'scope : "{_token("d", doc_id)}"')
+    if equipment_id:
+        parts.append(f'scope : "{_token("e", equipment_id)}"')
+    if kinds:
+        parts.append("scope : (%s)" % " OR ".join(f'"k{k.replace("_", "")}"' for k in kinds))
+    return " AND ".join(parts)
 
 
 def fts_query(text: str, codes: list[str] = ()) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assistant.errors import StorageError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -42,7 +42,7 @@ _SCHEMA = [
         x0 REAL, top REAL, x1 REAL, bottom REAL)""",
     """CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, seq)""",
     """CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-        title, section, codes, text, tokenize = 'porter unicode61 remove_diacritics 2')""",
+        title, section, codes, text, scope, tokenize = 'porter unicode61 remove_diacritics 2')""",
     """CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab(passages_fts, 'row')""",
     """CREATE TABLE IF NOT EXISTS fault_codes (
         doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, passage_id TEXT NOT NULL,
@@ -90,6 +90,11 @@ class Store:
             version = int(row[0]) if row else 0
             if version > SCHEMA_VERSION:
                 raise StorageError(f"The library index at {self.path} was written by a newer Fieldlens.")
+            self.fts_rebuild = False
+            if 0 < version < 3:  # v3: the FTS table gained a scope column; rebuilt from passages
+                conn.execute("DROP TABLE IF EXISTS passages_vocab")
+                conn.execute("DROP TABLE IF EXISTS passages_fts")
+                self.fts_rebuild = True
             for statement in _SCHEMA[1:]:
                 conn.execute(statement)
             if version == 1:  # v2: passage boxes and page sizes

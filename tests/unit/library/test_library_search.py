@@ -147,8 +147,10 @@ def test_same_file_from_two_paths_is_one_document(lib, docs, tmp_path):
     a = lib.add(docs / "rs5-guide.md")
     copy = tmp_path / "copy.md"
     shutil.copy(docs / "rs5-guide.md", copy)
+    assert lib.search("oil filter", equipment_id="rs5") == []
     b = lib.add(copy, equipment_ids=["rs5"])
     assert a.id == b.id and lib.document(a.id).equipment_ids == ["rs5"]
+    assert lib.search("oil filter", equipment_id="rs5")[0].doc_id == a.id  # the new link is searchable
 
 
 def test_remove(lib, docs):
@@ -224,3 +226,20 @@ def test_passage_boxes_and_figure_crops(lib, tmp_path):
 
     with _pytest.raises(UnknownDocument):
         lib.figure_image(prose.id)
+
+
+def test_old_index_is_migrated(tmp_path, docs):
+    import sqlite3
+
+    from assistant.library import Library
+
+    with Library(tmp_path / "lib") as lib:
+        doc = lib.add(docs / "rs5-guide.md", equipment_ids=["rs5"]) if lib.upsert_equipment(
+            __import__("assistant.domain", fromlist=["Equipment"]).Equipment(id="rs5", name="RS-5")) else None
+    conn = sqlite3.connect(tmp_path / "lib" / "index.sqlite")
+    conn.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with Library(tmp_path / "lib") as lib:
+        assert lib.search("oil filter", equipment_id="rs5")[0].doc_id == doc.id
+        assert lib.search("oil filter", kinds=[PassageKind.PROCEDURE])[0].kind == PassageKind.PROCEDURE
