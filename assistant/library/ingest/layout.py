@@ -328,9 +328,17 @@ def _reflow(lines: list[str]) -> str:
     return out
 
 
-def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None = None, *, geometry: bool = False
+def _norm_title(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None = None, *, geometry: bool = False,
+              toc: dict[int, list[tuple[str, int]]] | None = None
               ) -> tuple[list[Block], list[Heading], list[str], str]:
-    """Lines of every page -> (blocks, headings, page texts, detected document title)."""
+    """Lines of every page -> (blocks, headings, page texts, detected document title).
+    `toc` (page -> [(title, level)]) are the document's own bookmarks: lines matching them are
+    headings at that level whatever their typography."""
+    marks = {page: {_norm_title(t): level for t, level in items} for page, items in (toc or {}).items()}
     pages = strip_running_lines(pages) if len(pages) > 1 else pages
     page_texts = []
     for lines in pages:
@@ -381,7 +389,9 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
                 b.cur.append(line)  # the line after a bare DANGER / WARNING label belongs to it
                 i += 1
                 continue
-            level = heads.level(line)
+            level = marks.get(b.page, {}).get(_norm_title(text)) if marks else None
+            if level is None:
+                level = heads.level(line)
             if level is not None:
                 b.heading(level, text, line)
                 i += 1

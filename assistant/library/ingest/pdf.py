@@ -121,6 +121,21 @@ def read_pdf(path: Path, *, ocr_cache=None) -> ParsedDoc:
         doc.close()
 
 
+def _bookmarks(doc: pdfium.PdfDocument) -> dict[int, list[tuple[str, int]]]:
+    """The PDF's own outline (bookmarks): page -> [(title, level)], levels from 1."""
+    toc: dict[int, list[tuple[str, int]]] = {}
+    try:
+        for item in doc.get_toc(max_depth=8):
+            dest = item.get_dest()
+            index = dest.get_index() if dest is not None else None
+            title = (item.get_title() or "").strip()
+            if index is not None and title:
+                toc.setdefault(index + 1, []).append((title, item.level + 1))
+    except (pdfium.PdfiumError, ValueError):
+        return {}
+    return toc
+
+
 def _read(doc: pdfium.PdfDocument, path: Path, ocr_cache) -> ParsedDoc:
     pages: list[list[Line]] = []
     ocr_pages: dict[int, float] = {}
@@ -152,7 +167,7 @@ def _read(doc: pdfium.PdfDocument, path: Path, ocr_cache) -> ParsedDoc:
         meta_title = (doc.get_metadata_value("Title") or "").strip()
     except (pdfium.PdfiumError, KeyError):
         meta_title = ""
-    blocks, headings, page_texts, title = layout.structure(pages, geometry=True)
+    blocks, headings, page_texts, title = layout.structure(pages, geometry=True, toc=_bookmarks(doc))
     parsed = ParsedDoc(DocumentFormat.PDF, title=meta_title or title, blocks=blocks, headings=headings,
                        page_count=len(doc), page_texts=page_texts, ocr_pages=ocr_pages, page_sizes=sizes)
     return parsed

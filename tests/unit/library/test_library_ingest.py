@@ -193,3 +193,25 @@ def test_bad_file_leaves_library_intact(lib, docs, tmp_path):
     assert [p.id for p in lib.passages(good.id)] == before
     assert lib.document(doc.id).sha256 == good.sha256
     assert len(lib.lookup_code("F0001")) >= 1
+
+
+def test_pdf_bookmarks_give_headings(lib, tmp_path):
+    """Headings set in body type (no number, no bold, no size change) are found from the PDF's bookmarks."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 10)
+    for title, level, body in (("Maintenance", 0, "General maintenance notes for the unit."),
+                               ("Belt tension", 1, "Press the belt midway; it should deflect by 8 mm."),
+                               ("Lubrication", 1, "Grease the bearings every 2000 hours.")):
+        pdf.start_section(title, level=level)
+        pdf.multi_cell(0, 5, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, body, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+    path = tmp_path / "bookmarks.pdf"
+    pdf.output(str(path))
+    doc = lib.add(path)
+    sections = {p.section for p in lib.passages(doc.id)}
+    assert {"Maintenance", "Maintenance > Belt tension", "Maintenance > Lubrication"} <= sections
+    assert lib.search("belt deflection")[0].section == "Maintenance > Belt tension"
