@@ -389,9 +389,11 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
                 b.cur.append(line)  # the line after a bare DANGER / WARNING label belongs to it
                 i += 1
                 continue
-            level = marks.get(b.page, {}).get(_norm_title(text)) if marks else None
-            if level is None:
-                level = heads.level(line)
+            level = heads.level(line)
+            marked = marks.get(b.page, {}).get(_norm_title(text)) if marks else None
+            if marked is not None:
+                level = marked
+                heads.last_numbered = marked  # unnumbered sub-headings that follow nest below it
             if level is not None:
                 b.heading(level, text, line)
                 i += 1
