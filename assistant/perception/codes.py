@@ -29,6 +29,9 @@ CONFUSION = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "!"
                            "S": "5", "B": "8", "Z": "2", "G": "6"})
 CONTEXT_WORDS = ("FAULT", "FAULTS", "ALARM", "ALM", "ERR", "ERROR", "ERRORCODE", "CODE", "FLT", "TRIP", "FEHLER",
                  "DEFAUT", "STATUS", "WARN", "WARNING")
+UNITS = {"V", "VAC", "VDC", "A", "MA", "HZ", "KHZ", "W", "KW", "HP", "RPM", "BAR", "MBAR", "PSI", "KPA", "MPA", "C",
+         "°C", "F", "°F", "K", "%", "MM", "CM", "M", "KG", "G", "S", "MS", "MIN", "H", "L", "LMIN", "M3H", "NM", "KWH"}
+DECIMAL_NUMBER = re.compile(r"\d+[.,]\d+")
 CONTEXT_RE = re.compile(r"\b(" + "|".join(CONTEXT_WORDS) + r")\b", re.I)
 
 # Which of the seven segments (a..g) each character lights on a seven-segment display, as displays
@@ -107,7 +110,7 @@ class CodeMatcher:
                     cost = 9.0
                     break
                 diff = len(set(sa) ^ set(sb))
-                if diff > 2:
+                if diff > (2 if len(norm) >= 4 else 1):  # short codes: one stroke only
                     cost = 9.0
                     break
                 cost += SEGMENT_COST * diff + 0.06
@@ -128,8 +131,21 @@ class CodeMatcher:
         return sorted(out.items(), key=lambda kv: -kv[1])
 
 
-def _tokens(text: str) -> list[str]:
-    return [t for t in (normalise_code(p) for p in re.split(r"\s+", text.strip())) if t]
+def _tokens(text: str) -> tuple[list[str], list[str]]:
+    """Normalised tokens and the raw pieces they came from."""
+    pairs = [(normalise_code(p), p) for p in re.split(r"\s+", text.strip())]
+    pairs = [(n, p) for n, p in pairs if n]
+    return [n for n, _ in pairs], [p for _, p in pairs]
+
+
+def _is_measurement(raw_pieces: list[str], next_piece: str | None, code: str) -> bool:
+    """A number with a unit after it ("1450 rpm", "22.2 A") or a decimal number ("23.10") is a value, not a code."""
+    joined = " ".join(raw_pieces)
+    if next_piece is not None and normalise_code(next_piece).strip("°") in UNITS | {n.strip("°") for n in UNITS}:
+        return True
+    if DECIMAL_NUMBER.search(joined) and not any(ch in code for ch in ".,"):
+        return True
+    return False
 
 
 def _strip_context(token: str) -> tuple[str, bool]:
@@ -144,7 +160,7 @@ def match_line(text: str, matcher: CodeMatcher, segments: bool = False) -> list[
     `segments`: the text was read off a segment display, so seven-segment misreadings are allowed."""
     if not matcher:
         return []
-    tokens = _tokens(text)
+    tokens, raws = _tokens(text)
     found: dict[str, tuple[str, float, str, bool]] = {}
 
     def add(code: str, q: float, raw: str, ctx: bool) -> None:
@@ -158,6 +174,9 @@ def match_line(text: str, matcher: CodeMatcher, segments: bool = False) -> list[
             if len(joined) > matcher.max_len + 8:
                 break
             multi = j > i
+            next_raw = raws[j + 1] if j + 1 < len(raws) else None
+            if joined[:1].isdigit() and _is_measurement(raws[i:j + 1], next_raw, ""):
+                continue
             for code, q in matcher.lookup(joined):
                 numeric = normalise_code(code).isdigit()
                 if multi and (numeric or any(len(t) > 4 for t in tokens[i:j + 1])):

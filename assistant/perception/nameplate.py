@@ -16,7 +16,8 @@ from assistant.perception.ocr import OcrLine
 
 _SEP = r"\s*[:.#=\-]?\s*"
 LABELS: dict[str, re.Pattern[str]] = {
-    "model": re.compile(r"^(?:model|mod|modell|type|typ|model\s*no|model\s*number|cat\.?\s*no|part\s*no)\b" + _SEP, re.I),
+    "model": re.compile(r"^(?:model\s*(?:no|nr|number|#)\.?|modell|model|mod\.?|type|typ|cat\.?\s*no\.?|"
+                        r"part\s*no\.?)(?![a-z])" + _SEP, re.I),
     "serial": re.compile(r"^(?:s\s*/\s*n|s\s*n(?=[\s:.#])|serial(?:\s*(?:no|number|nr))?|ser\.?\s*no|ser\.?\s*nr|"
                          r"fab\.?\s*nr|no\.\s*de\s*s[eé]rie)" + _SEP, re.I),
     "manufacturer": re.compile(r"^(?:manufacturer|mfr|mfg|made\s+by|hersteller|fabricant|maker)\b" + _SEP, re.I),

@@ -23,6 +23,7 @@ DEFAULT_MAX_SIDE = 1152  # OCR input long side: display and nameplate text stay 
 
 _engine = None
 _engine_lock = threading.Lock()
+_run_lock = threading.Lock()  # rapidocr keeps per-call settings on the engine: one call at a time
 _cache: OrderedDict[str, list[OcrLine]] = OrderedDict()
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 256
@@ -75,7 +76,9 @@ def warm_up() -> None:
     """Create the engine and run it once on a small image with text, so the first real read is fast."""
     img = np.full((96, 320, 3), 255, np.uint8)
     cv2.putText(img, "F004 230V", (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (0, 0, 0), 3)
-    get_engine()(img)
+    engine = get_engine()
+    with _run_lock:
+        engine(img)
 
 
 def set_cache_dir(directory: Path | str | None) -> None:
@@ -140,7 +143,9 @@ def run_ocr(image: np.ndarray, *, max_side: int = DEFAULT_MAX_SIDE, key: str | N
                 return lines
     if work.ndim == 2:
         work = cv2.cvtColor(work, cv2.COLOR_GRAY2BGR)
-    result = get_engine()(np.ascontiguousarray(work), text_score=min_score)
+    engine = get_engine()
+    with _run_lock:
+        result = engine(np.ascontiguousarray(work), text_score=min_score)
     lines: list[OcrLine] = []
     boxes = getattr(result, "boxes", None)
     txts = getattr(result, "txts", None)

@@ -116,3 +116,17 @@ def test_agreeing_passes_raise_confidence_and_separate_regions_stay_separate():
 
 def test_no_known_codes_means_no_codes():
     assert candidates_from_lines([line("F004")], CodeMatcher([])) == []
+
+
+def test_measurements_are_never_codes():
+    matcher = CodeMatcher(["1400", "2310", "E-22", "A05"])
+    for text in ["1400 rpm", "22.2 A 7.5 kW", "23.10", "1400 V", "Speed 1400 rpm"]:
+        assert match_line(text, matcher, segments=True) == [], text
+    assert [c for c, *_ in match_line("ALARM 1400", matcher)] == ["1400"]
+
+
+def test_short_codes_allow_only_one_stroke_difference():
+    matcher = CodeMatcher(["E-22", "H45", "OU2"])
+    assert match_line("222", matcher, segments=True) == []  # 2 -> E is two strokes: too far for three characters
+    assert [c for c, *_ in match_line("445", matcher, segments=True)] == ["H45"]
+    assert [c for c, *_ in match_line("0U2", matcher, segments=True)] == ["OU2"]

@@ -124,6 +124,30 @@ def test_nameplate_parsing_from_lines():
     assert [f.code for f in flags] == [FlagCode.READING_UNCERTAIN]  # serial does not fit CP-40's pattern
 
 
+def test_nameplate_label_variants():
+    def ln(text, y):
+        return OcrLine(text, 0.95, Box(x=40, y=y, width=18 * len(text), height=30))
+
+    for label in ["Model No.", "Model:", "Type", "Typ:", "Model Nr"]:
+        lines = [ln(f"{label} KX-220", 70), ln("Serial No. KX12345678", 120), ln("400 V 50 Hz", 170)]
+        fields = {f.name: f.value for f in parse_nameplate(lines)}
+        assert fields["model"] == "KX-220", label
+        assert fields["serial"] == "KX12345678"
+
+
+def test_table_nameplate_values_right_of_labels():
+    def cell(text, x, y):
+        return OcrLine(text, 0.98, Box(x=x, y=y, width=16 * len(text), height=50))
+
+    lines = [cell("Model", 200, 500), cell("CP-40", 630, 495), cell("Serial No.", 200, 580),
+             cell("CP40-204117", 630, 578), cell("Impeller / Size", 200, 660), cell("174 mm", 630, 660),
+             cell("Motor", 200, 820), cell("7.5 kW", 630, 822), cell("400", 860, 826), cell("V 3~ 50 Hz", 960, 826),
+             cell("Current / IP", 200, 900), cell("15.2 A", 630, 905), cell("IP55", 860, 908)]
+    fields = {f.name: f.value for f in parse_nameplate(lines)}
+    assert fields["model"] == "CP-40" and fields["serial"] == "CP40-204117"
+    assert fields["voltage"] == "400 V" and fields["ip_rating"] == "IP55" and fields["current"] == "15.2 A"
+
+
 def test_text_without_labels_is_not_a_nameplate():
     lines = [OcrLine("START", 0.99, Box(x=0, y=0, width=50, height=20)),
              OcrLine("230V", 0.99, Box(x=0, y=40, width=50, height=20))]
