@@ -18,17 +18,26 @@ class PageViewer:
         self.shell = shell
         self.dialog: ft.AlertDialog | None = None
 
-    async def open(self, doc_id: str, page: int | None, passage_id: str | None = None, quote: str = "") -> None:
+    async def open(self, doc_id: str, page: int | None, passage_id: str | None = None, quote: str = "",
+                   *, paging: bool = False) -> None:
+        dialog = self.dialog
         ok, viewer = await self.shell.attempt(self.shell.state.open_page, doc_id, page, passage_id, quote)
-        if not ok:
+        if not ok or (paging and self.dialog is not dialog):  # closed while the page loaded
             return
         content = self.content(viewer)
         if self.dialog is None:
+            self.prev_btn = secondary("Previous page", "page-prev", self.shell.handler(self.step_page, -1),
+                                      icon=ft.Icons.CHEVRON_LEFT)
+            self.next_btn = secondary("Next page", "page-next", self.shell.handler(self.step_page, 1),
+                                      icon=ft.Icons.CHEVRON_RIGHT)
+            self.close_btn = secondary("Close", "page-viewer-close", self.shell.handler(self.close),
+                                       icon=ft.Icons.CLOSE)
+            self._set_paging(viewer)
             self.dialog = ft.AlertDialog(
                 modal=False,
                 title=self.title(viewer),
                 content=content,
-                actions=self.actions(viewer),
+                actions=[ft.Row([self.prev_btn, self.next_btn], spacing=8), self.close_btn],
                 actions_alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
                 on_dismiss=self._dismissed,
                 inset_padding=ft.Padding.symmetric(horizontal=24, vertical=24),
@@ -37,7 +46,7 @@ class PageViewer:
         else:
             self.dialog.title = self.title(viewer)
             self.dialog.content = content
-            self.dialog.actions = self.actions(viewer)
+            self._set_paging(viewer)
             if self.shell.page is not None:
                 self.shell.page.update()
 
@@ -52,15 +61,15 @@ class PageViewer:
         v = self.shell.state.viewer
         if v is None or v.page is None:
             return
-        await self.open(v.doc.id, v.page + delta, None, v.quote)
+        await self.open(v.doc.id, v.page + delta, None, v.quote, paging=True)
 
     def title(self, v: Any) -> ft.Control:
         where = f"Page {v.page} of {v.doc.page_count}" if v.page and v.doc.page_count else ""
         section = v.passage.section if v.passage is not None else ""
-        return ft.Column([
+        return sem("page-viewer-title", ft.Column([
             ft.Text(v.doc.title, size=fs(19), weight=ft.FontWeight.W_700),
             muted(" · ".join(x for x in [where, section, f"rev. {v.doc.revision}" if v.doc.revision else ""] if x)),
-        ], spacing=2, tight=True)
+        ], spacing=2, tight=True))
 
     def content(self, v: Any) -> ft.Control:
         parts: list[ft.Control] = []
@@ -79,14 +88,7 @@ class PageViewer:
         return sem("page-viewer", ft.Container(
             ft.Column(parts, spacing=12, scroll=ft.ScrollMode.AUTO), width=820, height=640))
 
-    def actions(self, v: Any) -> list[ft.Control]:
+    def _set_paging(self, v: Any) -> None:
         paged = v.page is not None and bool(v.doc.page_count)
-        return [
-            ft.Row([
-                secondary("Previous page", "page-prev", self.shell.handler(self.step_page, -1),
-                          icon=ft.Icons.CHEVRON_LEFT, disabled=not paged or v.page <= 1),
-                secondary("Next page", "page-next", self.shell.handler(self.step_page, 1),
-                          icon=ft.Icons.CHEVRON_RIGHT, disabled=not paged or v.page >= (v.doc.page_count or 0)),
-            ], spacing=8),
-            secondary("Close", "page-viewer-close", self.shell.handler(self.close), icon=ft.Icons.CLOSE),
-        ]
+        self.prev_btn.content.disabled = not paged or v.page <= 1
+        self.next_btn.content.disabled = not paged or v.page >= (v.doc.page_count or 0)
