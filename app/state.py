@@ -108,7 +108,7 @@ def plain_sentence(err: BaseException | str) -> str:
     if m:
         what = _LOC_WORDS.get(m.group(1), m.group(1).replace("_", " "))
         rest = m.group(2).strip().rstrip(".")
-        if rest.lower().startswith(("the ", "it ")):
+        if rest.lower().startswith("the "):
             text = rest[0].upper() + rest[1:] + "."
         else:
             text = f"The {what} is not valid: {rest}."

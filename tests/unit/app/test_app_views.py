@@ -1,0 +1,127 @@
+"""Views without a browser: the shell runs headless (page=None), views are
+built as control trees and their handlers awaited directly."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import flet as ft
+
+from app.shell import NAV, Shell
+from app.state import ServiceHost
+from assistant.domain import StepStatus
+
+
+def _ids(control: object, out: set[str] | None = None) -> set[str]:
+    """Every semantics identifier in a control tree."""
+    out = set() if out is None else out
+    if isinstance(control, ft.Semantics) and control.identifier:
+        out.add(control.identifier)
+    for name in ("content", "controls", "actions", "title"):
+        child = getattr(control, name, None)
+        if isinstance(child, list):
+            for c in child:
+                _ids(c, out)
+        elif isinstance(child, ft.Control):
+            _ids(child, out)
+    return out
+
+
+def test_every_screen_builds_with_labelled_navigation(seeded_host: ServiceHost) -> None:
+    shell = Shell(None, seeded_host)
+
+    async def visit() -> None:
+        for key, *_ in NAV:
+            await shell.go(key)
+            ids = _ids(shell.layout())
+            assert f"nav-{key}" in ids and "provider-status" in ids
+
+    asyncio.run(visit())
+    assert not [m for m in shell.messages if m[0] == "error"], shell.messages
+
+
+def test_narrow_layout_is_one_column_with_bottom_navigation(seeded_host: ServiceHost) -> None:
+    shell = Shell(None, seeded_host)
+    shell.width = 400
+    asyncio.run(shell.go("home"))
+    root = shell.layout()
+    assert not shell.wide
+    assert "nav-settings" in _ids(root)
+    assert isinstance(root.content, ft.Column)  # SafeArea(Column[main, bottom bar])
+
+
+def test_technician_flow_through_handlers(seeded_host: ServiceHost, photos: Path) -> None:
+    shell = Shell(None, seeded_host)
+    home, capture, answer = shell.views["home"], shell.views["capture"], shell.views["answer"]
+
+    async def flow() -> None:
+        await shell.go("home")
+        assert "equipment-vfd-vx500" in _ids(shell.layout())
+        await home.pick("vfd-vx500")
+        assert shell.current == "capture" and shell.state.equipment.id == "vfd-vx500"
+        ok = await capture.add((photos / "vfd-vx500-display-f004.jpg").read_bytes(), "d.jpg")
+        assert ok
+        ids = _ids(shell.layout())
+        assert {"photo-1", "photo-1-reading-0", "annotated-photo", "reading-0-confirm"} <= ids
+        await capture.confirm(shell.state.photo_observations(capture.selected)[0][0])
+
+        await shell.go("answer")
+        answer.ask_field.value = ""
+        await answer.submit()
+        assert shell.messages[-1] == ("error", "Type a question or describe the symptom first.")
+        answer.ask_field.value = "Drive trips on acceleration"
+        await answer.submit()
+        ids = _ids(shell.layout())
+        assert {"step-1", "step-1-cite-0", "step-1-done", "answer-question"} <= ids
+        turn = shell.state.turns()[-1]
+        await answer.toggle_note(turn.id, 1)
+        answer.note_field.value = "checked"
+        await answer.set_status(turn.id, 1, StepStatus.DONE)
+        assert shell.state.outcome_for(turn.id, 1).note == "checked"
+        assert "step-1-status" in _ids(shell.layout())
+        from assistant.domain import Outcome
+
+        await answer.close_session(Outcome.ESCALATED)
+        assert "session-closed" in _ids(shell.layout())
+
+    asyncio.run(flow())
+
+
+def test_settings_error_shown_and_nothing_saved(seeded_host: ServiceHost) -> None:
+    shell = Shell(None, seeded_host)
+    view = shell.views["settings"]
+
+    async def run() -> None:
+        await shell.go("settings")
+        before = seeded_host.fl.settings.base_url
+        view.url_field.value = "not a url"
+        await view.save()
+        assert "settings-error" in _ids(shell.layout())
+        assert shell.messages[-1][0] == "error" and "http" in shell.messages[-1][1]
+        assert seeded_host.fl.settings.base_url == before
+        view.url_field.value = ""
+        view.side_field.value = "big"
+        await view.save()
+        assert "whole number" in shell.messages[-1][1]
+
+    asyncio.run(run())
+
+
+def test_library_search_and_review_dashboard(seeded_host: ServiceHost) -> None:
+    shell = Shell(None, seeded_host)
+    lib, review = shell.views["library"], shell.views["review"]
+
+    async def run() -> None:
+        await shell.go("library")
+        lib.search_field.value = "overcurrent"
+        await lib.search()
+        assert shell.state.lib_hits and "search-hit-0" in _ids(shell.layout())
+        await lib.clear_search()
+        await lib.show_equipment("pump-cp40")
+        await lib.open_doc(shell.state.lib_documents[0].id)
+        assert "section-0" in _ids(shell.layout()) or "procedure-view" in _ids(shell.layout())
+        await shell.go("review")
+        assert isinstance(review.dash, dict)
+
+    asyncio.run(run())
