@@ -217,13 +217,63 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
         a = anchors[best][1]
         return best, abs((a.mid if middle else a.top) - (mid if middle else top))
 
+    def centred_groups() -> tuple[list[tuple[int, list[tuple[int, Seg]]]], float]:
+        """Vertically centred cells: split each column's lines into consecutive runs, one run per
+        row at most, so that every run is centred on its row's code (dynamic programming). Works
+        when rows are packed as tightly as the lines inside a cell (OCR boxes, no borders)."""
+        out: list[tuple[int, list[tuple[int, Seg]]]] = []
+        total = 0.0
+        mids = [a.mid for _, a in anchors]
+        for col in sorted({c for _, c, _ in cells if c != code_col}):
+            column = sorted(((li, seg) for li, c, seg in cells if c == col), key=lambda x: x[1].top)
+            n, k = len(column), len(mids)
+            inf = float("inf")
+            # best[j][r]: cost of lines[:j] with the last run on row r; back[j][r] = (i, previous row)
+            best = [[inf] * k for _ in range(n + 1)]
+            back: list[list[tuple[int, int] | None]] = [[None] * k for _ in range(n + 1)]
+            for j in range(1, n + 1):
+                for i in range(j):
+                    top = min(seg.top for _, seg in column[i:j])
+                    bottom = max(seg.bottom for _, seg in column[i:j])
+                    mid = (top + bottom) / 2
+                    for r in range(k):
+                        # a centred cell never reaches the centre of a neighbouring row
+                        if (r > 0 and top < mids[r - 1]) or (r + 1 < k and bottom > mids[r + 1]):
+                            continue
+                        if i == 0:
+                            prev, prev_r = 0.0, -1
+                        else:
+                            options = [(best[i][q], q) for q in range(r) if best[i][q] < inf]
+                            if not options:
+                                continue
+                            prev, prev_r = min(options)
+                        cost = prev + abs(mid - mids[r])
+                        if cost < best[j][r]:
+                            best[j][r] = cost
+                            back[j][r] = (i, prev_r)
+            r = min(range(k), key=lambda q: best[n][q])
+            if best[n][r] == inf:  # no centred layout fits this column
+                return [], inf
+            total += best[n][r]
+            j = n
+            while j > 0 and r >= 0 and back[j][r] is not None:
+                i, prev_r = back[j][r]
+                out.append((r, column[i:j]))
+                j, r = i, prev_r
+        return out, total
+
     # cells are either top-aligned with their row's code or vertically centred on it: keep the better fit
-    top_groups, mid_groups = build_groups(True), build_groups(False)
-    middle = sum(nearest(g, True)[1] for g in mid_groups) < sum(nearest(g, False)[1] for g in top_groups)
-    groups = mid_groups if middle else top_groups
+    top_groups = build_groups(True)
+    small = len(anchors) <= 60 and len(cells) <= 600  # the centred fit is quadratic in lines per column
+    centred, centred_cost = centred_groups() if small else ([], float("inf"))
+    if not small:
+        mid_groups = build_groups(False)
+        centred = [(nearest(g, True)[0], g) for g in mid_groups]
+        centred_cost = sum(nearest(g, True)[1] for g in mid_groups)
+    middle = centred_cost < sum(nearest(g, False)[1] for g in top_groups)
+    assigned = centred if middle else [(nearest(g, False)[0], g) for g in top_groups]
     rows: list[dict] = [{"first": li, "last": li, "parts": {}} for li, _ in anchors]
-    for group in groups:
-        best = nearest(group, middle)[0]
+    for best, group in assigned:
         row = rows[best]
         col = _column_of(group[0][1], lefts, tol)
         for li, seg in group:

@@ -215,3 +215,26 @@ def test_pdf_bookmarks_give_headings(lib, tmp_path):
     sections = {p.section for p in lib.passages(doc.id)}
     assert {"Maintenance", "Maintenance > Belt tension", "Maintenance > Lubrication"} <= sections
     assert lib.search("belt deflection")[0].section == "Maintenance > Belt tension"
+
+
+def test_scanned_fault_table_is_recognised(lib, tmp_path):
+    """A fault table on a scanned page: OCR boxes, no text layer, rows packed as tightly as lines."""
+    import pypdfium2 as pdfium
+    from fpdf import FPDF
+
+    source = make_drive_manual(tmp_path / "m.pdf")
+    pdf = pdfium.PdfDocument(str(source))
+    pdf[1].render(scale=200 / 72, grayscale=True).to_pil().save(tmp_path / "page.png")
+    pdf.close()
+    scan = FPDF()
+    scan.add_page()
+    scan.image(str(tmp_path / "page.png"), x=0, y=0, w=210, h=297)
+    scan.output(str(tmp_path / "scan.pdf"))
+    doc = lib.add(tmp_path / "scan.pdf", equipment_ids=["vx9"])
+    assert lib.page_info(doc.id)[0].ocr
+    faults = {f.code: f for f in lib.fault_codes("vx9")}
+    assert set(faults) == {c[0].upper() for c in DRIVE_CODES}
+    for code, title, cause, remedy in DRIVE_CODES:
+        entry = faults[code.upper()]
+        assert entry.title == title and entry.cause.replace(" °C", "°C") == cause.replace(" °C", "°C"), entry
+    assert lib.lookup_code("err7")[0].section == "4 Troubleshooting > 4.2 Fault codes"
