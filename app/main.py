@@ -34,6 +34,24 @@ async def main(page: ft.Page) -> None:
     await shell.start()
 
 
+def warm_up(service: ServiceHost) -> None:
+    """Open the library and sessions (seeding a new home) and warm the on-device reader in the
+    background, so the first page and the first photo are quick."""
+
+    def _warm() -> None:
+        fl = service.fl
+        from assistant.config import DEMO_PHOTOS_DIR
+
+        sample = next(iter(sorted(DEMO_PHOTOS_DIR.glob("*display*.jpg"))), None)
+        if sample is not None:
+            try:
+                fl.inspect(sample)
+            except Exception as exc:  # warming is best effort; the real call reports errors
+                log.warning("warm-up read failed: %r", exc)
+
+    service.submit(_warm)
+
+
 def _has_display() -> bool:
     if sys.platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
@@ -54,6 +72,7 @@ def run(web: bool | None = None, host: str = "127.0.0.1", port: int = 8550) -> N
     os.environ.setdefault("FLET_SECRET_KEY", secrets.token_urlsafe(32))
     os.environ.setdefault("FLET_WEB_NO_CDN", "1")
     upload_dir = _upload_dir()
+    warm_up(globals()["host"]())
     if use_web:
         os.environ["FLET_FORCE_WEB_SERVER"] = "1"
         print(f"Fieldlens is running at http://{host}:{port}/", flush=True)
