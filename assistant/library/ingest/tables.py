@@ -231,26 +231,31 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
             # best[j][r]: cost of lines[:j] with the last run on row r; back[j][r] = (i, previous row)
             best = [[inf] * k for _ in range(n + 1)]
             back: list[list[tuple[int, int] | None]] = [[None] * k for _ in range(n + 1)]
+            # prefix[i][r] = (cheapest best[i][q] over q < r, that q): the previous run's row
+            prefix: list[list[tuple[float, int]]] = [[(0.0, -1)] * k]
             for j in range(1, n + 1):
-                for i in range(j):
-                    top = min(seg.top for _, seg in column[i:j])
-                    bottom = max(seg.bottom for _, seg in column[i:j])
+                top, bottom = inf, -inf
+                for i in range(j - 1, -1, -1):  # runs column[i:j], growing upwards
+                    top = min(top, column[i][1].top)
+                    bottom = max(bottom, column[i][1].bottom)
                     mid = (top + bottom) / 2
                     for r in range(k):
                         # a centred cell never reaches the centre of a neighbouring row
                         if (r > 0 and top < mids[r - 1]) or (r + 1 < k and bottom > mids[r + 1]):
                             continue
-                        if i == 0:
-                            prev, prev_r = 0.0, -1
-                        else:
-                            options = [(best[i][q], q) for q in range(r) if best[i][q] < inf]
-                            if not options:
-                                continue
-                            prev, prev_r = min(options)
+                        prev, prev_r = prefix[i][r]
+                        if prev == inf:
+                            continue
                         cost = prev + abs(mid - mids[r])
                         if cost < best[j][r]:
                             best[j][r] = cost
                             back[j][r] = (i, prev_r)
+                running, row_prefix = (inf, -1), []
+                for r in range(k):
+                    row_prefix.append(running)
+                    if best[j][r] < running[0]:
+                        running = (best[j][r], r)
+                prefix.append(row_prefix)
             r = min(range(k), key=lambda q: best[n][q])
             if best[n][r] == inf:  # no centred layout fits this column
                 return [], inf
@@ -264,7 +269,8 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
 
     # cells are either top-aligned with their row's code or vertically centred on it: keep the better fit
     top_groups = build_groups(True)
-    small = len(anchors) <= 60 and len(cells) <= 600  # the centred fit is quadratic in lines per column
+    per_column = max((sum(1 for _, c, _ in cells if c == col) for col in set(c for _, c, _ in cells)), default=0)
+    small = len(anchors) <= 60 and per_column <= 120  # the centred fit is quadratic in lines per column
     centred, centred_cost = centred_groups() if small else ([], float("inf"))
     if not small:
         mid_groups = build_groups(False)
