@@ -35,21 +35,10 @@ async def main(page: ft.Page) -> None:
 
 
 def warm_up(service: ServiceHost) -> None:
-    """Open the library and sessions (seeding a new home) and warm the on-device reader in the
-    background, so the first page and the first photo are quick."""
-
-    def _warm() -> None:
-        fl = service.fl
-        from assistant.config import DEMO_PHOTOS_DIR
-
-        sample = next(iter(sorted(DEMO_PHOTOS_DIR.glob("*display*.jpg"))), None)
-        if sample is not None:
-            try:
-                fl.inspect(sample)
-            except Exception as exc:  # warming is best effort; the real call reports errors
-                log.warning("warm-up read failed: %r", exc)
-
-    service.submit(_warm)
+    """Open the library and sessions (seeding a new home) in the background, so the first page
+    is quick. The on-device reader warms on the first photo: warming it here would hold the one
+    service thread while the technician is already tapping."""
+    service.submit(lambda: service.fl)
 
 
 def _has_display() -> bool:
