@@ -81,7 +81,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--make", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--no-tracemalloc", action="store_true", help="time without tracemalloc overhead")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="also trace Python/numpy allocations (slows the timed runs)")
     args = parser.parse_args()
     if args.make:
         args.make.write_bytes(make_photo())
@@ -94,7 +95,7 @@ def main() -> None:
     warm_up()
     print(f"warm-up: {1000 * (time.perf_counter() - t):.0f} ms")
     load_photo(data)  # first decode outside the timed runs
-    if not args.no_tracemalloc:
+    if args.tracemalloc:
         tracemalloc.start()
     totals, cpu, stages = [], [], {}
     reading = None
@@ -125,8 +126,8 @@ def main() -> None:
           f"(wall time is inflated when other processes share the cores; load average now "
           f"{os.getloadavg()[0]:.1f})")
     print("  stages (median ms): " + ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in stages.items()))
-    print(f"peak memory: {maxrss_mb:.0f} MB resident (ru_maxrss, whole process)  target <= 600 MB; "
-          f"python/numpy allocations peak {py_peak / 2**20:.0f} MB")
+    print(f"peak memory: {maxrss_mb:.0f} MB resident (ru_maxrss, whole process incl. models)  target <= 600 MB"
+          + (f"; python/numpy allocations peak {py_peak / 2**20:.0f} MB" if args.tracemalloc else ""))
     if reading is not None:
         found = [(o.kind.value, o.value) for o in reading.observations]
         print(f"read: {found}; prepared {prepared.width}x{prepared.height}, {prepared.byte_count / 1024:.0f} KB")
