@@ -174,7 +174,11 @@ class AnswerView:
     # ------------------------------------------------------------------ build
 
     def build(self) -> ft.Control:
-        return panes(self.ask_pane(), self.answer_pane(), self.shell.wide, frame=self.frame)
+        ask, answer = self.ask_pane(), self.answer_pane()
+        if not self.shell.wide and (self.working or self.state.turns()):
+            # one column on a phone: the answer first, the follow-up and closing below it
+            return panes(answer, ask, False, frame=self.frame)
+        return panes(ask, answer, self.shell.wide, frame=self.frame)
 
     def ask_pane(self) -> list[ft.Control]:
         st, shell = self.state, self.shell
