@@ -19,6 +19,7 @@ LINEAR_FORMATS = (_F.Code128, _F.Code39, _F.EAN13, _F.EAN8, _F.UPCA, _F.UPCE)
 ALL_FORMATS = MATRIX_FORMATS + LINEAR_FORMATS
 RETRY_ANGLES = (15, -15, 30, -30, 45, -45)
 MAX_SIDE = 1600
+RETRY_SIDE = 1024  # rotation retries run on a smaller copy: they are only for tag-sized 1D codes
 
 
 def _format_name(fmt) -> str:
@@ -48,8 +49,11 @@ def read_barcodes(image: np.ndarray, *, max_side: int = MAX_SIDE) -> list[tuple[
     for bc in zxingcpp.read_barcodes(work, formats=ALL_FORMATS):
         if bc.text and bc.valid:
             found.setdefault(bc.text, (bc.text, _format_name(bc.format), _to_box(_points(bc.position) / s, (w, h))))
-    if not any(f[1] in ("QRCode", "DataMatrix") for f in found.values()) and not found:
-        found.update({t: v for t, v in _rotated_linear(work, s, (w, h)).items() if t not in found})
+    if not found:
+        r = min(1.0, RETRY_SIDE / max(work.shape[:2]))
+        small = work if r >= 1.0 else cv2.resize(work, (round(work.shape[1] * r), round(work.shape[0] * r)),
+                                                 interpolation=cv2.INTER_AREA)
+        found.update(_rotated_linear(small, s * r, (w, h)))
     return list(found.values())
 
 
@@ -65,7 +69,7 @@ def _rotated_linear(work: np.ndarray, s: float, size: tuple[int, int]) -> dict[s
         m[1, 2] += nh / 2.0 - centre[1]
         rotated = cv2.warpAffine(work, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=255)
         results = [bc for bc in zxingcpp.read_barcodes(rotated, formats=LINEAR_FORMATS, try_rotate=False,
-                                                       try_downscale=True) if bc.text and bc.valid]
+                                                       try_downscale=False) if bc.text and bc.valid]
         if results:
             inv = cv2.invertAffineTransform(m)
             out = {}

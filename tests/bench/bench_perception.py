@@ -2,7 +2,7 @@
 tags, nameplate, prepare-for-model) after warm-up. Prints the median and per-stage medians
 over several runs (OCR cache cleared each run) and the peak memory. Never asserts on time.
 
-    python tests/bench/bench_perception.py [--runs 7]
+    python tests/bench/bench_perception.py [--runs 7] [--no-tag] [--tracemalloc]
 
 Targets (issue 4): median <= 900 ms on the 2-core machine; peak memory <= 600 MB.
 """
@@ -47,7 +47,7 @@ class BenchCatalog:
         return [(self.eq, 1.0)] if "KX" in text.upper() else []
 
 
-def make_photo(w: int = 4032, h: int = 3024) -> bytes:
+def make_photo(w: int = 4032, h: int = 3024, tag: bool = True) -> bytes:
     """A 12 MP panel photo: textured enclosure, backlit display with a fault, labels and a QR tag."""
     rng = np.random.default_rng(7)
     img = np.full((h, w, 3), (150, 155, 160), np.uint8)
@@ -61,19 +61,21 @@ def make_photo(w: int = 4032, h: int = 3024) -> bytes:
         cv2.circle(img, (1100 + i * 500, 1800), 110, (40, 40, 200), -1, cv2.LINE_AA)
         cv2.putText(img, label, (1000 + i * 500, 2020), cv2.FONT_HERSHEY_SIMPLEX, 2.5, (20, 20, 20), 6, cv2.LINE_AA)
     qr = np.array(zxingcpp.write_barcode_to_image(zxingcpp.create_barcode("FL-VSD-0107", zxingcpp.BarcodeFormat.QRCode), scale=14))
-    y, x = 2250, 3100
-    img[y:y + qr.shape[0], x:x + qr.shape[1]] = qr[:, :, None]
+    if tag:
+        y, x = 2250, 3100
+        img[y:y + qr.shape[0], x:x + qr.shape[1]] = qr[:, :, None]
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 92])
     assert ok
     return buf.tobytes()
 
 
-def photo_bytes() -> bytes:
+def photo_bytes(tag: bool = True) -> bytes:
     """The bench photo, made once in a child process so its drawing does not count in our peak memory."""
-    path = ROOT / "tests" / "bench" / "out" / "perception_12mp.jpg"
+    path = ROOT / "tests" / "bench" / "out" / f"perception_12mp{'' if tag else '_notag'}.jpg"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, __file__, "--make", str(path)], check=True)
+        cmd = [sys.executable, __file__, "--make", str(path)] + ([] if tag else ["--no-tag"])
+        subprocess.run(cmd, check=True)
     return path.read_bytes()
 
 
@@ -81,16 +83,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--make", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--no-tag", action="store_true",
+                        help="photo without an asset tag: the read pays the 1D rotation retries")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="also trace Python/numpy allocations (slows the timed runs)")
     args = parser.parse_args()
     if args.make:
-        args.make.write_bytes(make_photo())
+        args.make.write_bytes(make_photo(tag=not args.no_tag))
         return
-    data = photo_bytes()
+    data = photo_bytes(tag=not args.no_tag)
     catalog = BenchCatalog()
     policy = PhotoPolicy()
-    print(f"photo: 4032x3024 JPEG, {len(data) / 1e6:.1f} MB")
+    print(f"photo: 4032x3024 JPEG, {len(data) / 1e6:.1f} MB, {'no asset tag' if args.no_tag else 'with a QR tag'}")
     t = time.perf_counter()
     warm_up()
     print(f"warm-up: {1000 * (time.perf_counter() - t):.0f} ms")
