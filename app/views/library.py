@@ -50,6 +50,37 @@ def procedure_lines(text: str) -> list[tuple[str | None, str]]:
     return out
 
 
+def sync_progress_text(p: Any) -> tuple[float | None, str]:
+    """(fraction or None, plain text) for a SyncProgress."""
+    index, count = getattr(p, "index", 0) or 0, getattr(p, "count", 0) or 0
+    done, total = getattr(p, "bytes_done", 0) or 0, getattr(p, "bytes_total", None)
+    fraction: float | None = None
+    if count:
+        part = (done / total) if total else 0.0
+        fraction = min(1.0, (max(index - 1, 0) + part) / count) if index else 0.0
+    stage = str(getattr(p, "stage", "") or "").replace("_", " ")
+    doc = getattr(p, "doc", "") or ""
+    msg = getattr(p, "message", "") or ""
+    text = " · ".join(x for x in [stage.capitalize(), f"{index} of {count}" if count else "", doc, msg] if x)
+    return fraction, text
+
+
+def sync_report_text(report: Any) -> str:
+    """One plain sentence for a SyncReport."""
+    if getattr(report, "error", None):
+        return f"The library could not be synced: {report.error}"
+    if getattr(report, "offline", False):
+        return "No network: the library on this tablet was kept as it is."
+    if getattr(report, "feed_unchanged", False):
+        return "The library is already up to date."
+    parts = []
+    for name in ("added", "updated", "unchanged", "failed"):
+        v = getattr(report, name, None)
+        if v:
+            parts.append(f"{len(v) if isinstance(v, (list, tuple, set, dict)) else v} {name}")
+    return "Library synced: " + (", ".join(parts) if parts else "nothing changed") + "."
+
+
 class LibraryView:
     title = "Library"
 
@@ -136,7 +167,8 @@ class LibraryView:
         if ok:
             self.sync_report = self._report_text(report)
             self.state.sync_fraction = 1.0
-            self.shell.toast(self.sync_report, "ok")
+            failed = bool(getattr(report, "error", None) or getattr(report, "offline", False))
+            self.shell.toast(self.sync_report, "error" if failed else "ok")
             await self.shell.attempt(self.state.lib_select_equipment, self.state.lib_equipment_id)
         else:
             self.state.sync_fraction = None
@@ -144,26 +176,12 @@ class LibraryView:
         self.shell.render()
 
     def _progress(self, p: Any) -> None:
-        done, total = getattr(p, "done", None), getattr(p, "total", None)
-        frac = getattr(p, "fraction", None)
-        if frac is None and done is not None and total:
-            frac = done / total
-        self.state.sync_fraction = frac
-        msg = getattr(p, "message", "") or getattr(p, "current", "") or ""
-        if done is not None and total:
-            msg = f"{done} of {total}" + (f": {msg}" if msg else "")
-        self.state.sync_message = str(msg)
+        self.state.sync_fraction, self.state.sync_message = sync_progress_text(p)
         self.shell.render()
 
     @staticmethod
     def _report_text(report: Any) -> str:
-        parts = []
-        for name in ("added", "updated", "unchanged", "removed", "failed"):
-            v = getattr(report, name, None)
-            if v is not None:
-                n = len(v) if isinstance(v, (list, tuple, set, dict)) else v
-                parts.append(f"{n} {name}")
-        return "Library synced: " + ", ".join(parts) + "." if parts else "Library synced."
+        return sync_report_text(report)
 
     # ------------------------------------------------------------------ build
 

@@ -125,3 +125,50 @@ def test_library_search_and_review_dashboard(seeded_host: ServiceHost) -> None:
         assert isinstance(review.dash, dict)
 
     asyncio.run(run())
+
+
+def test_library_sync_from_a_local_feed_shows_progress_and_report(seeded_host: ServiceHost, tmp_path: Path) -> None:
+    import hashlib
+    import http.server
+    import json
+    import threading
+    from functools import partial
+
+    doc = tmp_path / "pump-note.md"
+    doc.write_text("# Pump bulletin\n\n## Impeller check\n\nCheck the impeller clearance every 2000 hours.\n")
+    feed = {"documents": [{"url": "pump-note.md", "title": "Pump bulletin 7", "equipment": ["pump-cp40"],
+                           "sha256": hashlib.sha256(doc.read_bytes()).hexdigest(), "version": "1"}]}
+    (tmp_path / "feed.json").write_text(json.dumps(feed))
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    shell = Shell(None, seeded_host)
+    lib = shell.views["library"]
+    seen: list[tuple[float | None, str]] = []
+    original = lib._progress
+
+    def record(p: object) -> None:
+        original(p)
+        seen.append((shell.state.sync_fraction, shell.state.sync_message))
+
+    lib._progress = record  # type: ignore[method-assign]
+
+    async def run() -> None:
+        await shell.go("library")
+        lib.sync_field.value = "ftp://nope"
+        await lib.sync()
+        assert shell.messages[-1][0] == "error" and "http" in shell.messages[-1][1]
+        lib.sync_field.value = f"http://127.0.0.1:{server.server_address[1]}/feed.json"
+        await lib.sync()
+        await asyncio.sleep(0.05)  # progress callbacks hop back to the loop
+
+    try:
+        asyncio.run(run())
+    finally:
+        server.shutdown()
+    assert lib.sync_report.startswith("Library synced") and "1 added" in lib.sync_report, lib.sync_report
+    assert seen and all(f is None or 0.0 <= f <= 1.0 for f, _ in seen)
+    assert "sync-progress" in _ids(shell.layout())
+    titles = [d.title for d in seeded_host.call(seeded_host.fl.list_documents, "pump-cp40")]
+    assert "Pump bulletin 7" in titles
