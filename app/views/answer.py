@@ -43,6 +43,9 @@ class AnswerView:
         self.note_field, self.note_box = text_field("step-note-input", "Note for this step", expand=True,
                                                     on_change=self._note_changed)
         self.note_text = ""
+        self.session_note_field, self.session_note_box = text_field("session-note-input", "Note for the session",
+                                                                    expand=True,
+                                                                    on_submit=shell.handler(self.add_session_note))
         self.viewer = PageViewer(shell)
         self.mode = Mode.INSTANT
         self.viewing: int | None = None  # index of the turn shown; None = latest
@@ -161,6 +164,13 @@ class AnswerView:
             self.shell.toast(f"Session closed: {words(OUTCOME_WORDS, outcome)}. Everything is saved.", "ok")
         self.shell.render()
 
+    async def add_session_note(self) -> None:
+        ok, _ = await self.shell.attempt(self.state.add_note, self.session_note_field.value or "")
+        if ok:
+            self.session_note_field.value = ""
+            self.shell.toast("Note saved.", "ok")
+        self.shell.render()
+
     async def new_session(self) -> None:
         self.state.new_session()
         self.viewing = None
@@ -256,8 +266,16 @@ class AnswerView:
         for outcome in Outcome:
             buttons.append(secondary(words(OUTCOME_WORDS, outcome), f"close-{outcome.value}",
                                      self.shell.handler(self.close_session, outcome), icon=icons[outcome]))
-        return card(ft.Column([subheading("Close the session"), muted("How did it end? Everything is saved."),
-                               ft.Row(buttons, wrap=True, spacing=8, run_spacing=8)], spacing=8, tight=True))
+        notes = self.state.session.notes if self.state.session else []
+        return card(ft.Column([
+            subheading("Notes"),
+            *[muted(f"• {n.text}") for n in notes[-3:]],
+            ft.Row([self.session_note_box, secondary("Add", "session-note-add", self.shell.handler(self.add_session_note),
+                                                     icon=ft.Icons.NOTE_ADD_OUTLINED)],
+                   vertical_alignment=ft.CrossAxisAlignment.CENTER),
+            ft.Divider(height=8),
+            subheading("Close the session"), muted("How did it end? Everything is saved."),
+            ft.Row(buttons, wrap=True, spacing=8, run_spacing=8)], spacing=8, tight=True))
 
     def answer_pane(self) -> list[ft.Control]:
         st = self.state

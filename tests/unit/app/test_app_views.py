@@ -172,3 +172,25 @@ def test_library_sync_from_a_local_feed_shows_progress_and_report(seeded_host: S
     assert "sync-progress" in _ids(shell.layout())
     titles = [d.title for d in seeded_host.call(seeded_host.fl.list_documents, "pump-cp40")]
     assert "Pump bulletin 7" in titles
+
+
+def test_abstention_is_shown_as_such_and_notes_are_saved(seeded_host: ServiceHost) -> None:
+    shell = Shell(None, seeded_host)
+    answer = shell.views["answer"]
+
+    async def run() -> None:
+        await shell.go("answer")
+        answer.ask_field.value = "What is the best recipe for sourdough bread?"
+        await answer.submit()
+        turn = shell.state.turns()[-1]
+        assert turn.answer is not None and turn.answer.abstained
+        ids = _ids(shell.layout())
+        assert "answer-abstained" in ids and "step-1" not in ids
+        answer.session_note_field.value = "Customer asked about bread"
+        await answer.add_session_note()
+        assert shell.state.session.notes[-1].text == "Customer asked about bread"
+        answer.session_note_field.value = "  "
+        await answer.add_session_note()
+        assert shell.messages[-1][0] == "error"
+
+    asyncio.run(run())
