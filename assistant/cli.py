@@ -56,12 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_library(args: argparse.Namespace) -> int:
     with _service() as fl:
         if args.library_cmd == "add":
-            docs = []
-            for item in args.paths:
-                if item.startswith(("http://", "https://")):
-                    docs.extend(_add_url(fl, item, args.equipment))
-                else:
-                    docs.extend(fl.add_documents([Path(item)], equipment_id=args.equipment))
+            docs = fl.add_documents(args.paths, equipment_id=args.equipment)
             if args.json:
                 _print_json(docs)
             else:
@@ -105,23 +100,6 @@ def cmd_library(args: argparse.Namespace) -> int:
             report = fl.sync_library(args.url, on_progress=_progress_bar())
             _print_json(report) if args.json else print(_sync_summary(report))
     return EXIT_OK
-
-
-def _add_url(fl, url: str, equipment: str | None) -> list:
-    import tempfile
-
-    import httpx
-
-    try:
-        response = httpx.get(url, timeout=60, follow_redirects=True)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise FieldlensError(f"Could not download {url}: {exc.__class__.__name__}.") from None
-    name = Path(httpx.URL(url).path).name or "document"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(response.content)
-        return fl.add_documents([path], equipment_id=equipment)
 
 
 def _progress_bar():
@@ -189,7 +167,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         load_photo(Path(p))  # bad photos are refused before anything else happens
     question = " ".join(args.question)
     with _service() as fl:
-        on_event = None if args.json else _print_event
+        on_event = _print_event if sys.stderr.isatty() and not args.json else None
         answer = fl.ask(
             question,
             photos=[Path(p) for p in args.photo],

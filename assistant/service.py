@@ -111,11 +111,18 @@ class Fieldlens:
     def search(self, query: str, equipment_id: str | None = None, limit: int = 20) -> list[SearchHit]:
         return self.library.search(query, equipment_id=equipment_id, limit=limit)
 
-    def add_documents(self, paths: Iterable[Path | str], equipment_id: str | None = None) -> list[Document]:
+    def add_documents(self, sources: Iterable[Path | str], equipment_id: str | None = None) -> list[Document]:
+        """Ingest local files or http(s) URLs (downloaded with conditional GETs)."""
         equipment_ids = [equipment_id] if equipment_id else []
         if equipment_id:
             self.library.get_equipment(equipment_id)  # unknown ids are an error, not a silent new link
-        return [self.library.add(Path(p), equipment_ids=equipment_ids) for p in paths]
+        documents = []
+        for source in sources:
+            if isinstance(source, str) and source.startswith(("http://", "https://")):
+                documents.append(self.library.add_url(source, equipment_ids=equipment_ids))
+            else:
+                documents.append(self.library.add(Path(source), equipment_ids=equipment_ids))
+        return documents
 
     def sync_library(self, url: str, on_progress: Callable[[Any], None] | None = None) -> Any:
         return self.library.sync(url, on_progress=on_progress)

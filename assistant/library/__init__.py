@@ -198,7 +198,7 @@ class Library:
             parsed = read_document(source, ocr_cache=Namespaced(self.cache, f"ocr:{sha}"))
             original = self.cache.store_original(source, sha, source.suffix or "." + parsed.format.value)
             previous = self._doc_row("source_key=?", key)
-            doc_id = previous["id"] if previous is not None else self._new_doc_id(title or parsed.title or Path(label).stem)
+            doc_id = previous["id"] if previous is not None else self._new_doc_id(Path(label).stem or title or parsed.title)
             doc = self._write(doc_id, key, label, sha, original, source.stat().st_size, parsed, equipment_ids, title,
                               kind, revision)
             if previous is not None and previous["original"] != str(original):
