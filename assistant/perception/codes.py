@@ -47,7 +47,8 @@ SEGMENT_COST = 0.12  # match-quality cost per differing segment
 
 CONFIDENT = 0.80  # a first-pass reading at least this sure needs no display pass
 UNCERTAIN_BELOW = 0.60  # a reading below this is reported with reading_uncertain
-COMPETE_MARGIN = 0.15  # a different code within this of the best one competes
+COMPETE_MARGIN = 0.15
+SHORT_CODE_MIN = 0.6  # one- and two-character codes turn up by chance in any text: need a clear read  # a different code within this of the best one competes
 
 
 def normalise_code(text: str) -> str:
@@ -168,12 +169,16 @@ def match_line(text: str, matcher: CodeMatcher, segments: bool = False) -> list[
             found[code] = (code, q, raw, ctx)
 
     for i in range(len(tokens)):
+        if i > 0 and tokens[i] in UNITS and re.fullmatch(r"[\d.,/\-]+", raws[i - 1]):
+            continue  # the unit of a measurement ("39.3 A 11 kW"), not the start of a code
         joined = ""
         for j in range(i, min(len(tokens), i + 3)):
             joined += tokens[j]
             if len(joined) > matcher.max_len + 8:
                 break
             multi = j > i
+            if multi and len(joined) < 3:
+                continue  # two stray characters are not a code
             next_raw = raws[j + 1] if j + 1 < len(raws) else None
             if joined[:1].isdigit() and _is_measurement(raws[i:j + 1], next_raw, ""):
                 continue
@@ -436,7 +441,7 @@ def decide(cands: Sequence[CodeCandidate], photo_id: str, equipment_id: str | No
             ranked.append((support, code, best))
         ranked.sort(key=lambda t: -t[0])
         top_score, top_code, top = ranked[0]
-        if top_score < min_report:
+        if top_score < min_report or (len(normalise_code(top_code)) <= 2 and top_score < SHORT_CODE_MIN):
             continue
         competitors = [code for s, code, _ in ranked[1:] if s >= top_score - COMPETE_MARGIN and s >= min_report]
         weaker = [code for s, code, _ in ranked[1:] if code not in competitors and s >= min_report]

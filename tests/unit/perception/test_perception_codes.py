@@ -130,3 +130,12 @@ def test_short_codes_allow_only_one_stroke_difference():
     assert match_line("222", matcher, segments=True) == []  # 2 -> E is two strokes: too far for three characters
     assert [c for c, *_ in match_line("445", matcher, segments=True)] == ["H45"]
     assert [c for c, *_ in match_line("0U2", matcher, segments=True)] == ["OU2"]
+
+
+def test_units_and_stray_characters_do_not_make_codes():
+    matcher = CodeMatcher(["AL-1", "OH", "A12"])
+    assert match_line("39.3 A 11 kW", matcher, segments=True) == []
+    assert match_line("O H", matcher) == []
+    assert [c for c, *_ in match_line("OH", matcher)] == ["OH"]
+    weak = CodeCandidate("OH", 0.5, "OH", Box(x=0, y=0, width=10, height=10), "ocr", 1.0)
+    assert decide([weak], "p") == ([], [])
