@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import cv2
-import numpy as np  # noqa: F401  (type of `image`)
+import numpy as np
 
 from assistant.domain import Observation, ObservationKind
 from assistant.imaging.prepare import encode_jpeg

@@ -13,7 +13,6 @@ Also defines `EvalCatalog`, a small in-memory CatalogLookup for the eval.
 from __future__ import annotations
 
 import json
-import math
 import random
 import sys
 from dataclasses import dataclass, field
