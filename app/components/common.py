@@ -145,7 +145,12 @@ def text_field(identifier: str, label: str, *, value: str = "", hint: str = "", 
                password: bool = False, on_submit: Callable | None = None, on_change: Callable | None = None,
                expand: bool | int | None = None, prefix_icon: ft.IconData | None = None,
                keyboard: ft.KeyboardType | None = None) -> tuple[ft.TextField, ft.Semantics]:
-    """A text field and its semantics wrapper; keep the field to read its value."""
+    """A text field and its semantics wrapper; keep the field to read its value.
+
+    A change handler is always set so the browser sends the value as it is typed: without
+    one, a tap on a button right after typing can reach the server before the value."""
+    if on_change is None:
+        on_change = _keep_value
     field = ft.TextField(
         label=label, value=value, hint_text=hint or None, multiline=multiline, min_lines=3 if multiline else None,
         max_lines=6 if multiline else 1, password=password, can_reveal_password=False, on_submit=on_submit,
@@ -153,6 +158,10 @@ def text_field(identifier: str, label: str, *, value: str = "", hint: str = "", 
         keyboard_type=keyboard, content_padding=ft.Padding.symmetric(horizontal=14, vertical=16),
     )
     return field, ft.Semantics(identifier=identifier, content=field, expand=expand)
+
+
+def _keep_value(e: ft.ControlEvent) -> None:
+    """No-op change handler: its presence makes the client send each edit."""
 
 
 def scroll_column(controls: Sequence[ft.Control], *, spacing: int = 14, padding: int = 20,

@@ -164,16 +164,24 @@ class App:
     def click(self, identifier: str, timeout: float = 30000) -> None:
         self.wait(identifier, timeout).click()
 
-    def fill(self, identifier: str, text: str, tries: int = 4) -> None:
-        """Type into a text field like a user (tap, select all, type) and check it took."""
+    def fill(self, identifier: str, text: str, tries: int = 5) -> None:
+        """Type into a text field like a user (tap, select all, type) and check it took.
+
+        Keys are only sent once the field's input really has the focus: typed into a
+        focused button, a space would press it."""
         for _ in range(tries):
             field = self.wait(identifier).locator("input, textarea").first
             field.click()
             time.sleep(0.3)
+            if not field.evaluate("e => e === document.activeElement"):
+                field.focus()
+                time.sleep(0.3)
+                if not field.evaluate("e => e === document.activeElement"):
+                    continue
             self.page.keyboard.press("Control+A")
             self.page.keyboard.press("Delete")
-            self.page.keyboard.type(text)
-            time.sleep(0.5)  # let the value reach the server before the next tap
+            self.page.keyboard.type(text, delay=15)
+            time.sleep(0.6)  # let the value reach the server before the next tap
             field = self.wait(identifier).locator("input, textarea").first
             if field.count() and field.input_value() == text:
                 return
