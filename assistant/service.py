@@ -66,6 +66,15 @@ class Fieldlens:
         if is_new_home and samples_enabled() and (SAMPLE_LIBRARY_DIR / "catalog.yaml").exists():
             self.library.seed(SAMPLE_LIBRARY_DIR / "catalog.yaml")
 
+    @staticmethod
+    def warm_up_in_background() -> None:
+        """Load the OCR models on a daemon thread so the first photo is read without the start-up cost."""
+        import threading
+
+        from assistant.perception import warm_up
+
+        threading.Thread(target=warm_up, name="ocr-warm-up", daemon=True).start()
+
     def close(self) -> None:
         self.library.close()
         self.sessions.close()
