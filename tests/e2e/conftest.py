@@ -69,6 +69,8 @@ def make_clip(photo: Path, out: Path, frames: int = 30, size: tuple[int, int] = 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for stale in ARTIFACTS.glob("FAILED-*"):
+        stale.unlink()
     return ARTIFACTS
 
 
