@@ -43,6 +43,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "document"
 
 
+def revision_key(revision: str) -> tuple:
+    """Natural order of revision labels: 'B' < 'C', '2' < '10', 'rev 1.2' < 'rev 1.10'."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.findall(r"\d+|[a-z]+", (revision or "").lower()))
+
+
 def _family_title(title: str) -> str:
     return " ".join(_REVISION_WORDS.sub(" ", title.lower()).split())
 
@@ -609,11 +615,15 @@ class Library:
         if not code or not code.strip():
             return []
         params: list = [compact(code), code_key(code)]
-        sql = "SELECT f.* FROM fault_codes f WHERE (f.compact=? OR f.key=?)"
+        sql = ("SELECT f.*, d.revision AS doc_revision, d.ingested_at AS doc_ingested_at"
+               " FROM fault_codes f JOIN documents d ON d.id = f.doc_id WHERE (f.compact=? OR f.key=?)")
         if equipment_id:
             sql += " AND f.doc_id IN (SELECT doc_id FROM doc_equipment WHERE equipment_id=?)"
             params.append(equipment_id)
-        rows = self.store.query(sql + " ORDER BY (f.compact = ?) DESC, f.doc_id, f.seq", params + [compact(code)])
+        rows = self.store.query(sql + " ORDER BY f.doc_id, f.seq", params)
+        # Exact spellings first; within those, the newest revision of a manual before older ones.
+        rows.sort(key=lambda r: (revision_key(r["doc_revision"]), r["doc_ingested_at"]), reverse=True)
+        rows.sort(key=lambda r: r["compact"] != compact(code))
         return [self._fault(r) for r in rows]
 
     # ------------------------------------------------------------------ revisions

@@ -60,9 +60,10 @@ def get_engine():
             if _engine is None:
                 from rapidocr import RapidOCR
 
-                logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+                # "No text found" is a normal result here, not something to print on the technician's terminal.
+                logging.getLogger("RapidOCR").setLevel(logging.ERROR)
                 _engine = RapidOCR(params={
-                    "Global.log_level": "warning",
+                    "Global.log_level": "error",
                     "Global.max_side_len": 2048,
                     "Det.limit_type": "max",  # we size inputs ourselves: never upscale crops to 736 px
                     "Det.limit_side_len": 1536,
