@@ -45,15 +45,11 @@ class ReviewView(SessionsView):
         self.comment_field.value = ""
 
     async def set_verdict(self, v: Verdict) -> None:
-        self.verdict = None if self.verdict == v else v
+        self.verdict = v  # idempotent: a second tap (or a stray key press) keeps the choice
         self.shell.render()
 
     async def rate(self, turn_id: str, step: int, r: StepRating) -> None:
-        key = (turn_id, step)
-        if self.ratings.get(key) == r:
-            self.ratings.pop(key)
-        else:
-            self.ratings[key] = r
+        self.ratings[(turn_id, step)] = r  # idempotent, like the verdict
         self.shell.render()
 
     async def toggle_anonymize(self, value: bool) -> None:
@@ -145,6 +141,12 @@ class ReviewView(SessionsView):
             buttons.append(muted(f"Rated {saved.value} before"))
         return [ft.Row(buttons, spacing=8, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER)]
 
+    def draft_text(self) -> str:
+        verdict = words(VERDICT_WORDS, self.verdict) if self.verdict else "no verdict yet"
+        good = sum(1 for r in self.ratings.values() if r == StepRating.GOOD)
+        bad = sum(1 for r in self.ratings.values() if r == StepRating.BAD)
+        return f"Your review: {verdict} · {good} good, {bad} bad step ratings"
+
     def detail_pane(self) -> list[ft.Control]:
         out = super().detail_pane()
         s = self.detail
@@ -169,6 +171,7 @@ class ReviewView(SessionsView):
             subheading("Your review"),
             muted("Rate the steps above, choose a verdict and leave a comment."),
             ft.Row(verdicts, wrap=True, spacing=8, run_spacing=8),
+            sem("review-draft", muted(self.draft_text())),
             self.comment_box,
             ft.Row([self.reviewer_box, primary("Save review", "review-submit", shell.handler(self.submit),
                                                icon=ft.Icons.SAVE)],

@@ -24,6 +24,18 @@ def _wait_text(app, identifier: str, needle: str, timeout: float = 60.0) -> str:
     raise AssertionError(f"{identifier!r} never showed {needle!r}; last text: {text!r}")
 
 
+def _click_until(app, identifier: str, shows_in: str, needle: str, tries: int = 3) -> None:
+    """Tap, and tap again if the screen did not take it (a tap can land on a node being replaced)."""
+    for _ in range(tries):
+        app.click(identifier)
+        try:
+            _wait_text(app, shows_in, needle, timeout=4)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"tapping {identifier!r} never showed {needle!r} in {shows_in!r}")
+
+
 def test_capture_readings_ask_steps_close(app, artifacts: Path) -> None:
     app.click("equipment-vfd-vx500")
     app.wait("capture-camera-open")
@@ -77,9 +89,8 @@ def test_supervisor_review_and_export(app, artifacts: Path, app_home: Path) -> N
     app.wait("session-timeline")
     timeline = app.text("session-timeline")
     assert "Closed: Fixed" in timeline and "Step 1: Done" in timeline
-    app.click("rate-1-good")
-    app.click("rate-2-bad")
-    app.click("verdict-approved")
+    for target, shows in (("rate-1-good", "1 good"), ("rate-2-bad", "1 bad"), ("verdict-approved", "Approved")):
+        _click_until(app, target, "review-draft", shows)
     app.fill("review-comment", "Good call on the ramp time.")
     app.fill("review-reviewer", "M. Supervisor")
     app.click("review-submit")
