@@ -105,6 +105,7 @@ class ReviewView(SessionsView):
                                           border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT), width=410))
         if not tiles and not extra:
             return []
+        tiles, extra = tiles[:9], extra[:2]  # a small dashboard: the list stays in view
         return [sem("dashboard", ft.Column([subheading("Dashboard"),
                                             ft.Row(tiles + extra, wrap=True, spacing=10, run_spacing=10)],
                                            spacing=8))]

@@ -124,8 +124,9 @@ class SessionsView:
                         on_change=lambda e: shell.page.run_task(self.set_filter, "low_confidence", e.control.value))
         return card(ft.Column([
             ft.Row([sem("filter-equipment", eq, expand=True), sem("filter-outcome", out, expand=True)], spacing=10),
-            ft.Row([self.tech_box, sem("filter-flagged", flagged), sem("filter-low-confidence", low)],
-                   spacing=12, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+            ft.Row([self.tech_box], spacing=12),
+            ft.Row([sem("filter-flagged", flagged), sem("filter-low-confidence", low)],
+                   spacing=16, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER),
         ], spacing=10, tight=True), padding=12)
 
     def row(self, i: int, s: SessionSummary) -> ft.Control:
