@@ -35,10 +35,13 @@ async def main(page: ft.Page) -> None:
 
 
 def warm_up(service: ServiceHost) -> None:
-    """Open the library and sessions (seeding a new home) in the background, so the first page
-    is quick. The on-device reader warms on the first photo: warming it here would hold the one
-    service thread while the technician is already tapping."""
+    """Open the library and sessions (seeding a new home) on the service worker, and load the
+    on-device reader on its own daemon thread, so neither the first page nor the first photo
+    pays the start-up cost."""
     service.submit(lambda: service.fl)
+    from assistant.service import Fieldlens
+
+    Fieldlens.warm_up_in_background()
 
 
 def _has_display() -> bool:

@@ -1,8 +1,7 @@
 """UI state and every call the app makes to `assistant.service.Fieldlens`.
 
-`ServiceHost` owns the process's one `Fieldlens` and the single worker thread
-all service calls run on (the engine's SQLite handles stay on one thread and
-the Flet event loop never blocks). `AppState` is one browser page's state:
+`ServiceHost` owns the process's one `Fieldlens` and the worker threads
+service calls run on, so the Flet event loop never blocks. `AppState` is one browser page's state:
 the equipment being worked on, the open session with its photos, readings and
 turns, the library browser and the review desk. Its methods are plain,
 blocking and testable without a browser; the shell runs them on the worker.
@@ -52,13 +51,16 @@ log = logging.getLogger("fieldlens.app")
 
 
 class ServiceHost:
-    """The process's Fieldlens, created and used on one dedicated worker thread."""
+    """The process's Fieldlens and its workers: one for quick calls (browsing, ticks, photos) and one
+    for answers, so a slow model answer never holds up the library or the session history.
+    The engine's stores are thread-safe (each serialises its own database handle)."""
 
     def __init__(self, factory: Callable[[], Any] | None = None) -> None:
         self._factory = factory
         self._fl: Any = None
         self._lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldlens-service")
+        self.answer_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldlens-answer")
 
     @property
     def fl(self) -> Any:
@@ -75,6 +77,10 @@ class ServiceHost:
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         return self.executor.submit(fn, *args, **kwargs)
 
+    def submit_answer(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        """Run a question on the answer worker (it may wait on a model for a minute)."""
+        return self.answer_executor.submit(fn, *args, **kwargs)
+
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run on the worker and wait (for scripts, tests and start-up)."""
         return self.submit(fn, *args, **kwargs).result()
@@ -83,6 +89,7 @@ class ServiceHost:
         if self._fl is not None:
             self.call(self._fl.close)
         self.executor.shutdown(wait=False)
+        self.answer_executor.shutdown(wait=False)
 
 
 # --------------------------------------------------------------------------- small helpers

@@ -47,11 +47,8 @@ def _service():
 def cmd_run(args: argparse.Namespace) -> int:
     from app.main import run
 
-    from assistant.service import Fieldlens
-
     with _service():  # seed the home before the UI starts, so errors surface here
         pass
-    Fieldlens.warm_up_in_background()
     run(web=True if args.web else None, host=args.host, port=args.port)
     return EXIT_OK
 

@@ -98,6 +98,27 @@ class Settings(BaseModel):
         return "••••" + raw[-4:] if len(raw) > 8 else "••••"
 
 
+_FIELD_NAMES = {
+    "base_url": "base URL",
+    "api_key": "API key",
+    "timeout_s": "timeout",
+    "max_retries": "number of retries",
+    "photo_policy.long_side": "photo size",
+    "photo_policy.jpeg_quality": "photo quality",
+}
+
+
+def validation_sentence(exc: ValidationError) -> str:
+    """The first problem of a settings validation error as one plain sentence."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    message = first["msg"].removeprefix("Value error, ").rstrip(".")
+    if message.lower().startswith("the "):
+        return message[0].upper() + message[1:] + "."
+    what = _FIELD_NAMES.get(where, where.replace("_", " ").replace(".", " "))
+    return f"The {what} setting is not valid: {message[0].lower() + message[1:]}."
+
+
 _ENV_KEYS = {
     ProviderName.OPENAI: ("OPENAI_API_KEY", "FIELDLENS_API_KEY"),
     ProviderName.ANTHROPIC: ("ANTHROPIC_API_KEY", "FIELDLENS_API_KEY"),
@@ -127,9 +148,7 @@ def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"Invalid setting {where}: {first['msg']}.") from None
+        raise ConfigError(validation_sentence(exc)) from None
     settings.api_key = _load_key(home, settings.provider, env)
     return settings
 

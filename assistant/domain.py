@@ -320,6 +320,7 @@ class Answer(Model):
     """The result of one question: the JSON contract of `fieldlens ask --json`."""
 
     session_id: str = ""
+    turn_id: str = Field("", description="the session turn this answer belongs to (for step outcomes)")
     question: str = ""
     provider: str
     model: str = ""

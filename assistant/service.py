@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import httpx
 
-from assistant.config import SAMPLE_LIBRARY_DIR, Settings, load_settings, save_settings
+from assistant.config import SAMPLE_LIBRARY_DIR, Settings, load_settings, save_settings, validation_sentence
 from assistant.domain import (
     Answer,
     Document,
@@ -194,6 +194,12 @@ class Fieldlens:
             candidates = owners if candidates is None else candidates & owners
         return next(iter(candidates)) if candidates and len(candidates) == 1 else None
 
+    def set_equipment(self, session_id: str, equipment_id: str | None) -> None:
+        """Name (or clear) the equipment a session is about; unknown ids are refused."""
+        if equipment_id:
+            self.library.get_equipment(equipment_id)
+        self.sessions.set_equipment(session_id, equipment_id)
+
     def annotated_photo(self, session_id: str, photo_id: str) -> bytes:
         from assistant.imaging import annotate, load_photo
 
@@ -270,7 +276,7 @@ class Fieldlens:
         except FieldlensError as exc:
             self.sessions.set_answer(session.id, turn.id, None, error=str(exc))
             raise
-        answer = answer.model_copy(update={"session_id": session.id, "question": question})
+        answer = answer.model_copy(update={"session_id": session.id, "turn_id": turn.id, "question": question})
         self.sessions.set_answer(session.id, turn.id, answer)
         return answer
 
@@ -374,8 +380,7 @@ class Fieldlens:
         try:
             updated = Settings(**data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise ConfigError(f"Invalid {'.'.join(str(p) for p in first['loc'])}: {first['msg']}.") from None
+            raise ConfigError(validation_sentence(exc)) from None
         updated.api_key = SecretStr(api_key) if api_key else self.settings.api_key
         save_settings(updated)
         self.settings = updated

@@ -86,7 +86,7 @@ class AnswerView:
         def on_event(event: ProgressEvent) -> None:  # called on the service worker thread
             loop.call_soon_threadsafe(queue.put_nowait, event)
 
-        future = asyncio.wrap_future(self.shell.host.submit(self.state.ask, pending.question, self.mode, on_event))
+        future = asyncio.wrap_future(self.shell.host.submit_answer(self.state.ask, pending.question, self.mode, on_event))
         while True:
             getter = asyncio.ensure_future(queue.get())
             done, _ = await asyncio.wait({future, getter}, return_when=asyncio.FIRST_COMPLETED)

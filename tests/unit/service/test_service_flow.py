@@ -66,6 +66,7 @@ def test_follow_up_steps_notes_and_outcome_are_kept(fl: Fieldlens, manifest: lis
     assert session.turns[1].photo_ids == session.turns[0].photo_ids, "earlier photos stay in context"
 
     turn = session.turns[0]
+    assert answer.turn_id == turn.id
     fl.record_step(session.id, turn.id, 1, StepStatus.DONE, note="reset done", photo=PHOTOS / display["file"])
     fl.add_note(session.id, "customer reports it happens weekly")
     fl.close_session(session.id, Outcome.FIXED)
