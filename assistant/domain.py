@@ -316,6 +316,15 @@ class Step(Model):
     flags: list[Flag] = Field(default_factory=list)
 
 
+class SentToModel(Model):
+    """What left the device for one answer: requests made, photos and bytes sent."""
+
+    requests: int = 0
+    images: int = 0
+    request_bytes: int = 0
+    cached_replies: int = 0
+
+
 class Answer(Model):
     """The result of one question: the JSON contract of `fieldlens ask --json`."""
 
@@ -335,6 +344,7 @@ class Answer(Model):
     unsure_because: list[str] = Field(default_factory=list)
     sources: list[Passage] = Field(default_factory=list, description="passages that were provided to the model")
     prompt_hash: str = ""
+    sent_to_model: SentToModel = Field(default_factory=SentToModel)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utc_now)
 

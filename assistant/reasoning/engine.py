@@ -50,6 +50,7 @@ from assistant.domain import (
     ProgressEvent,
     ProviderName,
     Severity,
+    SentToModel,
     Step,
 )
 from assistant.errors import FieldlensError, ProviderError, ProviderUnavailable
@@ -527,6 +528,8 @@ async def answer_question_async(question: str, *, readings: list[PhotoReading], 
                       mode=mode, flags=flags, fallback=fallback, extra_unsure=extra_unsure, timings=timings)
     answer.timings_ms["assemble"] = round((time.perf_counter() - t) * 1000, 2)
     answer.timings_ms["total"] = round((time.perf_counter() - t_start) * 1000, 2)
+    if draft is not None:
+        answer.sent_to_model = _traffic(draft.completions)
     emit("done", answer.summary, fraction=1.0)
     return answer
 
@@ -561,6 +564,14 @@ async def _run_mode(provider: Provider, settings: Settings, mode: Mode, evidence
     await verify_steps(caller, draft, evidence, sem, emit, deadline)
     draft.completions = list(caller.requests)
     return draft
+
+
+def _traffic(completions: list[Completion]) -> SentToModel:
+    """The record of what was sent to the model for one answer (cached replies sent nothing)."""
+    sent = [c for c in completions if not c.cached]
+    return SentToModel(requests=len(sent), images=sum(c.images_sent for c in sent),
+                       request_bytes=sum(c.request_bytes for c in sent),
+                       cached_replies=len(completions) - len(sent))
 
 
 def answer_question(question: str, *, readings: list[PhotoReading], images: list[PreparedImage],

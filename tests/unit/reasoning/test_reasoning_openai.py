@@ -79,6 +79,8 @@ def test_request_carries_downscaled_exif_free_photo_passages_and_key_only_in_hea
     assert answer.confidence == Confidence.HIGH
     assert answer.prompt_hash and answer.sources[0].id == "x20-p6-e21"
     assert KEY not in answer.model_dump_json()
+    assert answer.sent_to_model.requests == 1 and answer.sent_to_model.images == 1
+    assert answer.sent_to_model.request_bytes == len(req.raw)
     # steps are streamed before the answer is synthesised
     stages = [(e.stage, e.step.index if e.step else None) for e in events]
     assert stages.index(("drafting", 1)) < stages.index(("synthesising", None))
