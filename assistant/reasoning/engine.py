@@ -567,7 +567,9 @@ async def _run_mode(provider: Provider, settings: Settings, mode: Mode, evidence
 
 
 def _traffic(completions: list[Completion]) -> SentToModel:
-    """The record of what was sent to the model for one answer (cached replies sent nothing)."""
+    """The record of what was sent to a model for one answer (cached replies and the offline
+    engine, which runs on the device, sent nothing)."""
+    completions = [c for c in completions if c.structured != "engine"]
     sent = [c for c in completions if not c.cached]
     return SentToModel(requests=len(sent), images=sum(c.images_sent for c in sent),
                        request_bytes=sum(c.request_bytes for c in sent),

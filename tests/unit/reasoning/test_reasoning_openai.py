@@ -381,3 +381,9 @@ def test_thinking_mode_skips_photo_pass_when_the_server_takes_no_photos(home):
     assert len(photo_calls) < 5 * 3  # stopped after learning photos cannot be sent, not every photo down the ladder
     assert not any(o.source == "model" for o in answer.observations)
     assert len(answer.steps) == 3 and any("would not accept photos" in u for u in answer.unsure_because)
+
+
+def test_offline_engine_sends_nothing(home):
+    answer, _ = ask(S.settings_for(home, "offline", ""))
+    assert answer.provider == "offline" and answer.steps
+    assert answer.sent_to_model.model_dump() == {"requests": 0, "images": 0, "request_bytes": 0, "cached_replies": 0}
