@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 
 from assistant.domain import (Document, DocumentFormat, DocumentKind, Equipment, FaultCode, Passage, PassageKind,
                               SearchHit)
-from assistant.errors import MalformedFile, StorageError, UnknownDocument, UnknownEquipment
+from assistant.errors import MalformedFile, UnknownDocument, UnknownEquipment
 from assistant.library import catalog as _catalog
 from assistant.library import search as _search
 from assistant.library.cache import LibraryCache, Namespaced, sha256_file

@@ -542,7 +542,7 @@ async def _run_mode(provider: Provider, settings: Settings, mode: Mode, evidence
             return await asyncio.wait_for(draft_answer(caller, evidence, images, retriever, emit),
                                           timeout=settings.timeout_s * (settings.max_retries + 2))
         except asyncio.TimeoutError:
-            raise ProviderError(f"The model provider did not finish answering in time.") from None
+            raise ProviderError("The model provider did not finish answering in time.") from None
     deadline = time.monotonic() + settings.timeout_s * 3
     sem = asyncio.Semaphore(THINKING_CONCURRENCY)
     photo_notes: dict[str, str] = {}

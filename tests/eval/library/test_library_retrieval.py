@@ -24,8 +24,7 @@ def _as_list(value) -> list:
 @pytest.fixture(scope="module")
 def sample_library(tmp_path_factory, sample_library_dir):
     catalog = sample_library_dir / "catalog.yaml"
-    if not catalog.exists():
-        pytest.skip("the sample library (assets/library/catalog.yaml) is not present")
+    assert catalog.exists(), "the bundled sample library (assets/library/catalog.yaml) is missing"
     lib = Library(tmp_path_factory.mktemp("eval-library"))
     lib.seed(catalog)
     yield lib, sample_library_dir

@@ -25,8 +25,7 @@ imaging = pytest.importorskip("assistant.imaging", reason="the imaging package i
 @pytest.fixture(scope="module")
 def library(tmp_path_factory, sample_library_dir):
     catalog = sample_library_dir / "catalog.yaml"
-    if not catalog.exists():
-        pytest.skip("the sample library (assets/library/catalog.yaml) is not present")
+    assert catalog.exists(), "the bundled sample library (assets/library/catalog.yaml) is missing"
     lib = library_mod.Library(tmp_path_factory.mktemp("lib"))
     lib.seed(catalog)
     yield lib
@@ -37,8 +36,7 @@ def library(tmp_path_factory, sample_library_dir):
 def display_photo(demo_photos_dir):
     manifest = json.loads((demo_photos_dir / "manifest.json").read_text())
     entry = next((e for e in manifest if e["kind"] == "display" and e["codes"]), None)
-    if entry is None:
-        pytest.skip("no demo display photo with a code in the manifest")
+    assert entry is not None, "the demo photo manifest lists no display photo with a code"
     return demo_photos_dir / entry["file"], entry
 
 
