@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from conftest import DRIVE_CODES, make_drive_manual, make_encrypted_pdf, make_scanned_pdf
