@@ -158,7 +158,7 @@ class HomeView:
         eq = self.state.equipment
         left: list[ft.Control] = [heading("What are you working on?")]
         if eq is not None:
-            left.append(card(ft.Column([
+            left.append(sem("home-current-equipment", card(ft.Column([
                 ft.Row([ft.Icon(ft.Icons.PRECISION_MANUFACTURING, color=ft.Colors.PRIMARY, size=30),
                         ft.Column([ft.Text(eq.name, size=fs(18), weight=ft.FontWeight.W_700),
                                    muted(" · ".join(x for x in [eq.manufacturer, eq.model] if x))],
@@ -167,7 +167,7 @@ class HomeView:
                                 icon=ft.Icons.PHOTO_CAMERA),
                         secondary("Manuals", "home-manuals", shell.handler(self.open_library, eq.id),
                                   icon=ft.Icons.MENU_BOOK)], wrap=True, spacing=10),
-            ], spacing=12), bgcolor=ft.Colors.PRIMARY_CONTAINER))
+            ], spacing=12), bgcolor=ft.Colors.PRIMARY_CONTAINER), label=f"Working on {eq.name}"))
         left.append(card(ft.Column([
             subheading("Scan the asset tag"),
             muted("Point the camera at the QR code or barcode, or choose a photo of it."),
@@ -178,7 +178,7 @@ class HomeView:
             ], wrap=True, spacing=10),
             ft.Row([self.tag_box, primary("Go", "home-tag-submit", shell.handler(self.enter_tag))],
                    vertical_alignment=ft.CrossAxisAlignment.CENTER),
-            *([muted(self.scan_note)] if self.scan_note else []),
+            *([sem("home-scan-note", muted(self.scan_note))] if self.scan_note else []),
         ], spacing=10)))
         left.append(subheading("Catalog"))
         left.append(self.search_box)
