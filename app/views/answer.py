@@ -53,6 +53,7 @@ class AnswerView:
         self.note_photo: tuple[str, bytes] | None = None
         self.working = False
         self._last_render = 0.0
+        self.stages: dict[str, list[ProgressEvent]] = {}  # turn id -> the stages its answer went through
 
     async def on_show(self) -> None:
         if self.state.session is not None and not self.working:
@@ -108,6 +109,10 @@ class AnswerView:
             self.shell.error(f"Something went wrong ({exc.__class__.__name__}); your session is saved.")
         else:
             self.ask_field.value = ""
+            turns = self.state.turns()
+            turn_id = answer.turn_id or (turns[-1].id if turns else "")
+            if turn_id and pending.stages:
+                self.stages[turn_id] = pending.stages
             if answer.abstained:
                 self.shell.toast("The manuals do not cover this question; see why on the right.")
         self.shell.render()
@@ -214,8 +219,9 @@ class AnswerView:
             out.append(self.ask_box)
             out.append(ft.Row([self.mode_button(Mode.INSTANT, "Instant", ft.Icons.BOLT),
                                self.mode_button(Mode.THINKING, "Thinking", ft.Icons.PSYCHOLOGY)], spacing=8))
-            out.append(muted("Instant: one grounded answer. Thinking: splits the work, checks each step "
-                             "against its source; slower." if True else ""))
+            out.append(sem("ask-mode-note", muted(
+                "Thinking: splits the work and checks each step against its source; slower."
+                if self.mode == Mode.THINKING else "Instant: one grounded answer from the manuals; fast.")))
             out.append(primary("Ask" if not st.turns() else "Ask follow-up", "ask-submit",
                                shell.handler(self.submit), icon=ft.Icons.SEND, disabled=self.working))
         if self.working and st.pending is not None:
@@ -243,16 +249,21 @@ class AnswerView:
             return tonal(label, ident, handler, icon=icon, expand=True)
         return secondary(label, ident, handler, icon=icon, expand=True)
 
-    def progress(self, pending: PendingTurn) -> ft.Control:
+    @staticmethod
+    def stage_rows(stages: list[ProgressEvent], live: bool) -> list[ft.Control]:
         rows: list[ft.Control] = []
-        stages = pending.stages
         for i, e in enumerate(stages):
             last = i == len(stages) - 1
             rows.append(ft.Row([
-                ft.ProgressRing(width=18, height=18, stroke_width=2.5) if last and e.stage != "done"
+                ft.ProgressRing(width=18, height=18, stroke_width=2.5) if live and last and e.stage != "done"
                 else ft.Icon(ft.Icons.CHECK_CIRCLE, color=theme.OK_ICON, size=20),
-                ft.Text(stage_words(e.stage, e.message), size=fs(14), expand=True),
+                ft.Text(stage_words(e.stage, "" if not live and e.stage == "done" else e.message), size=fs(14),
+                        expand=True),
             ], spacing=10))
+        return rows
+
+    def progress(self, pending: PendingTurn) -> ft.Control:
+        rows = self.stage_rows(pending.stages, live=True)
         if not rows:
             rows.append(ft.Row([ft.ProgressRing(width=18, height=18, stroke_width=2.5),
                                 ft.Text("Starting…", size=fs(14))], spacing=10))
@@ -310,7 +321,8 @@ class AnswerView:
         meta: list[ft.Control] = [confidence_badge(a.confidence, "Overall confidence")]
         mode_text = "Thinking" if a.mode == Mode.THINKING else "Instant"
         meta.append(muted(f"{mode_text} · {a.provider}" + (f" · {a.model}" if a.model else "")))
-        out.append(ft.Row(meta, wrap=True, spacing=10, vertical_alignment=ft.CrossAxisAlignment.CENTER))
+        out.append(sem("answer-meta", ft.Row(meta, wrap=True, spacing=10,
+                                             vertical_alignment=ft.CrossAxisAlignment.CENTER)))
         if any(f.code == FlagCode.OFFLINE_FALLBACK for f in a.flags):
             out.append(banner("No model was reachable, so these steps come straight from the manuals.",
                               kind="info", title="Answered offline", icon=ft.Icons.CLOUD_OFF,
@@ -341,6 +353,10 @@ class AnswerView:
                 on_note=lambda s=s: shell.page.run_task(self.toggle_note, turn.id, s.index) if shell.page else None,
                 note_panel=self.note_panel(prefix, s.index) if note_open else None,
             ))
+        if turn.id in self.stages:  # asked on this screen: how the work went, stage by stage
+            out.append(sem("answer-stages", card(ft.Column(
+                [subheading("How this answer was worked out"), *self.stage_rows(self.stages[turn.id], live=False)],
+                spacing=6, tight=True))))
         unsure = list(a.unsure_because)
         flags = [f for f in a.flags if f.code not in (FlagCode.SAFETY_CRITICAL,)]
         if unsure or flags:
