@@ -103,6 +103,10 @@ def read_document(path: Path, *, ocr_cache=None, fmt: DocumentFormat | None = No
             from assistant.library.ingest.text import parse_text
 
             parsed = parse_text(text)
+    if fmt not in (DocumentFormat.YAML, DocumentFormat.JSON):
+        from assistant.library.ingest.entries import labelled_faults
+
+        parsed.blocks = labelled_faults(parsed.blocks)
     parsed.blocks = chunk(parsed.blocks)
     if not parsed.blocks:
         if parsed.format == DocumentFormat.PDF:

@@ -51,6 +51,8 @@ def header_roles(cells: Sequence[str]) -> dict[int, str] | None:
             role = TITLE if (CODE in taken or not ws & {"code", "codes", "no", "nr", "number", "id"}) else CODE
             if role == TITLE and TITLE in taken and CODE not in taken:
                 role = CODE
+            elif role == TITLE and TITLE in taken and CAUSE not in taken:
+                role = CAUSE  # "Alarm text | Description | Countermeasure": the second text column explains
         elif ws & _CODE_WORDS:
             role = TITLE if CODE in taken else CODE
         if role is None or role in taken:

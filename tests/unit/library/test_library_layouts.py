@@ -1,0 +1,311 @@
+"""Real-world manual layouts: fault tables with other header vocabularies, grid
+tables with wrapped cells split over pages, many code shapes next to numbers
+that are not codes, fault lists written as headings + paragraphs, two-column
+pages, landscape and small-font tables, Markdown / HTML tables and <dl> lists.
+Every document is generated here with fpdf2 (or written as text) and ingested
+through `Library.add`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from assistant.domain import Equipment
+from assistant.library import Library
+from assistant.library.codes import code_key
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+ROWS = [
+    ("F0001", "Overcurrent", "Short circuit on the motor cable", "Check the motor cable insulation"),
+    ("OC1", "Overvoltage in deceleration", "Deceleration ramp too short", "Increase the deceleration time"),
+    ("E-21", "Heatsink overtemperature", "Cooling fan blocked", "Clean the heatsink and replace the fan"),
+    ("Err 07", "Encoder signal lost", "Encoder cable broken", "Reseat the encoder connector"),
+]
+
+
+@pytest.fixture
+def lib(tmp_path: Path):
+    library = Library(tmp_path / "lib", cache_limit_bytes=64 * 1024**2)
+    library.upsert_equipment(Equipment(id="eq", name="Test drive", model="T-1"))
+    yield library
+    library.close()
+
+
+def _pdf(orientation: str = "P") -> FPDF:
+    pdf = FPDF(orientation=orientation, format="A4")
+    pdf.add_font("Sans", "", FONT)
+    pdf.add_font("Sans", "B", FONT_BOLD)
+    pdf.set_auto_page_break(True, margin=20)
+    return pdf
+
+
+def _h(pdf: FPDF, text: str, size: float = 14) -> None:
+    pdf.set_font("Sans", "B", size)
+    pdf.ln(2)
+    pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+
+
+def _p(pdf: FPDF, text: str, size: float = 10) -> None:
+    pdf.set_font("Sans", "", size)
+    pdf.multi_cell(0, size / 2, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+
+def _table(pdf: FPDF, header, rows, widths, *, size: float = 9, borders: str = "ALL") -> None:
+    pdf.set_font("Sans", "", size)
+    with pdf.table(col_widths=widths, text_align="LEFT", borders_layout=borders, line_height=size * 0.5,
+                   repeat_headings=1) as table:
+        head = table.row()
+        for cell in header:
+            head.cell(cell)
+        for data in rows:
+            row = table.row()
+            for cell in data:
+                row.cell(cell)
+
+
+def _manual(path: Path, header, rows, widths, **kw) -> Path:
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "1 Introduction", 16)
+    _p(pdf, "This manual describes installation, operation and troubleshooting of the unit.")
+    _h(pdf, "5 Troubleshooting", 16)
+    _h(pdf, "5.1 Fault list", 12)
+    _table(pdf, header, rows, widths, **kw)
+    pdf.ln(4)
+    _h(pdf, "5.2 Resetting", 12)
+    _p(pdf, "Press RESET after removing the cause.")
+    pdf.output(str(path))
+    return path
+
+
+def _ingest(lib: Library, path: Path):
+    doc = lib.add(path, equipment_ids=["eq"])
+    return doc, {code_key(f.code): f for f in lib.fault_codes("eq")}
+
+
+# --------------------------------------------------------------------------- 1. header vocabularies
+
+VOCABULARIES = [
+    ("Fault", "Name", "Probable cause", "Corrective action"),
+    ("Alarm no.", "Alarm text", "Description", "Countermeasure"),
+    ("Code", "Fault", "Possible causes", "What to do"),
+]
+
+
+@pytest.mark.parametrize("header", VOCABULARIES, ids=lambda h: h[0])
+def test_pdf_fault_table_with_other_header_words(lib, tmp_path, header):
+    path = _manual(tmp_path / "m.pdf", header, ROWS, (20, 45, 60, 65))
+    doc, faults = _ingest(lib, path)
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert f.title == title and f.cause == cause and f.remedy == remedy, f
+        assert f.page == 1 and "Fault list" in f.section
+
+
+@pytest.mark.parametrize("header", [("Error code", "Meaning", "Measures"), ("Code", "Description", "Remedy")],
+                         ids=lambda h: h[0])
+def test_pdf_three_column_table_without_cause(lib, tmp_path, header):
+    rows = [(c, t, r) for c, t, _, r in ROWS]
+    path = _manual(tmp_path / "m.pdf", header, rows, (25, 70, 95))
+    _, faults = _ingest(lib, path)
+    assert set(faults) == {code_key(r[0]) for r in rows}
+    for code, title, remedy in rows:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, "", remedy)
+
+
+# --------------------------------------------------------------------------- 2. grid, wrapped cells, page break
+
+LONG_REMEDY = ("Switch off the supply and wait five minutes. Measure the insulation resistance of each motor "
+               "phase to earth with a 500 V tester. Replace the cable if the reading is below one megohm. "
+               "Restart the drive and watch the output current during acceleration.")
+
+
+def test_grid_table_with_wrapped_cells_and_row_split_over_page(lib, tmp_path):
+    rows = [(f"F{n:04d}", f"Fault number {n}", f"Cause text for fault {n} which wraps onto a second line",
+             LONG_REMEDY) for n in range(1, 15)]
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "8 Diagnostics", 16)
+    _p(pdf, "The list below covers every fault the controller can report. " * 8)
+    _table(pdf, ("Code", "Fault", "Cause", "Remedy"), rows, (20, 35, 55, 80))
+    pdf.output(str(tmp_path / "grid.pdf"))
+    assert pdf.page_no() >= 2
+    _, faults = _ingest(lib, tmp_path / "grid.pdf")
+    assert set(faults) == {code_key(r[0]) for r in rows}
+    for code, title, cause, remedy in rows:
+        f = faults[code_key(code)]
+        assert f.title == title and f.cause == cause, f
+        assert f.remedy == remedy, f
+    assert {f.page for f in faults.values()} >= {1, 2}
+
+
+# --------------------------------------------------------------------------- 3. code shapes
+
+SHAPES = ["F0001", "OC1", "oL2", "E-21", "Err 07", "2310", "A.12", "AL-03", "Er.15", "t0"]
+
+
+def test_many_code_shapes_and_numbers_that_are_not_codes(lib, tmp_path):
+    rows = [(c, f"Condition {k}", f"Supply above 480 V or P1.05 set below {k + 2}0 Hz",
+             f"See page {k + 10}; check parameter P{k}.{k:02d}") for k, c in enumerate(SHAPES)]
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "6 Faults", 16)
+    _p(pdf, "Rated voltage 400 V, 50 Hz. Parameter P1.05 sets the ramp; see page 12 and table 3.")
+    _table(pdf, ("Code", "Fault", "Cause", "Remedy"), rows, (22, 38, 65, 65))
+    _p(pdf, "Overload class 10 applies below 22 kW. Set P2.10 to 3 for 230 V supplies.")
+    pdf.output(str(tmp_path / "shapes.pdf"))
+    _, faults = _ingest(lib, tmp_path / "shapes.pdf")
+    assert set(faults) == {code_key(c) for c in SHAPES}
+    for code, title, cause, remedy in rows:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy)
+    for c in ("oL2", "A.12", "Er.15", "t0"):
+        assert lib.lookup_code(c, "eq"), c
+
+
+# --------------------------------------------------------------------------- 4. fault list as headings
+
+def test_fault_list_as_headings_with_cause_and_remedy_paragraphs(lib, tmp_path):
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "4 Troubleshooting", 16)
+    _p(pdf, "The display shows a fault code when the controller stops the motor. Supply is 230 V.")
+    entries = [("F012", "Motor overtemperature", "The motor thermistor tripped; ambient above 40 °C.",
+                "Let the motor cool down and clean the fan cover."),
+               ("F013", "Undervoltage", "Mains voltage below 180 V for more than 2 s.",
+                "Check the supply fuses and terminal screws."),
+               ("E-4", "Pump blocked", "Foreign body in the impeller.", "Remove the pump cover and clear the impeller.")]
+    for code, title, cause, remedy in entries:
+        pdf.set_font("Sans", "B", 11)
+        pdf.multi_cell(0, 6, f"{code} – {title}", new_x="LMARGIN", new_y="NEXT")
+        _p(pdf, f"Cause: {cause}")
+        _p(pdf, f"Remedy: {remedy}")
+    pdf.output(str(tmp_path / "list.pdf"))
+    _, faults = _ingest(lib, tmp_path / "list.pdf")
+    assert set(faults) == {code_key(e[0]) for e in entries}
+    for code, title, cause, remedy in entries:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy)
+        assert "Troubleshooting" in f.section
+
+
+# --------------------------------------------------------------------------- 5. two-column pages
+
+LEFT = ("The pump must be installed on a level concrete base. Anchor the baseplate with four bolts and "
+        "grout it before connecting the pipes. ") * 6
+RIGHT = ("Lubricate the bearings every two thousand hours with lithium grease. Never mix grease types "
+         "and remove excess grease from the housing. ") * 6
+
+
+def test_two_column_page_keeps_columns_apart(lib, tmp_path):
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Sans", "B", 18)
+    pdf.cell(0, 10, "Pump P-7 operating manual", new_x="LMARGIN", new_y="NEXT")
+    top = pdf.get_y() + 4
+    for x, head, body in ((10, "2 Installation", LEFT), (110, "3 Maintenance", RIGHT)):
+        pdf.set_xy(x, top)
+        pdf.set_font("Sans", "B", 13)
+        pdf.multi_cell(90, 7, head, new_x="LEFT", new_y="NEXT")
+        pdf.set_font("Sans", "", 10)
+        pdf.multi_cell(90, 5, body, new_x="LEFT", new_y="NEXT")
+    pdf.output(str(tmp_path / "cols.pdf"))
+    doc = lib.add(tmp_path / "cols.pdf", equipment_ids=["eq"])
+    sections = [e.section[-1] if isinstance(e.section, (list, tuple)) else e.section for e in lib.outline(doc.id)]
+    assert any("Installation" in s for s in sections) and any("Maintenance" in s for s in sections)
+    for p in lib.passages(doc.id):
+        text = p.text
+        assert not ("baseplate" in text and "grease" in text), text[:200]
+        sec = " ".join(p.section) if isinstance(p.section, (list, tuple)) else p.section
+        if "grease" in text:
+            assert "Maintenance" in sec
+        if "baseplate" in text:
+            assert "Installation" in sec
+    hits = lib.search("lubricate bearings grease", equipment_id="eq", limit=3)
+    assert hits and "grease" in hits[0].snippet.lower()
+
+
+# --------------------------------------------------------------------------- 6. landscape, small font
+
+def test_landscape_wide_fault_table(lib, tmp_path):
+    rows = [(c, t, ca, r, "Yes", "1.2") for c, t, ca, r in ROWS]
+    pdf = _pdf("L")
+    pdf.add_page()
+    _h(pdf, "9 Alarm reference", 16)
+    _table(pdf, ("Code", "Name", "Cause", "Remedy", "Reset", "Ref."), rows, (25, 50, 80, 80, 20, 20))
+    pdf.output(str(tmp_path / "wide.pdf"))
+    _, faults = _ingest(lib, tmp_path / "wide.pdf")
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy)
+
+
+def test_small_font_fault_table(lib, tmp_path):
+    path = _manual(tmp_path / "small.pdf", ("Code", "Fault", "Cause", "Remedy"), ROWS, (18, 40, 60, 70), size=7)
+    _, faults = _ingest(lib, path)
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy)
+
+
+def test_borderless_table_with_only_header_rule(lib, tmp_path):
+    path = _manual(tmp_path / "rule.pdf", ("Fault", "Name", "Probable cause", "Corrective action"), ROWS,
+                   (20, 45, 60, 65), borders="HORIZONTAL_LINES")
+    _, faults = _ingest(lib, path)
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+
+
+# --------------------------------------------------------------------------- 7. Markdown and HTML
+
+def _md_table(header, rows) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("header", VOCABULARIES, ids=lambda h: h[0])
+def test_markdown_fault_table_vocabularies(lib, tmp_path, header):
+    path = tmp_path / "m.md"
+    path.write_text(f"# Drive guide\n\n## Faults\n\n{_md_table(header, ROWS)}\n", encoding="utf-8")
+    _, faults = _ingest(lib, path)
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy)
+
+
+@pytest.mark.parametrize("header", VOCABULARIES + [("Error code", "Meaning", "Measures")], ids=lambda h: h[0])
+def test_html_fault_table_vocabularies(lib, tmp_path, header):
+    rows = ROWS if len(header) == 4 else [(c, t, r) for c, t, _, r in ROWS]
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    head = "".join(f"<th>{c}</th>" for c in header)
+    path = tmp_path / "m.html"
+    path.write_text(f"<html><body><h1>Drive</h1><h2>Faults</h2><table><thead><tr>{head}</tr></thead>"
+                    f"<tbody>{body}</tbody></table></body></html>", encoding="utf-8")
+    _, faults = _ingest(lib, path)
+    assert set(faults) == {code_key(r[0]) for r in rows}
+    for r in rows:
+        f = faults[code_key(r[0])]
+        assert f.title == r[1] and f.remedy == r[-1]
+
+
+def test_html_definition_list_of_codes(lib, tmp_path):
+    items = "".join(f"<dt>{c} {t}</dt><dd><p>Cause: {ca}</p><p>Remedy: {r}</p></dd>" for c, t, ca, r in ROWS)
+    path = tmp_path / "dl.html"
+    path.write_text(f"<html><body><h1>Drive</h1><h2>Fault codes</h2><p>Rated 400 V.</p><dl>{items}</dl>"
+                    "</body></html>", encoding="utf-8")
+    _, faults = _ingest(lib, path)
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy)
+        assert "Fault codes" in f.section
