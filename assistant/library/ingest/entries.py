@@ -25,12 +25,13 @@ def _role(label: str) -> str:
     return "cause" if re.fullmatch(_CAUSE, label.strip(), re.I) else "remedy"
 
 
-def _plausible(code: str) -> bool:
-    """Code-shaped, and not a bare section number ('4', '2.3')."""
+def _plausible(code: str, separated: bool) -> bool:
+    """Code-shaped, and not a section number ('4', '10', '2.3'): an all-digit code needs three
+    digits, or an explicit separator before its title ('12 – Overtemperature')."""
     if not looks_like_code(code):
         return False
     if re.fullmatch(r"[\d.\s]+", code):
-        return bool(re.fullmatch(r"\d{2,6}", code))
+        return bool(re.fullmatch(r"\d{3,6}", code) or (separated and re.fullmatch(r"\d{1,6}", code)))
     return True
 
 
@@ -43,7 +44,8 @@ def split_head(text: str) -> tuple[str, str] | None:
             continue
         code = " ".join(words[:n]).rstrip(":–—-")
         rest = " ".join(words[n:])
-        if not _plausible(code):
+        separated = code != " ".join(words[:n]) or bool(re.match(r"[–—:\-=|]", rest))
+        if not _plausible(code, separated):
             continue
         title = _HEAD_SEP.sub("", rest, count=1).strip() if rest else ""
         if n == 2 and not re.fullmatch(r"[A-Za-z]{1,5}", words[0]):

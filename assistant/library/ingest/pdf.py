@@ -66,9 +66,45 @@ def page_segments(page: pdfium.PdfPage) -> tuple[list[Seg], int]:
             size, bold = _font(textpage, probe)
             segs.append(Seg(text.replace("\r", " ").replace("\n", " "), left, right, height - top, height - bottom,
                             size, bold))
-        return segs, chars
+        return merge_words(segs), chars
     finally:
         textpage.close()
+
+
+WORD_GAP = 0.5  # a gap narrower than this many font sizes is a word space, not a column gap
+
+
+def merge_words(segs: list[Seg]) -> list[Seg]:
+    """Join segments that are pieces of one run of text: many PDF producers position every
+    word (or glyph) on its own, and pdfium then gives one rectangle per piece. Pieces on the
+    same line, in the same font, closer than a word space, become one segment; wider gaps
+    (table columns, tab stops) keep them apart."""
+    rows: list[list[Seg]] = []
+    for seg in sorted(segs, key=lambda s: (s.top, s.x0)):
+        for row in reversed(rows[-4:]):
+            ref = row[0]
+            if min(ref.bottom, seg.bottom) - max(ref.top, seg.top) > 0.5 * min(ref.height, seg.height):
+                row.append(seg)
+                break
+        else:
+            rows.append([seg])
+    out: list[Seg] = []
+    for row in rows:
+        merged: list[Seg] = []
+        for seg in sorted(row, key=lambda s: s.x0):
+            prev = merged[-1] if merged else None
+            if prev is not None:
+                size = max(prev.size, seg.size) or 0.8 * max(prev.height, seg.height)
+                gap = seg.x0 - prev.x1
+                if -0.2 * size <= gap <= WORD_GAP * size and abs(prev.size - seg.size) < 0.6 and prev.bold == seg.bold:
+                    space = "" if prev.text.endswith(" ") or seg.text.startswith(" ") or gap < 0.12 * size else " "
+                    merged[-1] = Seg(prev.text + space + seg.text, prev.x0, max(prev.x1, seg.x1),
+                                     min(prev.top, seg.top), max(prev.bottom, seg.bottom), prev.size or seg.size,
+                                     prev.bold)
+                    continue
+            merged.append(seg)
+        out.extend(merged)
+    return out
 
 
 def _has_images(page: pdfium.PdfPage) -> bool:

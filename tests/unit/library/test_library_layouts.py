@@ -309,3 +309,141 @@ def test_html_definition_list_of_codes(lib, tmp_path):
         f = faults[code_key(code)]
         assert (f.title, f.cause, f.remedy) == (title, cause, remedy)
         assert "Fault codes" in f.section
+
+
+# --------------------------------------------------------------------------- hand-drawn tables
+
+
+def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    lines, cur = [], ""
+    for word in text.split():
+        trial = f"{cur} {word}".strip()
+        if cur and pdf.get_string_width(trial) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = trial
+    return lines + ([cur] if cur else [])
+
+
+def _put(pdf: FPDF, x: float, y: float, text: str, by_word: bool) -> None:
+    if not by_word:
+        pdf.text(x, y, text)
+        return
+    for word in text.split():  # every word positioned on its own, as many PDF producers do
+        pdf.text(x, y, word)
+        x += pdf.get_string_width(word + " ")
+
+
+def draw_table(pdf: FPDF, widths, header, rows, *, size: float = 9, grid: bool = True, by_word: bool = False,
+               bottom: float = 275) -> None:
+    """A table drawn line by line: wrapped cells (top-aligned), header cells that wrap too, grid lines,
+    and rows that continue on the next page (header repeated) when they do not fit."""
+    lead = size * 0.45
+    x0 = pdf.l_margin
+    xs = [x0 + sum(widths[:k]) for k in range(len(widths) + 1)]
+
+    def cells(texts, bold):
+        pdf.set_font("Sans", "B" if bold else "", size)
+        return [_wrap(pdf, t, w - 3) for t, w in zip(texts, widths)]
+
+    def block(wrapped, y, bold, start=0, limit=10**6):
+        pdf.set_font("Sans", "B" if bold else "", size)
+        n = min(max(len(c) for c in wrapped) - start, limit)
+        for k, lines in enumerate(wrapped):
+            for j, line in enumerate(lines[start:start + n]):
+                _put(pdf, xs[k] + 1.5, y + lead * (j + 1) + 0.5, line, by_word and not bold)
+        h = lead * n + 2
+        if grid:
+            pdf.rect(xs[0], y, xs[-1] - xs[0], h)
+            for x in xs[1:-1]:
+                pdf.line(x, y, x, y + h)
+        return y + h, start + n
+
+    head = cells(header, True)
+    y, _ = block(head, pdf.get_y(), True)
+    if not grid:
+        pdf.line(xs[0], y, xs[-1], y)
+    for row in rows:
+        wrapped = cells(row, False)
+        done, total = 0, max(len(c) for c in wrapped)
+        while done < total:
+            room = int((bottom - y - 2) // lead)
+            if room < 1:
+                pdf.add_page()
+                y, _ = block(head, 20, True)
+                continue
+            y, done = block(wrapped, y, False, done, room)
+    pdf.set_y(y + 4)
+
+
+CAUSES = ["Motor cable damaged or insulation failed", "Supply voltage above the rated 480 V",
+          "Ambient temperature above 45 °C", "Encoder cable broken or shield not earthed"]
+
+
+def _long_rows(n: int):
+    return [(f"F{k:04d}", f"Fault {k} detected", CAUSES[k % 4], LONG_REMEDY) for k in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("by_word", [False, True], ids=["runs", "word-by-word"])
+def test_drawn_grid_table_row_split_over_page_with_two_line_header(lib, tmp_path, by_word):
+    rows = _long_rows(9)
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "8 Diagnostics", 16)
+    _h(pdf, "8.1 Fault table", 12)
+    _p(pdf, "The controller stores the last ten faults. " * 12)
+    draw_table(pdf, (22, 38, 55, 75), ("Fault code", "Fault name", "Probable cause", "Corrective action to take"),
+               rows, by_word=by_word, bottom=200)
+    _h(pdf, "8.2 Fault history", 12)
+    _p(pdf, "Read the history with parameter P9.01.")
+    pdf.output(str(tmp_path / "drawn.pdf"))
+    assert pdf.page_no() >= 2
+    _, faults = _ingest(lib, tmp_path / "drawn.pdf")
+    assert set(faults) == {code_key(r[0]) for r in rows}
+    for code, title, cause, remedy in rows:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
+        assert "Fault table" in f.section
+    assert {f.page for f in faults.values()} >= {1, 2}
+
+
+@pytest.mark.parametrize("grid", [True, False], ids=["grid", "rules"])
+def test_word_by_word_small_font_table(lib, tmp_path, grid):
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "3 Alarms", 14)
+    draw_table(pdf, (20, 40, 60, 70), ("Alarm no.", "Alarm text", "Description", "Countermeasure"), ROWS, size=7,
+               grid=grid, by_word=True)
+    _p(pdf, "After the countermeasure, acknowledge the alarm with key 3 or input DI4 (24 V).")
+    pdf.output(str(tmp_path / "w.pdf"))
+    _, faults = _ingest(lib, tmp_path / "w.pdf")
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
+
+
+def test_markdown_fault_list_as_headings(lib, tmp_path):
+    md = ["# Pump guide", "", "## Troubleshooting", "", "The pump runs at 230 V."]
+    for code, title, cause, remedy in ROWS:
+        md += ["", f"### {code} – {title}", "", f"**Cause:** {cause}", "", f"**Remedy:** {remedy}"]
+    path = tmp_path / "list.md"
+    path.write_text("\n".join(md) + "\n", encoding="utf-8")
+    _, faults = _ingest(lib, path)
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy)
+
+
+def test_numbers_in_prose_do_not_become_codes(lib, tmp_path):
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "2 Technical data", 14)
+    _p(pdf, "Supply 400 V ±10 %, 50/60 Hz. Set P1.05 to 12 for a 4-pole motor. See page 23.")
+    _h(pdf, "10 Service", 14)
+    _p(pdf, "Cause: wear of the seal after 8000 h. Remedy: replace the seal kit 4711.")
+    pdf.output(str(tmp_path / "prose.pdf"))
+    _ingest(lib, tmp_path / "prose.pdf")
+    assert lib.fault_codes("eq") == []
