@@ -12,6 +12,7 @@ _CODE_SHAPES = (
     re.compile(r"^[A-Z]{2,5}\d{0,3}$"),  # OC, OV, LU, OH1 (upper case only)
     re.compile(r"^\d{1,3}[\s\-.]\d{1,4}$"),  # 21-3, 4.12
     re.compile(r"^[A-Za-z]{1,4}\d{1,4}[\-.]\d{1,4}$"),  # A12-3, F1.2
+    re.compile(r"^0x[0-9A-Fa-f]{1,8}$"),  # 0x2310 (CANopen / Modbus style)
 )
 
 

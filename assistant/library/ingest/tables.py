@@ -85,6 +85,30 @@ def _join(parts: list[str]) -> str:
     return out
 
 
+_MARKERS = re.compile(r"(?:\s*[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+|\s+\(?\d\))+$")
+_MARKER_ONLY = re.compile(r"^(?:[\s*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+|\s*\(?\d\)\s*)$")
+_CODE_LIST = re.compile(r"\s*(?:/|,|;|&|\bor\b|\band\b)\s*", re.I)
+
+
+def cell_codes(text: str) -> list[str]:
+    """The codes in a code cell: 'F0003*' -> ['F0003'] (footnote marks dropped),
+    'E21 / E22' -> ['E21', 'E22']; [] when the cell is not codes."""
+    value = _MARKERS.sub("", _clean(text)).rstrip(":").strip()
+    if not value:
+        return []
+    if looks_like_code(value):
+        return [value]
+    parts = [p for p in _CODE_LIST.split(value) if p]
+    if 2 <= len(parts) <= 6 and all(looks_like_code(p) for p in parts):
+        return parts
+    return []
+
+
+def _copies(entry: FaultRow, codes: list[str]) -> list[FaultRow]:
+    return [FaultRow(code=c, title=entry.title, cause=entry.cause, remedy=entry.remedy, box=entry.box)
+            for c in codes]
+
+
 def rows_to_faults(roles: dict[int, str], rows: Sequence[Sequence[str]]) -> list[tuple[int, FaultRow]]:
     """Data rows (cell lists) -> (row index, FaultRow). A row without a code-shaped code
     cell continues the previous entry (wrapped cells in text tables)."""
@@ -93,12 +117,13 @@ def rows_to_faults(roles: dict[int, str], rows: Sequence[Sequence[str]]) -> list
     for index, row in enumerate(rows):
         cells = [_clean(c) for c in row]
         code = cells[code_col] if code_col < len(cells) else ""
-        if code and looks_like_code(code):
-            entry = FaultRow(code=code.rstrip(":"))
+        codes = cell_codes(code) if code else []
+        if codes:
+            entry = FaultRow(code=codes[0])
             for col, role in roles.items():
                 if role != CODE and col < len(cells):
                     setattr(entry, role, cells[col])
-            out.append((index, entry))
+            out.extend((index, e) for e in _copies(entry, codes))
         elif out and not code:
             entry = out[-1][1]
             for col, role in roles.items():
@@ -161,6 +186,7 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
     consumed = 0
     cells: list[tuple[int, int, Seg]] = []  # (line index, column, seg)
     last_bottom = max(s.bottom for s in header)
+    group_mark: tuple[int, int] | None = None  # (cells, consumed) before a group row not yet followed by a code
     for li, segs in enumerate(lines):
         if not segs:
             break
@@ -173,20 +199,35 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
             continue
         ok = True
         placed = []
+        category = False
         for seg in segs:
             col = _column_of(seg, lefts, tol)
             if seg.x1 - seg.x0 > width[col] * 1.6 + tol * 4 and len(lefts) > 1 and col < len(lefts) - 1:
                 ok = False  # prose running across columns
                 break
-            if col == code_col and not looks_like_code(seg.text):
+            if col == code_col and _MARKER_ONLY.match(seg.text):
+                continue  # a footnote mark printed apart from its code
+            if col == code_col and not cell_codes(seg.text):
+                # a group row ('Motor faults') alone on its line is skipped; anything else ends the table
+                words = seg.text.split()
+                category = len(segs) == 1 and 1 <= len(words) <= 6 and any(ch.isalpha() for ch in seg.text)
                 ok = False
                 break
             placed.append((li, col, seg))
+        if category:
+            last_bottom = max(last_bottom, max(s.bottom for s in segs))
+            if group_mark is None:
+                group_mark = (len(cells), consumed)
+            continue
         if not ok:
             break
+        if any(c == code_col for _, c, _ in placed):
+            group_mark = None
         cells.extend(placed)
         last_bottom = max(last_bottom, max(s.bottom for s in segs))
         consumed = li + 1
+    if group_mark is not None:  # the last 'group row' had no code after it: it was not part of the table
+        cells, consumed = cells[:group_mark[0]], group_mark[1]
     anchors = [(li, seg) for li, col, seg in cells if col == code_col]
     if not anchors:
         return [], 0
@@ -290,7 +331,8 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
             row["last"] = max(row["last"], li)
     out: list[tuple[int, int, FaultRow]] = []
     for (li, anchor), row in zip(anchors, rows):
-        entry = FaultRow(code=_clean(anchor.text).rstrip(":"))
+        codes = cell_codes(anchor.text)
+        entry = FaultRow(code=codes[0])
         for col, segs in row["parts"].items():
             role = role_by_col.get(col)
             if role is None or role == CODE:
@@ -300,7 +342,7 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
         segs = [anchor] + [s for parts in row["parts"].values() for s in parts]
         entry.box = (min(s.x0 for s in segs), min(s.top for s in segs), max(s.x1 for s in segs),
                      max(s.bottom for s in segs))
-        out.append((row["first"], row["last"], entry))
+        out.extend((row["first"], row["last"], e) for e in _copies(entry, codes))
     return out, consumed
 
 

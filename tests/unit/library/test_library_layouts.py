@@ -447,3 +447,45 @@ def test_numbers_in_prose_do_not_become_codes(lib, tmp_path):
     pdf.output(str(tmp_path / "prose.pdf"))
     _ingest(lib, tmp_path / "prose.pdf")
     assert lib.fault_codes("eq") == []
+
+
+# --------------------------------------------------------------------------- rows real tables add
+
+
+@pytest.mark.parametrize("drawn", [True, False], ids=["drawn", "fpdf-table"])
+def test_category_rows_and_footnote_markers_inside_a_fault_table(lib, tmp_path, drawn):
+    """Fault tables grouped by category rows ('Motor faults'), codes with footnote markers
+    ('F0003*') and a note line under the table."""
+    rows = [("Motor faults", "", "", ""), ROWS[0], ("F0003*", "Motor stalled", "Load jammed", "Free the load"),
+            ("Power section", "", "", ""), ROWS[1], ROWS[2], ("Feedback", "", "", ""), ROWS[3]]
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "6 Fault codes", 14)
+    if drawn:
+        draw_table(pdf, (20, 45, 60, 65), ("Code", "Fault", "Cause", "Remedy"), rows)
+    else:
+        _table(pdf, ("Code", "Fault", "Cause", "Remedy"), rows, (20, 45, 60, 65))
+    _p(pdf, "* Reset only by switching the supply off and on.")
+    pdf.output(str(tmp_path / "cat.pdf"))
+    _, faults = _ingest(lib, tmp_path / "cat.pdf")
+    expected = [r for r in rows if r[1]]
+    assert set(faults) == {code_key(r[0].rstrip("*")) for r in expected}
+    for code, title, cause, remedy in expected:
+        f = faults[code_key(code.rstrip("*"))]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
+
+
+def test_several_codes_in_one_cell_and_hex_codes(lib, tmp_path):
+    rows = [("E21 / E22", "Phase loss", "Supply fuse blown", "Replace the fuse"),
+            ("0x2310", "Continuous overcurrent", "Motor overloaded", "Reduce the load"),
+            ("3210h", "DC link overvoltage", "Braking energy too high", "Fit a braking resistor")]
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "7 Error codes", 14)
+    _table(pdf, ("Error code", "Description", "Cause", "Remedy"), rows, (25, 45, 55, 65))
+    pdf.output(str(tmp_path / "multi.pdf"))
+    _, faults = _ingest(lib, tmp_path / "multi.pdf")
+    for code in ("E21", "E22", "0x2310", "3210h"):
+        hits = lib.lookup_code(code, "eq")
+        assert hits, (code, sorted(faults))
+    assert lib.lookup_code("E22", "eq")[0].remedy == "Replace the fuse"
