@@ -18,6 +18,7 @@ _CAUSE = r"(?:probable |possible |likely )?(?:causes?|reasons?)(?:\s*\(s\))?"
 _REMEDY = (r"(?:remed(?:y|ies)|(?:corrective |recommended )?actions?|solutions?|countermeasures?|measures?|"
            r"what to do|corrections?|rectification|fix)")
 _LABEL = re.compile(rf"(?:^|(?<=[\s.;]))({_CAUSE}|{_REMEDY})\s*:\s*", re.I)
+_KINDS = (PassageKind.TEXT, PassageKind.PROCEDURE, PassageKind.TABLE)
 _HEAD_SEP = re.compile(r"^\s*(?:[–—:\-=|]\s*)?")
 
 
@@ -56,8 +57,32 @@ def split_head(text: str) -> tuple[str, str] | None:
     return None
 
 
+_BARE_LABEL = re.compile(rf"({_CAUSE}|{_REMEDY})", re.I)
+
+
+def _label_rows(text: str) -> list[tuple[str, str]]:
+    """A label column laid out as a table ('Cause | The motor ...' / 'Remedy | Let it ...'):
+    [(role, value)], or [] when the first cell of the first row is not a label."""
+    parts: list[tuple[str, str]] = []
+    for line in text.split("\n"):
+        cells = [c.strip() for c in line.split(" | ") if c.strip()]
+        if not cells:
+            continue
+        if len(cells) >= 2 and _BARE_LABEL.fullmatch(cells[0].rstrip(":")):
+            parts.append((_role(cells[0].rstrip(":")), " ".join(" ".join(cells[1:]).split())))
+        elif parts:
+            role, value = parts[-1]
+            parts[-1] = (role, f"{value} {' '.join(' '.join(cells).split())}")
+        else:
+            return []
+    return parts
+
+
 def _labelled(text: str) -> tuple[str, list[tuple[str, str]]]:
     """Text -> (prefix before the first label, [(role, value)])."""
+    rows = _label_rows(text) if " | " in text else []
+    if rows:
+        return "", rows
     marks = list(_LABEL.finditer(text))
     if not marks:
         return text, []
@@ -80,7 +105,7 @@ def labelled_faults(blocks: Sequence[Block]) -> list[Block]:
     n = len(blocks)
     while i < n:
         block = blocks[i]
-        if block.kind not in (PassageKind.TEXT, PassageKind.PROCEDURE):
+        if block.kind not in _KINDS:
             out.append(block)
             i += 1
             continue
@@ -100,7 +125,7 @@ def labelled_faults(blocks: Sequence[Block]) -> list[Block]:
             continue
         j = i + 1
         if not parts:  # head alone: the labels must follow at once
-            if j < n and blocks[j].kind == PassageKind.TEXT and blocks[j].section == block.section:
+            if j < n and blocks[j].kind in _KINDS and blocks[j].section == block.section:
                 nxt_prefix, nxt_parts = _labelled(blocks[j].text)
                 if nxt_parts and not nxt_prefix:
                     parts = nxt_parts
@@ -110,23 +135,26 @@ def labelled_faults(blocks: Sequence[Block]) -> list[Block]:
             out.append(block)
             i += 1
             continue
-        while j < n and blocks[j].section == block.section and blocks[j].kind in (PassageKind.TEXT,
-                                                                                   PassageKind.PROCEDURE):
+        while j < n and blocks[j].section == block.section and blocks[j].kind in _KINDS:
             nxt_prefix, nxt_parts = _labelled(blocks[j].text)
             if nxt_parts and not nxt_prefix:
                 parts.extend(nxt_parts)
-            elif from_heading and not nxt_parts:
+            elif from_heading and not nxt_parts and blocks[j].kind != PassageKind.TABLE and not (
+                    len(blocks[j].text) <= 120 and split_head(blocks[j].text)):  # not the next entry's head
                 role, value = parts[-1]
                 parts[-1] = (role, f"{value} {' '.join(blocks[j].text.split())}".strip())
             else:
                 break
             run.append(blocks[j])
             j += 1
+        section = block.section
+        if not from_heading and section and split_head(section[-1]):
+            section = section[:-1] + (" ".join(prefix.split()),)  # a sibling of the entry heading above it
         row = FaultRow(code=head[0], title=head[1])
         for role, value in parts:
             setattr(row, role, f"{getattr(row, role)} {value}".strip())
         row.box = union_box(b.box for b in run)
-        out.append(Block(PassageKind.FAULT_CODE, _fault_text(row), block.section, block.page, run[0].start,
+        out.append(Block(PassageKind.FAULT_CODE, _fault_text(row), section, block.page, run[0].start,
                          run[-1].end, fault=row, codes=(row.code,), box=row.box))
         i = j
     return out

@@ -14,15 +14,26 @@ from assistant.library.ingest.base import FaultRow, Seg
 
 CODE, TITLE, CAUSE, REMEDY = "code", "title", "cause", "remedy"
 
-_CAUSE_WORDS = {"cause", "causes", "reason", "reasons", "origin", "source", "probable", "possible"}
+_CAUSE_WORDS = {"cause", "causes", "reason", "reasons", "origin", "source", "probable", "possible",
+                # German, French, Spanish, Italian
+                "ursache", "ursachen", "mögliche", "causa", "causas", "raison", "probables", "possibles"}
 _REMEDY_WORDS = {"remedy", "remedies", "action", "actions", "corrective", "correction", "solution", "solutions",
                  "countermeasure", "countermeasures", "measure", "measures", "fix", "response", "troubleshooting",
-                 "rectification", "resolution", "handling", "check", "checks", "todo"}
+                 "rectification", "resolution", "handling", "check", "checks", "todo",
+                 "abhilfe", "maßnahme", "maßnahmen", "massnahme", "massnahmen", "behebung", "beseitigung",
+                 "remède", "remèdes", "corrective", "correctives", "solución", "soluciones", "rimedio", "rimedi",
+                 "soluzione", "acción", "azione"}
 _TITLE_WORDS = {"description", "name", "meaning", "message", "designation", "title", "text", "indication",
-                "definition", "explanation", "condition", "event"}
+                "definition", "explanation", "condition", "event",
+                "bedeutung", "beschreibung", "meldung", "bezeichnung", "meldetext", "fehlertext", "signification",
+                "libellé", "désignation", "texte", "descripción", "significado", "descrizione", "significato"}
 _CODE_WORDS = {"code", "codes", "fault", "faults", "alarm", "alarms", "error", "errors", "err", "no", "nr",
-               "number", "display", "id", "trip", "warning", "event", "status"}
-_WORD = re.compile(r"[a-z]+")
+               "number", "display", "id", "trip", "warning", "event", "status",
+               "fehler", "fehlercode", "fehlernummer", "störung", "störungen", "störcode", "warnung", "alarme",
+               "défaut", "défauts", "erreur", "erreurs", "código", "codice", "errore", "anzeige", "n°", "nº"}
+_CODE_ID_WORDS = {"code", "codes", "fehlercode", "störcode", "id", "display", "anzeige", "código", "codice"}
+_INDEX_WORDS = {"no", "nr", "number", "pos", "item", "index", "n°", "nº", "lfd"}
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def header_roles(cells: Sequence[str]) -> dict[int, str] | None:
@@ -35,7 +46,13 @@ def header_roles(cells: Sequence[str]) -> dict[int, str] | None:
     filled = [c for c in cells if c.strip()]
     if len(filled) < 2 or any(looks_like_code(c) or any(ch.isdigit() for ch in c) for c in filled):
         return None  # data, not a header
+    first = set(_WORD.findall(cells[0].lower())) if cells else set()
+    second = set(_WORD.findall(cells[1].lower())) if len(cells) > 2 else set()
+    # "No. | Code | ...": a running number column before the code column
+    skip_first = bool(first) and first <= _INDEX_WORDS and bool(second & _CODE_ID_WORDS)
     for index, cell in enumerate(cells):
+        if index == 0 and skip_first:
+            continue
         words = _WORD.findall(cell.lower().replace("what to do", "todo"))
         if not words or len(words) > 5:
             if words:

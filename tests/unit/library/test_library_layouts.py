@@ -489,3 +489,42 @@ def test_several_codes_in_one_cell_and_hex_codes(lib, tmp_path):
         hits = lib.lookup_code(code, "eq")
         assert hits, (code, sorted(faults))
     assert lib.lookup_code("E22", "eq")[0].remedy == "Replace the fuse"
+
+
+def test_fault_list_with_label_column_and_no_colons(lib, tmp_path):
+    """Entries where 'Cause' / 'Remedy' sit in a narrow left column beside their text (no colons)."""
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "11 Messages", 14)
+    _p(pdf, "Messages appear on the 2-line display; up to 8 are stored.")
+    for code, title, cause, remedy in ROWS:
+        pdf.set_font("Sans", "B", 10)
+        pdf.multi_cell(0, 6, f"{code}   {title}", new_x="LMARGIN", new_y="NEXT")
+        for label, text in (("Cause", cause), ("Remedy", remedy)):
+            y = pdf.get_y()
+            pdf.set_font("Sans", "B", 9)
+            pdf.text(pdf.l_margin, y + 4, label)
+            pdf.set_xy(pdf.l_margin + 30, y)
+            pdf.set_font("Sans", "", 9)
+            pdf.multi_cell(140, 5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+    pdf.output(str(tmp_path / "labels.pdf"))
+    _, faults = _ingest(lib, tmp_path / "labels.pdf")
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
+        assert f.section.startswith("11 Messages") and f.section.split(" > ")[-1].startswith(code), f
+
+
+@pytest.mark.parametrize("header", [("Fehlercode", "Bedeutung", "Ursache", "Abhilfe"),
+                                    ("Défaut", "Description", "Cause", "Solution"),
+                                    ("No.", "Code", "Name", "Cause", "Remedy")], ids=["de", "fr", "index-column"])
+def test_german_and_french_fault_table_headers(lib, tmp_path, header):
+    rows = [(str(k),) + r for k, r in enumerate(ROWS, start=1)] if len(header) == 5 else ROWS
+    widths = (10, 20, 40, 55, 65) if len(header) == 5 else (25, 45, 55, 65)
+    _, faults = _ingest(lib, _manual(tmp_path / "m.pdf", header, rows, widths))
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
