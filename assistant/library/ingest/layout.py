@@ -59,18 +59,32 @@ def build_lines(segs: Sequence[Seg], page_width: float = 0.0) -> list[Line]:
 
 
 def _split_columns(segs: list[Seg], width: float) -> list[list[Seg]]:
-    mid = width / 2
-    crossing = [s for s in segs if s.x0 < mid - 4 < mid + 4 < s.x1]
-    prose = [s for s in segs if 0.25 * width <= s.x1 - s.x0 <= 0.5 * width]
-    if len(segs) < 20 or len(crossing) > 0.03 * len(segs) or len(prose) < 0.6 * len(segs):
+    """Two text columns -> [left (with full-width lines above the columns), right (with full-width
+    lines below)]; anything else -> [segs]. The gutter may sit anywhere in the middle fifth."""
+    if len(segs) < 10:
         return [segs]
+
+    def crossing_at(x: float) -> int:
+        return sum(1 for s in segs if s.x0 < x - 4 < x + 4 < s.x1)
+
+    centre = width / 2
+    mid = min((centre + k * width / 100 for k in range(-10, 11)), key=lambda x: (crossing_at(x), abs(x - centre)))
+    crossing = [s for s in segs if s.x0 < mid - 4 < mid + 4 < s.x1]
     left = [s for s in segs if s.x1 <= mid + 4]
     right = [s for s in segs if s.x0 >= mid - 4 and s not in left]
-    if len(left) < 8 or len(right) < 8:
+    if not left or not right:
         return [segs]
     top_of_columns = min(s.top for s in left + right)
+    bottom_of_columns = max(s.bottom for s in left + right)
+    inner = sum(1 for s in crossing if top_of_columns + 1 < s.bottom and s.top < bottom_of_columns - 1)
     head = [s for s in crossing if s.top < top_of_columns]
     tail = [s for s in crossing if s.top >= top_of_columns]
+    columns = left + right
+    prose = [s for s in columns if 0.25 * width <= s.x1 - s.x0 <= 0.55 * width]
+    if inner > 0.03 * len(segs) or len(prose) < 0.6 * len(columns):
+        return [segs]
+    if len(left) < 4 or len(right) < 4 or sum(s in prose for s in left) < 3 or sum(s in prose for s in right) < 3:
+        return [segs]
     return [head + left, right + tail]
 
 

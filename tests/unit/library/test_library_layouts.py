@@ -528,3 +528,57 @@ def test_german_and_french_fault_table_headers(lib, tmp_path, header):
     for code, title, cause, remedy in ROWS:
         f = faults[code_key(code)]
         assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
+
+
+def _column(pdf: FPDF, x: float, top: float, parts, width: float = 88) -> None:
+    pdf.set_xy(x, top)
+    for kind, text in parts:
+        if kind == "h":
+            pdf.set_font("Sans", "B", 12)
+            pdf.multi_cell(width, 6, text, new_x="LEFT", new_y="NEXT")
+        elif kind == "b":
+            pdf.set_font("Sans", "", 10)
+            pdf.multi_cell(width, 5, f"• {text}", new_x="LEFT", new_y="NEXT")
+        else:
+            pdf.set_font("Sans", "", 10)
+            pdf.multi_cell(width, 5, text, new_x="LEFT", new_y="NEXT")
+            pdf.ln(2)
+            pdf.set_x(x)
+
+
+@pytest.mark.parametrize("split", [100.0, 92.0], ids=["even", "offset-gutter"])
+def test_two_column_pages_with_lists_and_subsections(lib, tmp_path, split):
+    left = [("h", "2 Installation"), ("p", LEFT[:300]), ("b", "Level base"), ("b", "Four bolts"), ("b", "Grout"),
+            ("h", "2.1 Piping"), ("p", "Support the suction pipe so that no load acts on the pump flange. "
+                                      "Fit a straight pipe run of five diameters before the inlet. " * 2)]
+    right = [("h", "3 Maintenance"), ("p", RIGHT[:300]), ("b", "Grease gun"), ("b", "Clean rags"),
+             ("h", "3.1 Seal replacement"), ("p", "Drain the casing and remove the impeller nut before pulling "
+                                                "the mechanical seal off the shaft sleeve. " * 2)]
+    pdf = _pdf()
+    for page in range(2):
+        pdf.add_page()
+        pdf.set_font("Sans", "B", 16 if page == 0 else 9)
+        pdf.cell(0, 8, "Pump P-7 operating manual: installation, operation and maintenance",
+                 new_x="LMARGIN", new_y="NEXT")
+        top = pdf.get_y() + 4
+        width = split - 12
+        if page == 0:
+            _column(pdf, 10, top, left, width)
+            _column(pdf, split + 10, top, right, width)
+        else:
+            _column(pdf, 10, top, [("h", "4 Storage"), ("p", "Store the pump indoors in a dry room. " * 8)], width)
+            _column(pdf, split + 10, top, [("h", "5 Disposal"), ("p", "Recycle the motor copper and the cast iron. "
+                                                                       * 8)], width)
+    pdf.output(str(tmp_path / "cols2.pdf"))
+    doc = lib.add(tmp_path / "cols2.pdf", equipment_ids=["eq"])
+    outline = [" > ".join(e.section) if not isinstance(e.section, str) else e.section for e in lib.outline(doc.id)]
+    for name in ("2 Installation", "2.1 Piping", "3 Maintenance", "3.1 Seal replacement", "4 Storage", "5 Disposal"):
+        assert any(o.endswith(name) for o in outline), (name, outline)
+    markers = {"baseplate": "2 Installation", "flange": "2.1 Piping", "grease": "3 Maintenance",
+               "impeller": "3.1 Seal", "dry room": "4 Storage", "copper": "5 Disposal"}
+    for p in lib.passages(doc.id):
+        sec = " > ".join(p.section) if not isinstance(p.section, str) else p.section
+        found = [m for m in markers if m in p.text]
+        assert len(found) <= 1, (found, p.text[:200])
+        for m in found:
+            assert sec.endswith(markers[m]) or markers[m] in sec.split(" > ")[-1], (m, sec)
