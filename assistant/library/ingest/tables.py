@@ -196,6 +196,8 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
     columns, a non-code in the code column, a large vertical gap)."""
     lefts = column_bounds(header)
     role_by_col = {i: roles.get(i) for i in range(len(lefts))}
+    extra_col = len(lefts)  # text under the code in the code cell ('F0001' / 'Overcurrent')
+    role_by_col[extra_col] = TITLE if TITLE not in roles.values() else None
     code_col = next(i for i, r in roles.items() if r == CODE)
     width = [((lefts[i + 1] if i + 1 < len(lefts) else 10**6) - lefts[i]) for i in range(len(lefts))]
     line_h = max(sum(s.height for s in header) / max(len(header), 1), 1.0)
@@ -224,6 +226,10 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
                 break
             if col == code_col and _MARKER_ONLY.match(seg.text):
                 continue  # a footnote mark printed apart from its code
+            if (col == code_col and not cell_codes(seg.text) and any(c == code_col for _, c, _ in cells)
+                    and len(seg.text.split()) <= 8 and top - last_bottom < line_h * 0.9):
+                placed.append((li, extra_col, seg))  # the code cell goes on under its code
+                continue
             if col == code_col and not cell_codes(seg.text):
                 # a group row ('Motor faults') alone on its line is skipped; anything else ends the table
                 words = seg.text.split()
@@ -248,6 +254,16 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
     anchors = [(li, seg) for li, col, seg in cells if col == code_col]
     if not anchors:
         return [], 0
+    # text under a code in its own cell belongs to that code's row, and the row's centre is the
+    # centre of the whole code cell, not of the code's line
+    under: list[list[tuple[int, Seg]]] = [[] for _ in anchors]
+    for li, col, seg in cells:
+        if col == extra_col:
+            owner = max((k for k, (_, a) in enumerate(anchors) if a.top <= seg.top), default=0)
+            under[owner].append((li, seg))
+    cells = [c for c in cells if c[1] != extra_col]
+    anchors = [(li, Seg(a.text, a.x0, a.x1, a.top, max([a.bottom] + [s.bottom for _, s in extra]), a.size, a.bold))
+               if extra else (li, a) for (li, a), extra in zip(anchors, under)]
     anchor_tops = [a.top for _, a in anchors]
 
     def build_groups(split_at_anchors: bool) -> list[list[tuple[int, Seg]]]:
@@ -338,10 +354,13 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
         centred_cost = sum(nearest(g, True)[1] for g in mid_groups)
     middle = centred_cost < sum(nearest(g, False)[1] for g in top_groups)
     assigned = centred if middle else [(nearest(g, False)[0], g) for g in top_groups]
-    rows: list[dict] = [{"first": li, "last": li, "parts": {}} for li, _ in anchors]
+    col_of = {id(seg): c for _, c, seg in cells}
+    rows: list[dict] = [{"first": li, "last": max([li] + [x for x, _ in extra]),
+                         "parts": {extra_col: [seg for _, seg in extra]} if extra else {}}
+                        for (li, _), extra in zip(anchors, under)]
     for best, group in assigned:
         row = rows[best]
-        col = _column_of(group[0][1], lefts, tol)
+        col = col_of[id(group[0][1])]
         for li, seg in group:
             row["parts"].setdefault(col, []).append(seg)
             row["first"] = min(row["first"], li)

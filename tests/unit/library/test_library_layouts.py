@@ -315,15 +315,18 @@ def test_html_definition_list_of_codes(lib, tmp_path):
 
 
 def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
-    lines, cur = [], ""
-    for word in text.split():
-        trial = f"{cur} {word}".strip()
-        if cur and pdf.get_string_width(trial) > width:
-            lines.append(cur)
-            cur = word
-        else:
-            cur = trial
-    return lines + ([cur] if cur else [])
+    lines = []
+    for para in text.split("\n"):
+        cur = ""
+        for word in para.split():
+            trial = f"{cur} {word}".strip()
+            if cur and pdf.get_string_width(trial) > width:
+                lines.append(cur)
+                cur = word
+            else:
+                cur = trial
+        lines += [cur] if cur else []
+    return lines
 
 
 def _put(pdf: FPDF, x: float, y: float, text: str, by_word: bool) -> None:
@@ -582,3 +585,56 @@ def test_two_column_pages_with_lists_and_subsections(lib, tmp_path, split):
         assert len(found) <= 1, (found, p.text[:200])
         for m in found:
             assert sec.endswith(markers[m]) or markers[m] in sec.split(" > ")[-1], (m, sec)
+
+
+def test_centred_cells_long_remedies_over_pages(lib, tmp_path):
+    """fpdf2 table with vertically centred cells, long remedies and bullet lists in cells, over pages."""
+    rows = [(f"A{k:02d}", f"Alarm {k}", f"• {CAUSES[k % 4]}\n• Wrong parameter set", LONG_REMEDY)
+            for k in range(1, 13)]
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "9 Alarms", 14)
+    pdf.set_font("Sans", "", 9)
+    with pdf.table(col_widths=(18, 35, 60, 77), text_align="LEFT", v_align="MIDDLE", line_height=4.5) as table:
+        head = table.row()
+        for cell in ("Alarm", "Meaning", "Cause", "Action"):
+            head.cell(cell)
+        for data in rows:
+            row = table.row()
+            for cell in data:
+                row.cell(cell)
+    pdf.output(str(tmp_path / "mid.pdf"))
+    assert pdf.page_no() >= 2
+    _, faults = _ingest(lib, tmp_path / "mid.pdf")
+    assert set(faults) == {code_key(r[0]) for r in rows}
+    for code, title, cause, remedy in rows:
+        f = faults[code_key(code)]
+        assert f.title == title and f.remedy == remedy, f
+        assert f.cause == cause.replace("\n", " "), f
+
+
+@pytest.mark.parametrize("drawn", [True, False], ids=["drawn-top-aligned", "fpdf-centred"])
+def test_code_cell_with_title_under_the_code(lib, tmp_path, drawn):
+    """'Fault | Cause | Remedy' where the fault cell holds the code and its name on the next line."""
+    rows = [(f"{c}\n{t}", ca, r) for c, t, ca, r in ROWS]
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "5 Faults", 14)
+    if drawn:
+        draw_table(pdf, (45, 65, 80), ("Fault", "Cause", "Remedy"), rows)
+    else:
+        pdf.set_font("Sans", "", 9)
+        with pdf.table(col_widths=(45, 65, 80), text_align="LEFT", line_height=4.5) as table:
+            head = table.row()
+            for cell in ("Fault", "Cause", "Remedy"):
+                head.cell(cell)
+            for data in rows:
+                row = table.row()
+                for cell in data:
+                    row.cell(cell)
+    pdf.output(str(tmp_path / "stack.pdf"))
+    _, faults = _ingest(lib, tmp_path / "stack.pdf")
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
