@@ -136,11 +136,27 @@ class _Walker:
         self.block(kind, text)
 
     def table(self, el: Tag) -> None:
-        rows = []
+        rows: list[list[str]] = []
+        spans: dict[int, int] = {}  # column -> rows still covered by a rowspan above
         for tr in el.find_all("tr"):
             if tr.find_parent("table") is not el:
                 continue
-            rows.append([_text(c) for c in tr.find_all(["td", "th"], recursive=False)])
+            row: list[str] = []
+            cells = list(tr.find_all(["td", "th"], recursive=False))
+            while cells or spans.get(len(row), 0) > 0:
+                col = len(row)
+                if spans.get(col, 0) > 0:  # covered by a cell above: empty, so the row continues that entry
+                    spans[col] -= 1
+                    row.append("")
+                    continue
+                cell = cells.pop(0)
+                width = _span(cell.get("colspan"))
+                down = _span(cell.get("rowspan"))
+                for k in range(width):
+                    row.append(_text(cell) if k == 0 else "")
+                    if down > 1:
+                        spans[col + k] = down - 1
+            rows.append(row)
         caption = el.find("caption")
         if caption is not None and _text(caption):
             self.block(PassageKind.TEXT, _text(caption))
@@ -148,6 +164,13 @@ class _Walker:
         start, end = self.emit(text)
         self.blocks.extend(table_blocks(rows, self.section, None, start, end, text.split("\n")[:1] + [""] +
                                         text.split("\n")[1:]))
+
+
+def _span(value) -> int:
+    try:
+        return max(1, min(int(str(value).strip()), 50)) if value is not None else 1
+    except ValueError:
+        return 1
 
 
 def parse_html(source: str) -> ParsedDoc:

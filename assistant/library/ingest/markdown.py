@@ -168,13 +168,16 @@ def table_blocks(rows: list[list[str]], section: tuple[str, ...], page: int | No
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         return []
-    roles = tables.header_roles(rows[0])
+    # the header is the first row, or follows a title / group row or two ('Table 7: Fault messages')
+    head = next((k for k in range(min(3, len(rows) - 1)) if tables.header_roles(rows[k])), 0)
+    roles = tables.header_roles(rows[head])
     if roles:
-        faults = tables.rows_to_faults(roles, rows[1:])
+        faults = tables.rows_to_faults(roles, rows[head + 1:])
         if faults:
             out = []
             offsets = _row_offsets(source_lines, start) if source_lines else None
             for index, row in faults:
+                index += head
                 s, e = (offsets[index + 2] if offsets and index + 2 < len(offsets) else (start, end))
                 out.append(Block(PassageKind.FAULT_CODE, fault_text(row), section, page, s, e, fault=row,
                                  codes=(row.code,)))

@@ -638,3 +638,53 @@ def test_code_cell_with_title_under_the_code(lib, tmp_path, drawn):
     for code, title, cause, remedy in ROWS:
         f = faults[code_key(code)]
         assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
+
+
+@pytest.mark.parametrize("header", [("Fault\ncode", "Fault\nname", "Possible\ncause", "Corrective\naction"),
+                                    ("Error\nno.", "Error\ntext", "Probable\ncause", "Counter-\nmeasure")],
+                         ids=["fault", "error"])
+def test_header_cells_on_two_lines(lib, tmp_path, header):
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "5 Faults", 14)
+    draw_table(pdf, (20, 45, 60, 65), header, ROWS)
+    pdf.output(str(tmp_path / "h2.pdf"))
+    _, faults = _ingest(lib, tmp_path / "h2.pdf")
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
+
+
+def test_text_file_fault_list(lib, tmp_path):
+    lines = ["PUMP P-2 TROUBLESHOOTING", "", "Supply 230 V, fuse 10 A.", ""]
+    for code, title, cause, remedy in ROWS:
+        lines += [f"{code} - {title}", f"Cause: {cause}", f"Remedy: {remedy}", ""]
+    path = tmp_path / "list.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    _, faults = _ingest(lib, path)
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
+
+
+def test_html_table_with_group_header_row_and_rowspans(lib, tmp_path):
+    html = """<html><body><h1>Drive</h1><h2>Troubleshooting</h2>
+<table>
+<thead><tr><th colspan="4">Table 7: Fault messages</th></tr>
+<tr><th>Fault</th><th>Name</th><th>Probable cause</th><th>Corrective action</th></tr></thead>
+<tbody>
+<tr><td rowspan="2">OC1</td><td rowspan="2">Overcurrent</td><td>Motor cable shorted</td><td>Check the cable</td></tr>
+<tr><td>Ramp too short</td><td>Increase the ramp time</td></tr>
+<tr><td>E-21</td><td>Heatsink overtemperature</td><td>Fan blocked</td><td>Clean the fan</td></tr>
+</tbody></table></body></html>"""
+    path = tmp_path / "span.html"
+    path.write_text(html, encoding="utf-8")
+    _, faults = _ingest(lib, path)
+    assert set(faults) == {"OC1", "E21"}
+    oc = faults["OC1"]
+    assert oc.title == "Overcurrent"
+    assert "Motor cable shorted" in oc.cause and "Ramp too short" in oc.cause
+    assert "Check the cable" in oc.remedy and "Increase the ramp time" in oc.remedy
+    assert (faults["E21"].cause, faults["E21"].remedy) == ("Fan blocked", "Clean the fan")
