@@ -376,8 +376,12 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
         i = 0
         prev: Line | None = None
         if pending:
-            i = _table(b, pending[0], pending[1], lines, 0)
+            i = _table(b, pending[0], pending[1], lines, 0, continued=True)
             if i == 0:
+                pending = None
+            elif i >= len(lines):
+                pass  # the whole page continues the table
+            else:
                 pending = None
         while i < len(lines):
             line = lines[i]
@@ -392,8 +396,10 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
             roles = tables.header_roles([s.text for s in header_segs]) if len(header_segs) >= 2 else None
             if roles:
                 b.flush()
-                used = _table(b, header_segs, roles, lines, i + 1)
+                header_segs, roles, extra = _two_line_header(header_segs, roles, lines, i)
+                used = _table(b, header_segs, roles, lines, i + 1 + extra)
                 if used:
+                    used += extra
                     pending = (header_segs, roles) if i + 1 + used >= len(lines) else None
                     i += 1 + used
                     prev = lines[i - 1]
@@ -459,12 +465,46 @@ def _gap_threshold(line: Line, prev: Line) -> float:
     return 0.8 * size if size else 0.7 * min(line.height, prev.height)
 
 
-def _table(b: _Builder, header: list[Seg], roles: dict[int, str], lines: list[Line], start: int) -> int:
-    """Parse a positioned fault table from lines[start:]; returns how many lines it used."""
+def _two_line_header(header: list[Seg], roles: dict[int, str], lines: list[Line], i: int
+                     ) -> tuple[list[Seg], dict[int, str], int]:
+    """A header whose cells wrap onto a second line ('Probable' / 'cause', 'Counter-' / 'measure'):
+    the two lines merged per column, when that names at least as many roles. Returns (header,
+    roles, extra lines used)."""
+    if i + 1 >= len(lines):
+        return header, roles, 0
+    nxt = tables.split_header_segments(lines[i + 1].segs)
+    line_h = max(sum(s.height for s in header) / len(header), 1.0)
+    if not nxt or len(nxt) > len(header) or any(ch.isdigit() for s in nxt for ch in s.text) \
+            or min(s.top for s in nxt) - max(s.bottom for s in header) > line_h:
+        return header, roles, 0
+    texts = [s.text for s in header]
+    for seg in nxt:
+        k = min(range(len(header)), key=lambda j: abs(header[j].x0 - seg.x0))
+        if abs(header[k].x0 - seg.x0) > 2 * line_h:
+            return header, roles, 0
+        texts[k] = tables._join([texts[k], seg.text])
+    merged = tables.header_roles(texts)
+    if not merged or len(merged) < len(roles):
+        return header, roles, 0
+    segs = [Seg(t, s.x0, s.x1, s.top, s.bottom, s.size, s.bold) for t, s in zip(texts, header)]
+    return segs, merged, 1
+
+
+def _table(b: _Builder, header: list[Seg], roles: dict[int, str], lines: list[Line], start: int,
+           continued: bool = False) -> int:
+    """Parse a positioned fault table from lines[start:]; returns how many lines it used. A table
+    `continued` from the previous page first finishes that page's last row."""
+    lead: dict[str, str] | None = {} if continued else None
     rows, used = tables.parse_positioned(header, [tables.split_header_segments(line.segs) for line in lines[start:]],
-                                         roles)
+                                         roles, lead)
+    if lead:
+        last = next((blk for blk in reversed(b.blocks) if blk.kind == PassageKind.FAULT_CODE), None)
+        if last is not None and last.fault is not None and b.blocks and b.blocks[-1] is last:
+            for role, text in lead.items():
+                setattr(last.fault, role, tables._join([getattr(last.fault, role), text]))
+            last.text = fault_text(last.fault)
     if not rows:
-        return 0
+        return used if lead else 0
     for first, last, row in rows:
         b.fault(row, lines[start + first], lines[start + last], row.box)
     return used

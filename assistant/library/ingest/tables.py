@@ -184,8 +184,8 @@ def split_header_segments(segs: Sequence[Seg]) -> list[Seg]:
     return out
 
 
-def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], roles: dict[int, str]
-                     ) -> tuple[list[tuple[int, int, FaultRow]], int]:
+def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], roles: dict[int, str],
+                     lead: dict[str, str] | None = None) -> tuple[list[tuple[int, int, FaultRow]], int]:
     """Rebuild rows of a positioned fault table.
 
     `lines` are the lines after the header (each a list of segments). Returns
@@ -213,7 +213,7 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
         if top - last_bottom > line_h * 3.5:
             break
         # a repeated header (table continued on a new page) is skipped
-        if header_roles([s.text for s in segs]) and li > 0:
+        if header_roles([s.text for s in segs]):
             consumed = li + 1
             continue
         ok = True
@@ -251,9 +251,34 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
         consumed = li + 1
     if group_mark is not None:  # the last 'group row' had no code after it: it was not part of the table
         cells, consumed = cells[:group_mark[0]], group_mark[1]
+    if lead is not None:
+        # a table continued from the previous page: the lines before the first code that end at a
+        # cell border (a gap) are the rest of the previous page's last row
+        first_code = min((li for li, col, _ in cells if col == code_col), default=None)
+        by_line: dict[int, list[Seg]] = {}
+        for li, _, seg in cells:
+            by_line.setdefault(li, []).append(seg)
+        order = sorted(by_line)
+        cut = None
+        for a, b in zip(order, order[1:]):
+            if first_code is not None and b > first_code:
+                break
+            if min(x.top for x in by_line[b]) - max(x.bottom for x in by_line[a]) > line_h * 0.9:
+                cut = a
+                break
+        if first_code is None and order:
+            cut = order[-1]
+        if cut is not None:
+            head_cells = [(li, col, seg) for li, col, seg in cells if li <= cut]
+            cells = [c for c in cells if c[0] > cut]
+            for col in sorted({c for _, c, _ in head_cells}):
+                role = role_by_col.get(col)
+                if role and role != CODE:
+                    segs = sorted((seg for _, c, seg in head_cells if c == col), key=lambda x: (x.top, x.x0))
+                    lead[role] = _join([lead.get(role, "")] + [x.text for x in segs])
     anchors = [(li, seg) for li, col, seg in cells if col == code_col]
     if not anchors:
-        return [], 0
+        return [], (consumed if lead else 0)
     # text under a code in its own cell belongs to that code's row, and the row's centre is the
     # centre of the whole code cell, not of the code's line
     under: list[list[tuple[int, Seg]]] = [[] for _ in anchors]

@@ -688,3 +688,43 @@ def test_html_table_with_group_header_row_and_rowspans(lib, tmp_path):
     assert "Motor cable shorted" in oc.cause and "Ramp too short" in oc.cause
     assert "Check the cable" in oc.remedy and "Increase the ramp time" in oc.remedy
     assert (faults["E21"].cause, faults["E21"].remedy) == ("Fan blocked", "Clean the fan")
+
+
+class _RunningPDF(FPDF):
+    def header(self):
+        self.set_font("Sans", "", 8)
+        self.set_xy(10, 8)
+        self.cell(0, 5, "VX-9 drive  |  User manual  |  Edition 03/2024", align="R")
+        self.set_xy(self.l_margin, 20)
+
+    def footer(self):
+        self.set_font("Sans", "", 8)
+        self.set_xy(10, -15)
+        self.cell(0, 5, f"Kestrel Drives GmbH          {self.page_no()}", align="C")
+
+
+def test_table_over_pages_with_running_header_and_footer(lib, tmp_path):
+    pdf = _RunningPDF(format="A4")
+    pdf.add_font("Sans", "", FONT)
+    pdf.add_font("Sans", "B", FONT_BOLD)
+    pdf.set_auto_page_break(True, margin=25)
+    pdf.add_page()
+    _h(pdf, "1 Safety", 14)
+    _p(pdf, "Only qualified electricians may work on the drive. " * 20)
+    pdf.add_page()
+    _h(pdf, "7 Troubleshooting", 14)
+    _p(pdf, "Faults stop the motor; warnings do not. " * 10)
+    rows = _long_rows(10)
+    draw_table(pdf, (22, 38, 55, 75), ("Code", "Fault", "Cause", "Remedy"), rows, bottom=270)
+    _h(pdf, "8 Technical data", 14)
+    _p(pdf, "Rated input 3 x 400 V, 50 Hz; output 0 to 400 V, 0 to 599 Hz.")
+    pdf.output(str(tmp_path / "run.pdf"))
+    assert pdf.page_no() >= 3
+    doc, faults = _ingest(lib, tmp_path / "run.pdf")
+    assert set(faults) == {code_key(r[0]) for r in rows}
+    for code, title, cause, remedy in rows:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause, remedy), f
+        assert f.section.startswith("7 Troubleshooting"), f
+    assert not any("Kestrel" in p.text or "Edition" in p.text for p in lib.passages(doc.id)
+                   if p.kind.value == "fault_code")
