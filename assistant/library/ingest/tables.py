@@ -219,7 +219,7 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
         ok = True
         placed = []
         category = False
-        for seg in segs:
+        for seg in _split_code_runs(segs, lefts, code_col, tol):
             col = _column_of(seg, lefts, tol)
             if seg.x1 - seg.x0 > width[col] * 1.6 + tol * 4 and len(lefts) > 1 and col < len(lefts) - 1:
                 ok = False  # prose running across columns
@@ -398,13 +398,55 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
             role = role_by_col.get(col)
             if role is None or role == CODE:
                 continue
-            segs.sort(key=lambda s: (round(s.top / (line_h * 0.5)), s.x0))
-            setattr(entry, role, _join([getattr(entry, role)] + [s.text for s in segs]))
+            setattr(entry, role, _join([getattr(entry, role)] + [s.text for s in _reading_order(segs)]))
         segs = [anchor] + [s for parts in row["parts"].values() for s in parts]
         entry.box = (min(s.x0 for s in segs), min(s.top for s in segs), max(s.x1 for s in segs),
                      max(s.bottom for s in segs))
         out.extend((row["first"], row["last"], e) for e in _copies(entry, codes))
     return out, consumed
+
+
+def _split_code_runs(segs: Sequence[Seg], lefts: Sequence[float], code_col: int, tol: float) -> list[Seg]:
+    """A code run together with the next cell's text (tight cell padding: 'F0001 Overcurrent'
+    as one run crossing the code column's right edge) is split at that edge."""
+    if code_col + 1 >= len(lefts) or len(segs) < 2:  # a row has other cells; a heading stands alone
+        return list(segs)
+    edge = lefts[code_col + 1]
+    out: list[Seg] = []
+    for seg in segs:
+        words = seg.text.split()
+        if (len(words) < 2 or not seg.x0 < edge - tol < edge + tol < seg.x1 or cell_codes(seg.text)
+                or (code_col + 2 < len(lefts) and seg.x1 > lefts[code_col + 2] + tol)):
+            out.append(seg)
+            continue
+        per_char = (seg.x1 - seg.x0) / max(len(seg.text.strip()), 1)
+        for n in (2, 1):
+            head = " ".join(words[:n])
+            end = seg.x0 + per_char * len(head)
+            if len(words) > n and end < edge + tol and cell_codes(head):
+                start = seg.x0 + per_char * (len(head) + 1)
+                out += [Seg(head, seg.x0, end, seg.top, seg.bottom, seg.size, seg.bold, seg.conf),
+                        Seg(" ".join(words[n:]), max(start, edge), seg.x1, seg.top, seg.bottom, seg.size, seg.bold,
+                            seg.conf)]
+                break
+        else:
+            out.append(seg)
+    return out
+
+
+def _reading_order(segs: Sequence[Seg]) -> list[Seg]:
+    """Segments of one cell in reading order: lines by vertical overlap (glyph boxes of words on
+    one line differ in height), left to right within a line."""
+    lines: list[list[Seg]] = []
+    for seg in sorted(segs, key=lambda s: s.top):
+        line = lines[-1] if lines else None
+        if line is not None:
+            top, bottom = min(s.top for s in line), max(s.bottom for s in line)
+            if min(bottom, seg.bottom) - max(top, seg.top) > 0.5 * min(bottom - top, seg.height):
+                line.append(seg)
+                continue
+        lines.append([seg])
+    return [s for line in lines for s in sorted(line, key=lambda s: s.x0)]
 
 
 def _same_col(group, seg: Seg, lefts, tol) -> bool:

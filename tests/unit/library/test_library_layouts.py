@@ -339,7 +339,7 @@ def _put(pdf: FPDF, x: float, y: float, text: str, by_word: bool) -> None:
 
 
 def draw_table(pdf: FPDF, widths, header, rows, *, size: float = 9, grid: bool = True, by_word: bool = False,
-               bottom: float = 275) -> None:
+               bottom: float = 275, repeat_header: bool = True) -> None:
     """A table drawn line by line: wrapped cells (top-aligned), header cells that wrap too, grid lines,
     and rows that continue on the next page (header repeated) when they do not fit."""
     lead = size * 0.45
@@ -374,7 +374,7 @@ def draw_table(pdf: FPDF, widths, header, rows, *, size: float = 9, grid: bool =
             room = int((bottom - y - 2) // lead)
             if room < 1:
                 pdf.add_page()
-                y, _ = block(head, 20, True)
+                y = block(head, 20, True)[0] if repeat_header else 20.0
                 continue
             y, done = block(wrapped, y, False, done, room)
     pdf.set_y(y + 4)
@@ -703,7 +703,8 @@ class _RunningPDF(FPDF):
         self.cell(0, 5, f"Kestrel Drives GmbH          {self.page_no()}", align="C")
 
 
-def test_table_over_pages_with_running_header_and_footer(lib, tmp_path):
+@pytest.mark.parametrize("repeat", [True, False], ids=["header-repeated", "no-header-on-next-page"])
+def test_table_over_pages_with_running_header_and_footer(lib, tmp_path, repeat):
     pdf = _RunningPDF(format="A4")
     pdf.add_font("Sans", "", FONT)
     pdf.add_font("Sans", "B", FONT_BOLD)
@@ -715,7 +716,7 @@ def test_table_over_pages_with_running_header_and_footer(lib, tmp_path):
     _h(pdf, "7 Troubleshooting", 14)
     _p(pdf, "Faults stop the motor; warnings do not. " * 10)
     rows = _long_rows(10)
-    draw_table(pdf, (22, 38, 55, 75), ("Code", "Fault", "Cause", "Remedy"), rows, bottom=270)
+    draw_table(pdf, (22, 38, 55, 75), ("Code", "Fault", "Cause", "Remedy"), rows, bottom=270, repeat_header=repeat)
     _h(pdf, "8 Technical data", 14)
     _p(pdf, "Rated input 3 x 400 V, 50 Hz; output 0 to 400 V, 0 to 599 Hz.")
     pdf.output(str(tmp_path / "run.pdf"))
@@ -728,3 +729,27 @@ def test_table_over_pages_with_running_header_and_footer(lib, tmp_path):
         assert f.section.startswith("7 Troubleshooting"), f
     assert not any("Kestrel" in p.text or "Edition" in p.text for p in lib.passages(doc.id)
                    if p.kind.value == "fault_code")
+
+
+def test_code_run_touching_the_next_cell_is_split(lib, tmp_path):
+    """Cells with almost no padding: the code and the fault name come out of the PDF as one run."""
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "5 Faults", 14)
+    pdf.set_font("Sans", "B", 9)
+    xs = (20, 34, 90, 140)
+    y = pdf.get_y() + 4
+    for x, text in zip(xs, ("Code", "Fault", "Cause", "Remedy")):
+        pdf.text(x, y, text)
+    pdf.set_font("Sans", "", 9)
+    for code, title, cause, remedy in ROWS:
+        y += 6
+        pdf.text(xs[0], y, f"{code} {title}")  # one text run reaching into the next column
+        pdf.text(xs[2], y, cause[:28])
+        pdf.text(xs[3], y, remedy[:30])
+    pdf.output(str(tmp_path / "tight.pdf"))
+    _, faults = _ingest(lib, tmp_path / "tight.pdf")
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert (f.title, f.cause, f.remedy) == (title, cause[:28].strip(), remedy[:30].strip()), f
