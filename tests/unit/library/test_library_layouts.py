@@ -753,3 +753,26 @@ def test_code_run_touching_the_next_cell_is_split(lib, tmp_path):
     for code, title, cause, remedy in ROWS:
         f = faults[code_key(code)]
         assert (f.title, f.cause, f.remedy) == (title, cause[:28].strip(), remedy[:30].strip()), f
+
+
+def test_scanned_fault_table(lib, tmp_path):
+    """A grid fault table on a page with no text layer (scanned): read by OCR."""
+    import pypdfium2 as pdfium
+
+    pdf = _pdf()
+    pdf.add_page()
+    _h(pdf, "5 Fault codes", 14)
+    draw_table(pdf, (22, 45, 55, 68), ("Code", "Fault", "Cause", "Remedy"), ROWS, size=10)
+    pdf.output(str(tmp_path / "clean.pdf"))
+    doc = pdfium.PdfDocument(str(tmp_path / "clean.pdf"))
+    doc[0].render(scale=200 / 72).to_pil().convert("L").save(tmp_path / "scan.png")
+    doc.close()
+    scan = FPDF(format="A4")
+    scan.add_page()
+    scan.image(str(tmp_path / "scan.png"), x=0, y=0, w=210, h=297)
+    scan.output(str(tmp_path / "scan.pdf"))
+    _, faults = _ingest(lib, tmp_path / "scan.pdf")
+    assert set(faults) == {code_key(r[0]) for r in ROWS}
+    for code, title, cause, remedy in ROWS:
+        f = faults[code_key(code)]
+        assert f.title.lower() == title.lower() and f.remedy.lower() == remedy.lower(), f
