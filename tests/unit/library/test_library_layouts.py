@@ -182,7 +182,8 @@ def test_fault_list_as_headings_with_cause_and_remedy_paragraphs(lib, tmp_path):
                 "Let the motor cool down and clean the fan cover."),
                ("F013", "Undervoltage", "Mains voltage below 180 V for more than 2 s.",
                 "Check the supply fuses and terminal screws."),
-               ("E-4", "Pump blocked", "Foreign body in the impeller.", "Remove the pump cover and clear the impeller.")]
+               ("E-4", "Pump blocked", "Foreign body in the impeller.",
+                "Remove the pump cover and clear the impeller.")]
     for code, title, cause, remedy in entries:
         pdf.set_font("Sans", "B", 11)
         pdf.multi_cell(0, 6, f"{code} – {title}", new_x="LMARGIN", new_y="NEXT")
