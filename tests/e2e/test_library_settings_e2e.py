@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
+from test_flow_e2e import _wait_text  # sibling module: pytest puts this folder on sys.path
+
 pytestmark = pytest.mark.e2e
-
-
-def _wait_text(app, identifier: str, needle: str, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        if app.has(identifier):
-            text = app.text(identifier)
-            if needle.lower() in text.lower():
-                return text
-        time.sleep(0.3)
-    raise AssertionError(f"{identifier!r} never showed {needle!r}; last text: {text!r}")
 
 
 def test_library_browse_and_search_offline(app, artifacts: Path) -> None:
