@@ -60,11 +60,25 @@ class Fieldlens:
 
         self.settings = settings or load_settings()
         self.settings.home.mkdir(parents=True, exist_ok=True)
-        is_new_home = not (self.settings.library_dir / "index.sqlite").exists()
+        self._mark_samples_pending()
         self.library = Library(self.settings.library_dir)
         self.sessions = SessionStore(self.settings.sessions_dir)
-        if is_new_home and samples_enabled() and (SAMPLE_LIBRARY_DIR / "catalog.yaml").exists():
+        if self._samples_pending.exists():
             self.library.seed(SAMPLE_LIBRARY_DIR / "catalog.yaml")
+            self._samples_pending.unlink()
+
+    @property
+    def _samples_pending(self) -> Path:
+        return self.settings.library_dir / "samples-pending"
+
+    def _mark_samples_pending(self) -> None:
+        """A new home is to be seeded with the bundled sample library. The marker is written before
+        the library exists and removed once seeding is done, so a first start killed half-way
+        finishes the job next time (seeding is idempotent)."""
+        is_new_home = not (self.settings.library_dir / "index.sqlite").exists()
+        if is_new_home and samples_enabled() and (SAMPLE_LIBRARY_DIR / "catalog.yaml").exists():
+            self.settings.library_dir.mkdir(parents=True, exist_ok=True)
+            self._samples_pending.write_text("")
 
     @staticmethod
     def warm_up_in_background() -> None:

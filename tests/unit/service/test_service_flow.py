@@ -104,3 +104,35 @@ def test_unreachable_model_falls_back_and_the_session_survives(fl: Fieldlens) ->
         assert "still noisy" == session.turns[1].question
     finally:
         fl.settings = load_settings(fl.settings.home, env={})
+
+
+def test_first_start_interrupted_while_seeding_finishes_next_time(tmp_path: Path, monkeypatch) -> None:
+    from assistant.library import Library
+
+    monkeypatch.setenv("FIELDLENS_SAMPLES", "1")
+    home = tmp_path / "home"
+    settings = load_settings(home, env={})
+    calls = []
+
+    def dies_half_way(self, catalog):  # the battery dies during the first seed
+        calls.append(catalog)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as mp:
+        mp.setattr(Library, "seed", dies_half_way)
+        with pytest.raises(KeyboardInterrupt):
+            Fieldlens(settings)
+    assert calls and (home / "library" / "index.sqlite").exists()
+    with Fieldlens(load_settings(home, env={})) as fl:
+        assert len(fl.list_documents()) >= 3
+    with Fieldlens(load_settings(home, env={})) as fl:  # seeded once: later starts do nothing more
+        assert not (home / "library" / "samples-pending").exists()
+
+
+def test_existing_home_is_not_seeded_later(tmp_path: Path, monkeypatch) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("FIELDLENS_SAMPLES", "0")
+    Fieldlens(load_settings(home, env={})).close()
+    monkeypatch.setenv("FIELDLENS_SAMPLES", "1")
+    with Fieldlens(load_settings(home, env={})) as fl:
+        assert fl.list_documents() == []
