@@ -85,6 +85,8 @@ class ObservationKind(StrEnum):
     FAULT_CODE = "fault_code"  # a code the library knows, read off a display or label
     ASSET_TAG = "asset_tag"  # a QR / DataMatrix / 1D barcode payload
     NAMEPLATE = "nameplate"  # a nameplate field; `field` says which (manufacturer, model, serial, ...)
+    UNKNOWN_CODE = "unknown_code"  # shaped like a fault code, read from a display, listed by no manual
+    DISPLAY_VALUE = "display_value"  # a number or value on a display; `unit` says its unit when shown
 
 
 class DocumentFormat(StrEnum):
@@ -266,6 +268,7 @@ class Observation(Model):
     equipment_id: str | None = Field(None, description="equipment this reading maps to, if any")
     confirmed: bool = Field(False, description="confirmed or corrected by the technician")
     alternatives: list[str] = Field(default_factory=list, description="competing readings")
+    unit: str = Field("", description="for display values: the unit shown with the number (L, bar, Hz, ...)")
 
 
 class Photo(Model):
