@@ -187,7 +187,8 @@ class Caller:
             try:
                 parsed = parse_reply(completion.text, model)
             except ParseFailure as again:
-                raise ProviderError("The model's answer could not be understood, even after one retry.") from again
+                # an unusable reply cut by a dying server is reported as the server's failure
+                raise ProviderError(completion.stopped or "The model's answer could not be understood, even after one retry.") from again
             parsed.repaired = True
             parsed.notes.append("the first reply did not fit the schema and the model was asked again")
         if key is not None and completion.finished and not parsed.repaired:

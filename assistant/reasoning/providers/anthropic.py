@@ -21,6 +21,7 @@ from assistant.reasoning.providers.base import (
     ModelRequest,
     OnText,
     RequestRejected,
+    STOPPED_MID_ANSWER,
     StreamCut,
     b64,
     safe_image,
@@ -123,5 +124,5 @@ class AnthropicProvider(HttpProvider):
         if stop_reason == "max_tokens":
             notes.append("The model's answer was cut off at its length limit.")
         elif not stopped:
-            notes.append("The connection to the model dropped before its answer was complete.")
+            notes.append(STOPPED_MID_ANSWER)
         return Completion(text=out, finished=finished, notes=notes)

@@ -14,6 +14,11 @@ HTTP behaviour shared by all network providers:
   date) whenever the server sends it;
 - 401/403 -> "the API key was refused", 404 -> "model or endpoint not found",
   400/422/500 -> `RequestRejected` (callers may try a simpler request shape);
+- three kinds of network failure, each reported in its own words: a server that
+  could not be reached (connection refused, DNS), one that did not answer in
+  time, and one that accepted the connection and then stopped answering (closed
+  or reset it mid-reply, an incomplete chunked body, or refused new connections
+  after it had answered before: a crashed model server) - `ServerStoppedAnswering`;
 - the API key only ever travels in its header; it is never put in an error
   message or a log line, and any server text we log is scrubbed of it.
 Images are checked before sending: anything larger than the photo policy's
@@ -74,6 +79,7 @@ class Completion:
     structured: str = ""  # how structure was asked for: json_schema, json_object, prompt, tool, format, engine
     cached: bool = False
     attempts: int = 1
+    stopped: str = ""  # set when the server dropped the connection mid-answer: the sentence that says so
 
 
 class RequestRejected(ProviderError):
@@ -87,6 +93,25 @@ class RequestRejected(ProviderError):
 
 class StreamCut(ProviderError):
     """The connection dropped before any of the answer arrived."""
+
+
+class ServerStoppedAnswering(RequestRejected):
+    """The server accepted the connection, then closed or reset it before answering.
+
+    A `RequestRejected` because llama.cpp drops the stream on request shapes it cannot
+    handle, so the OpenAI-compatible ladder may still try a simpler shape; a server that is
+    gone for good then fails to connect, which is reported in these same words."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(stopped_answering(host), 200)
+
+
+def stopped_answering(host: str) -> str:
+    return (f"The model server at {host} stopped answering: it accepted the connection, "
+            "then closed it before the answer was complete.")
+
+
+STOPPED_MID_ANSWER = "The model server stopped answering before its answer was complete (the connection dropped)."
 
 
 class Provider(ABC):
@@ -196,6 +221,7 @@ class HttpProvider(Provider):
         self.max_retries = settings.max_retries
         self.long_side = settings.photo_policy.long_side
         self.host = urlsplit(self.base_url).netloc or self.base_url
+        self._answered_before = False  # any reply or dropped reply seen: the server was there
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -227,6 +253,7 @@ class HttpProvider(Provider):
             delay: float | None = None
             try:
                 async with self.client.stream("POST", url, content=payload, headers=self.headers()) as resp:
+                    self._answered_before = True
                     if resp.status_code >= 400:
                         raw = (await resp.aread())[:500].decode("utf-8", "replace")
                         log.info("provider %s HTTP %s: %s", self.host, resp.status_code, self.scrub(raw))
@@ -238,6 +265,8 @@ class HttpProvider(Provider):
                             raise self._status_error(resp.status_code, self.scrub(raw))
                     else:
                         completion = await consume(resp)
+                        if STOPPED_MID_ANSWER in completion.notes:
+                            completion.stopped = stopped_answering(self.host)
                         completion.request_bytes = len(payload)
                         completion.attempts = attempt + 1
                         return completion
@@ -245,15 +274,19 @@ class HttpProvider(Provider):
                 if attempt >= self.max_retries:
                     raise ProviderError(f"The model provider at {self.host} did not answer within {self.settings.timeout_s:g} s.") from None
                 delay = 0.5 * 2**attempt
-            except (StreamCut, httpx.ReadError, httpx.RemoteProtocolError):
+            except (StreamCut, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
                 # connected, then the server dropped the request (or sent a 200 whose stream closed
                 # before any answer): llama.cpp does this when it fails on a request shape, so
                 # callers may try a simpler shape. Unreachable servers fail in connect instead.
+                self._answered_before = True
                 if attempt >= self.max_retries:
-                    raise RequestRejected(f"The model provider at {self.host} closed the stream without answering.", 200) from None
+                    raise ServerStoppedAnswering(self.host) from None
                 delay = 0.5 * 2**attempt
             except httpx.TransportError as exc:
                 if attempt >= self.max_retries:
+                    if self._answered_before and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+                        # it was there a moment ago: the server died (a crash, not a wrong address)
+                        raise ProviderError(stopped_answering(self.host)) from None
                     raise ProviderError(f"The model provider at {self.host} could not be reached ({exc.__class__.__name__}).") from None
                 delay = 0.5 * 2**attempt
             except httpx.HTTPError as exc:  # anything else httpx can raise (decoding, redirects ...)

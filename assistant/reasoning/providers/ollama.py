@@ -17,6 +17,7 @@ from assistant.reasoning.providers.base import (
     HttpProvider,
     ModelRequest,
     OnText,
+    STOPPED_MID_ANSWER,
     StreamCut,
     b64,
     iter_lines_safely,
@@ -86,5 +87,5 @@ class OllamaProvider(HttpProvider):
         if reason == "length":
             notes.append("The model's answer was cut off at its length limit.")
         elif not done:
-            notes.append("The connection to the model dropped before its answer was complete.")
+            notes.append(STOPPED_MID_ANSWER)
         return Completion(text=text, finished=done and reason != "length", notes=notes)

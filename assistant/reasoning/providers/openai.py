@@ -31,6 +31,7 @@ from assistant.reasoning.providers.base import (
     ModelRequest,
     OnText,
     RequestRejected,
+    STOPPED_MID_ANSWER,
     StreamCut,
     b64,
     safe_image,
@@ -195,5 +196,5 @@ class OpenAIProvider(HttpProvider):
         if finish_reason == "length":
             notes.append("The model's answer was cut off at its length limit.")
         elif not (done or finish_reason):
-            notes.append("The connection to the model dropped before its answer was complete.")
+            notes.append(STOPPED_MID_ANSWER)
         return Completion(text=text, finished=finished, notes=notes)

@@ -13,6 +13,7 @@ Needs (CI installs them; ~7 min to build llama-cpp-python on 2 cores):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
@@ -57,6 +58,40 @@ def _skip_reason() -> str | None:
     return None
 
 
+class LlamaServer:
+    """The running server process, its URL and the file its stdout/stderr go to."""
+
+    def __init__(self, proc: subprocess.Popen, url: str, log: Path) -> None:
+        self.proc, self.url, self.log = proc, url, log
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
+        except OSError as exc:
+            return f"(the server log {self.log} could not be read: {exc})"
+
+    def death(self) -> str | None:
+        """Why the server is gone (its exit status and the tail of its log), or None while it runs."""
+        rc = self.proc.poll()
+        if rc is None:
+            return None
+        how = f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}"
+        return f"the llama.cpp server died ({how}); the end of its log {self.log}:\n{self.log_tail()}"
+
+    @contextlib.contextmanager
+    def watch(self):
+        """Run a test body; if the server died meanwhile, fail saying so (whatever the client saw:
+        a dead server otherwise shows up as "could not be reached" or a silent offline fallback)."""
+        try:
+            yield
+        except Exception as exc:
+            if (why := self.death()) is not None:
+                pytest.fail(f"{why}\n(the test itself then failed with: {exc!r})")
+            raise
+        if (why := self.death()) is not None:
+            pytest.fail(why)
+
+
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     reason = _skip_reason()
@@ -70,20 +105,20 @@ def llama_server(tmp_path_factory):
         proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(_model_path()),
                                  "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
                                 stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "2"})
-    url = f"http://127.0.0.1:{port}/v1"
+    server = LlamaServer(proc, f"http://127.0.0.1:{port}/v1", log)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"llama.cpp server exited: {log.read_text()[-800:]}")
+            if (why := server.death()) is not None:
+                pytest.fail(f"while starting, {why}")
             try:
-                if httpx.get(url + "/models", timeout=2).status_code == 200:
+                if httpx.get(server.url + "/models", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
         else:
-            pytest.fail("llama.cpp server did not start within 120 s")
-        yield url
+            pytest.fail(f"llama.cpp server did not start within 120 s; the end of its log:\n{server.log_tail()}")
+        yield server
     finally:
         proc.terminate()
         try:
@@ -100,7 +135,7 @@ def _fresh():
 
 
 def test_protocol_facts_with_a_small_structured_request(llama_server, home):
-    settings = S.settings_for(home, "openai", llama_server, key="", model="smollm2", timeout=120, retries=1)
+    settings = S.settings_for(home, "openai", llama_server.url, key="", model="smollm2", timeout=120, retries=1)
     src = Source(sid="S1", passage=S.PASSAGES[5])
     schema = json_schema("verdict")
     prompt = build_verify_prompt("Remove the coupling guard.", "", src, "Remove the coupling guard.", schema)
@@ -114,7 +149,8 @@ def test_protocol_facts_with_a_small_structured_request(llama_server, home):
         finally:
             await provider.aclose()
 
-    completion = asyncio.run(run())
+    with llama_server.watch():
+        completion = asyncio.run(run())
     # json_schema (500) and content parts (500 / stream closed) were refused; json_object + schema, string content worked
     assert _WORKING[(settings.base_url, "smollm2")] == ("json_object", False), _WORKING
     assert completion.structured == "json_object" and completion.images_sent == 0
@@ -128,10 +164,11 @@ def test_protocol_facts_with_a_small_structured_request(llama_server, home):
 
 def test_full_answer_is_parsed_repaired_or_falls_back(llama_server, home, monkeypatch):
     monkeypatch.setattr(engine, "ANSWER_MAX_TOKENS", 300)
-    settings = S.settings_for(home, "openai", llama_server, key="", model="smollm2", timeout=180, retries=0)
+    settings = S.settings_for(home, "openai", llama_server.url, key="", model="smollm2", timeout=180, retries=0)
     r = S.retriever()
-    answer = answer_question("the motor keeps tripping", readings=[S.photo_reading()], images=[S.prepared()],
-                             equipment=S.PUMP, retriever=r, settings=settings)
+    with llama_server.watch():  # a crash would otherwise pass as an offline fallback
+        answer = answer_question("the motor keeps tripping", readings=[S.photo_reading()], images=[S.prepared()],
+                                 equipment=S.PUMP, retriever=r, settings=settings)
     codes = {f.code for f in answer.flags}
     assert answer.provider in ("openai", "offline")
     if answer.provider == "offline":
@@ -145,3 +182,25 @@ def test_full_answer_is_parsed_repaired_or_falls_back(llama_server, home, monkey
         if not step.citations:
             assert FlagCode.UNGROUNDED_STEP in {f.code for f in step.flags}
     json.loads(answer.model_dump_json())
+
+
+def test_a_server_that_dies_during_a_test_fails_it_with_the_tail_of_its_log(tmp_path):
+    # the same watch the smoke tests use, on a real process that crashes the way ggml did (SIGSEGV)
+    log = tmp_path / "server.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-c", "import os, signal, sys\n"
+                                 "print('loading model ... ok'); print('ggml: about to crash', file=sys.stderr)\n"
+                                 "sys.stdout.flush(); sys.stderr.flush(); os.kill(os.getpid(), signal.SIGSEGV)"],
+                                stdout=fh, stderr=subprocess.STDOUT)
+    server = LlamaServer(proc, "http://127.0.0.1:9/v1", log)
+    proc.wait(timeout=30)
+    with pytest.raises(pytest.fail.Exception) as failed:
+        with server.watch():
+            raise httpx.ConnectError("could not be reached")
+    message = str(failed.value)
+    assert "the llama.cpp server died (killed by signal 11)" in message
+    assert "ggml: about to crash" in message and "loading model ... ok" in message
+    assert "ConnectError" in message  # what the client saw is kept, after the cause
+    with pytest.raises(pytest.fail.Exception, match="server died"):
+        with server.watch():
+            pass  # even a body that "passed" (e.g. by falling back offline) fails when the server died
