@@ -98,11 +98,17 @@ def cmd_library(args: argparse.Namespace) -> int:
                     print(f"  {indent}{title}{page}")
         elif args.library_cmd == "sync":
             report = fl.sync_library(args.url, on_progress=_progress_bar())
-            _print_json(report) if args.json else print(_sync_summary(report))
+            if args.json:
+                _print_json(report)
+            elif not report.error:
+                print(_sync_summary(report))
+            _raise_if_sync_failed(report)
     return EXIT_OK
 
 
 def _progress_bar():
+    if not sys.stderr.isatty():  # bars are for people; scripts read the one-line outcome
+        return None
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}
@@ -130,6 +136,17 @@ def _sync_summary(report: Any) -> str:
     for failure in r.get("failed", []) or []:
         lines.append(f"  failed: {failure}")
     return "\n".join(lines)
+
+
+def _raise_if_sync_failed(report: Any) -> None:
+    """A sync that could not read its feed, or left documents behind, is a failure (exit 2)."""
+    from assistant.errors import SyncError
+
+    if report.error:
+        raise SyncError(report.error)
+    if report.failed:
+        raise SyncError(f"{len(report.failed)} document(s) of the feed could not be synced; the others are in "
+                        "the library and the failed ones are as they were.")
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
