@@ -46,15 +46,20 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
 def _integrity(path: Path) -> str | None:
     """None when SQLite finds the file sound, else what it reported (first line)."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.text_factory = _lenient_text
         try:
             rows = conn.execute("PRAGMA integrity_check").fetchall()
         finally:
             conn.close()
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
         return str(exc)
     result = "; ".join(str(r[0]) for r in rows[:3])
     return None if result == "ok" else result
@@ -133,11 +138,12 @@ class Doctor:
             return
         conn = sqlite3.connect(str(index))  # read-write only for FTS5's 'integrity-check', which changes nothing
         conn.row_factory = sqlite3.Row
+        conn.text_factory = _lenient_text
         try:
             docs = conn.execute("SELECT id, title, sha256, original, source FROM documents").fetchall()
             passages = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
             fts_problem = self._fts_problem(conn, passages)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
             conn.close()
             self.add("library index", index, PROBLEM, f"unreadable ({exc})")
             return

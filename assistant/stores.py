@@ -151,30 +151,60 @@ def ensure_diskcache(directory: Path) -> Path | None:
 # ---------------------------------------------------------------------------- sentences
 
 
-def no_room(exc: BaseException) -> str | None:
-    """'the disk is full' (or which limit) when `exc` is a write that found no room, else None."""
+def no_room(exc: BaseException, path: Path | None = None) -> str | None:
+    """'the disk is full' (or which limit) when `exc` is a write that found no room, else None.
+
+    SQLite reports some writes that found no room as a plain 'disk I/O error' (its shared-memory file could
+    not grow): with `path`, such an error counts as a full disk when the disk holding `path` is (nearly) full,
+    or as a file-size limit when the process has one."""
     seen: set[int] = set()
+    io_error = False
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
             return _NO_ROOM[exc.errno]
         text = str(exc).lower()
-        if "database or disk is full" in text or "no space left" in text:
+        if "database or disk is full" in text or "no space left" in text or "device is full" in text:
             return "the disk is full"
         if "file too large" in text:
             return "a file-size limit was hit"
+        io_error = io_error or "disk i/o error" in text or (isinstance(exc, OSError) and exc.errno == errno.EIO)
         exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    if io_error and path is not None:
+        return _room_left(path)
+    return None
+
+
+def _room_left(path: Path) -> str | None:
+    import shutil
+
+    probe = path if path.exists() else path.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        if shutil.disk_usage(probe).free < 1024 * 1024:
+            return "the disk is full"
+    except OSError:
+        pass
+    try:
+        import resource
+
+        if resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY:
+            return "a file-size limit was hit"
+    except (ImportError, OSError, ValueError):
+        pass
     return None
 
 
 def storage_sentence(exc: BaseException, what: str, path: Path) -> str:
-    room = no_room(exc)
+    room = no_room(exc, path)
     if room:
-        return f"The {what} {path} could not be written because {room}; nothing was changed. Free some space and " \
-               "try again."
+        return f"The {what} {path} could not be written because {room}; nothing was changed. Free some space " \
+               "and try again."
     if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
         return f"The {what} {path} is busy in another Fieldlens; try again in a moment."
-    return f"The {what} {path} is damaged ({exc}); {REPAIR_HINT}."
+    detail = "its text cannot be decoded" if isinstance(exc, UnicodeDecodeError) else str(exc)
+    return f"The {what} {path} is damaged ({detail}); {REPAIR_HINT}."
 
 
 def sentence_for(exc: BaseException) -> str:
@@ -211,12 +241,16 @@ class GuardedStore:
         def guarded(*args, **kwargs):
             try:
                 return method(*args, **kwargs)
+            except StorageError as exc:
+                if no_room(exc, self._path):
+                    raise StorageError(storage_sentence(exc, self._what, self._path)) from None
+                raise
             except FieldlensError:
                 raise
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, UnicodeDecodeError) as exc:
                 raise StorageError(storage_sentence(exc, self._what, self._path)) from None
             except OSError as exc:
-                if no_room(exc):
+                if no_room(exc, self._path):
                     raise StorageError(storage_sentence(exc, self._what, self._path)) from None
                 raise
 
@@ -236,10 +270,12 @@ def open_library(home: Path, library_dir: Path) -> Any:
     try:
         library = Library(library_dir)
     except FieldlensError as exc:
-        if no_room(exc) or "newer" in str(exc):
+        if no_room(exc, index):
+            raise StorageError(storage_sentence(exc, "library index", index)) from None
+        if "newer" in str(exc):
             raise
         raise StorageError(f"The library index {index} cannot be opened: it is damaged; {REPAIR_HINT}.") from None
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, UnicodeDecodeError) as exc:  # flipped bits can surface as undecodable text
         raise StorageError(storage_sentence(exc, "library index", index)) from None
     record_store(home, "library")
     return GuardedStore(library, "library index", index)
@@ -253,12 +289,14 @@ def open_sessions(home: Path, sessions_dir: Path) -> Any:
     try:
         store = SessionStore(sessions_dir)
     except FieldlensError as exc:
+        if no_room(exc, path):
+            raise StorageError(storage_sentence(exc, "sessions database", path)) from None
         if "damaged" in str(exc):
             raise StorageError(f"The sessions database {path} is damaged; {REPAIR_HINT} (the damaged file is "
                                "kept beside it).") from None
         raise
     record_store(home, "sessions")
-    return store
+    return GuardedStore(store, "sessions database", path)
 
 
 @contextmanager
