@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,7 +39,27 @@ def _print_json(value: Any) -> None:
 def _service():
     from assistant.service import Fieldlens
 
-    return Fieldlens()
+    fl = Fieldlens()
+    for problem in fl.settings.load_problems:  # the command still runs, on the defaults
+        print(f"fieldlens: {problem}", file=sys.stderr)
+    return fl
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from assistant.config import load_settings
+    from assistant.doctor import PROBLEM, run_doctor
+
+    findings = run_doctor(load_settings(), repair=args.repair)
+    if args.json:
+        _print_json([f.as_dict() for f in findings])
+    else:
+        for f in findings:
+            print(f"{f.status:<9} {f.check:<18} {f.path}" + (f"\n          {f.detail}" if f.detail else ""))
+    problems = [f for f in findings if f.status == PROBLEM]
+    if problems:
+        hint = "" if args.repair else "; run `fieldlens doctor --repair` to mend what can be mended"
+        raise FieldlensError(f"{len(problems)} problem(s) found{hint}.")
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------------------- commands
@@ -47,8 +68,10 @@ def _service():
 def cmd_run(args: argparse.Namespace) -> int:
     from app.main import run
 
-    with _service():  # seed the home before the UI starts, so errors surface here
-        pass
+    with _service() as fl:  # seed the home before the UI starts; a damaged library is said, the app still starts
+        problem = fl.library_problem()
+        if problem:
+            print(f"fieldlens: {problem}", file=sys.stderr)
     run(web=True if args.web else None, host=args.host, port=args.port)
     return EXIT_OK
 
@@ -98,11 +121,17 @@ def cmd_library(args: argparse.Namespace) -> int:
                     print(f"  {indent}{title}{page}")
         elif args.library_cmd == "sync":
             report = fl.sync_library(args.url, on_progress=_progress_bar())
-            _print_json(report) if args.json else print(_sync_summary(report))
+            if args.json:
+                _print_json(report)
+            elif not report.error:
+                print(_sync_summary(report))
+            _raise_if_sync_failed(report)
     return EXIT_OK
 
 
 def _progress_bar():
+    if not sys.stderr.isatty():  # bars are for people; scripts read the one-line outcome
+        return None
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}
@@ -130,6 +159,17 @@ def _sync_summary(report: Any) -> str:
     for failure in r.get("failed", []) or []:
         lines.append(f"  failed: {failure}")
     return "\n".join(lines)
+
+
+def _raise_if_sync_failed(report: Any) -> None:
+    """A sync that could not read its feed, or left documents behind, is a failure (exit 2)."""
+    from assistant.errors import SyncError
+
+    if report.error:
+        raise SyncError(report.error)
+    if report.failed:
+        raise SyncError(f"{len(report.failed)} document(s) of the feed could not be synced; the others are in "
+                        "the library and the failed ones are as they were.")
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -349,19 +389,28 @@ def build_parser() -> argparse.ArgumentParser:
     rev.add_argument("--step", type=int)
     rev.add_argument("--rating", choices=["good", "bad"])
     rev.set_defaults(func=cmd_review)
+
+    doc = sub.add_parser("doctor", help="check every store of the data folder; --repair mends what it can")
+    doc.add_argument("--repair", action="store_true",
+                     help="rebuild the search index and caches, move what cannot be rebuilt aside (never deletes)")
+    doc.add_argument("--json", action="store_true")
+    doc.set_defaults(func=cmd_doctor)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from assistant.limits import prepare_process
+    from assistant.stores import sentence_for
+
     args = build_parser().parse_args(argv)
+    prepare_process()
     try:
         return args.func(args)
     except FieldlensError as exc:
         print(f"fieldlens: {exc}", file=sys.stderr)
         return exc.exit_code
-    except OSError as exc:  # unreadable paths, full disks: one line, no traceback
-        where = f" ({exc.filename})" if exc.filename else ""
-        print(f"fieldlens: {exc.strerror or exc.__class__.__name__}{where}.", file=sys.stderr)
+    except (OSError, sqlite3.Error, UnicodeDecodeError) as exc:  # unreadable paths, full disks, damaged files: one line, no traceback
+        print(f"fieldlens: {sentence_for(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -60,6 +60,8 @@ class Settings(BaseModel):
     large_text: bool = False
     dark_theme: bool = False
     photo_policy: PhotoPolicy = Field(default_factory=PhotoPolicy)
+    load_problems: list[str] = Field(default_factory=list, exclude=True,
+                                     description="why settings.json or secrets.json could not be used, if so")
 
     @field_validator("base_url")
     @classmethod
@@ -128,16 +130,25 @@ _ENV_KEYS = {
 
 
 def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Settings from the settings file, then the environment on top."""
+    """Settings from the settings file, then the environment on top.
+
+    A settings or secrets file that cannot be used (not UTF-8 JSON, not an object, invalid values) does not
+    stop anything: the defaults are used and `load_problems` says why, in one sentence per file. An invalid
+    value in the environment is the caller's own input and raises ConfigError."""
     env = dict(os.environ if env is None else env)
     home = Path(home) if home else (Path(env["FIELDLENS_HOME"]).expanduser() if env.get("FIELDLENS_HOME") else default_home())
-    data: dict = {}
+    problems: list[str] = []
     settings_file = home / "settings.json"
-    if settings_file.exists():
+    data, problem = read_json_object(settings_file, "settings file")
+    if problem:
+        problems.append(f"{problem}; the default settings are used until it is fixed or saved again.")
+    if data:
         try:
-            data = json.loads(settings_file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"The settings file {settings_file} is unreadable: {exc.__class__.__name__}.") from None
+            Settings(**{**data, "home": home})
+        except ValidationError as exc:
+            problems.append(f"The settings file {settings_file} is not valid ({validation_sentence(exc).rstrip('.')});"
+                            " the default settings are used until it is fixed or saved again.")
+            data = {}
     if env.get("FIELDLENS_PROVIDER"):
         data["provider"] = env["FIELDLENS_PROVIDER"].strip().lower()
     if env.get("FIELDLENS_MODEL"):
@@ -149,23 +160,51 @@ def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -
         settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(validation_sentence(exc)) from None
-    settings.api_key = _load_key(home, settings.provider, env)
+    settings.api_key = _load_key(home, settings.provider, env, problems)
+    settings.load_problems = problems
     return settings
 
 
-def _load_key(home: Path, provider: ProviderName, env: dict[str, str]) -> SecretStr | None:
+def read_json_object(path: Path, what: str) -> tuple[dict, str | None]:
+    """The JSON object in `path` ({} when there is no file), and a sentence saying why it cannot be used, if so.
+    The sentence names the file and its shape, never its content (it may hold a key)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}, None
+    except IsADirectoryError:
+        return {}, f"The {what} {path} is a folder"
+    except OSError as exc:
+        return {}, f"The {what} {path} cannot be read ({exc.strerror or exc.__class__.__name__})"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and (raw[0] == 0 or raw[1] == 0)):
+        return {}, f"The {what} {path} is UTF-16 text, not UTF-8"
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return {}, f"The {what} {path} is binary, not UTF-8 JSON text"
+    except (json.JSONDecodeError, RecursionError):
+        return {}, f"The {what} {path} is not valid JSON"
+    if not isinstance(data, dict):
+        shape = {list: "a list", str: "a string", type(None): "null", bool: "true or false"}.get(type(data), "a number")
+        return {}, f"The {what} {path} holds {shape}, not an object"
+    return data, None
+
+
+def _load_key(home: Path, provider: ProviderName, env: dict[str, str], problems: list[str] | None = None
+              ) -> SecretStr | None:
     for name in _ENV_KEYS.get(provider, ()):
         if env.get(name):
             return SecretStr(env[name])
-    secrets = home / "secrets.json"
-    if secrets.exists():
-        try:
-            stored = json.loads(secrets.read_text(encoding="utf-8")).get("api_key")
-        except (OSError, json.JSONDecodeError):
-            stored = None
-        if stored:
-            return SecretStr(stored)
-    return None
+    secrets_file = home / "secrets.json"
+    stored, problem = read_json_object(secrets_file, "secrets file")
+    key = stored.get("api_key")
+    if problem is None and key is not None and not isinstance(key, str):
+        problem = f"The secrets file {secrets_file} holds an API key that is not text"
+    if problem:
+        if problems is not None:
+            problems.append(f"{problem}; no API key is read from it until it is saved again in the settings.")
+        return None
+    return SecretStr(key) if key else None
 
 
 def save_settings(settings: Settings) -> None:

@@ -55,17 +55,48 @@ class Fieldlens:
     """Everything a technician, supervisor or admin can do, as plain method calls."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        from assistant.library import Library
-        from assistant.sessions import SessionStore
+        from assistant import stores
 
         self.settings = settings or load_settings()
         self.settings.home.mkdir(parents=True, exist_ok=True)
-        self._mark_samples_pending()
-        self.library = Library(self.settings.library_dir)
-        self.sessions = SessionStore(self.settings.sessions_dir)
-        if self._samples_pending.exists():
-            self.library.seed(SAMPLE_LIBRARY_DIR / "catalog.yaml")
-            self._samples_pending.unlink()
+        self._library: Any = None
+        self._sessions: Any = None
+        if stores.is_new_home(self.settings.home):
+            self._mark_samples_pending()  # before the manifest: a start killed in between seeds next time
+        stores.initialise_home(self.settings.home)
+
+    # Each store is opened when a command first needs it, so a damaged one fails only those commands.
+    @property
+    def library(self) -> Any:
+        if self._library is None:
+            from assistant.stores import open_library
+
+            library = open_library(self.settings.home, self.settings.library_dir)
+            if self._samples_pending.exists():
+                try:
+                    library.seed(SAMPLE_LIBRARY_DIR / "catalog.yaml")
+                except BaseException:
+                    library.close()
+                    raise
+                self._samples_pending.unlink()
+            self._library = library
+        return self._library
+
+    @property
+    def sessions(self) -> Any:
+        if self._sessions is None:
+            from assistant.stores import open_sessions
+
+            self._sessions = open_sessions(self.settings.home, self.settings.sessions_dir)
+        return self._sessions
+
+    def library_problem(self) -> str | None:
+        """Open the library now (seeding a new home); the sentence that says why it cannot be used, or None."""
+        try:
+            self.library
+        except FieldlensError as exc:
+            return str(exc)
+        return None
 
     @property
     def _samples_pending(self) -> Path:
@@ -75,8 +106,7 @@ class Fieldlens:
         """A new home is to be seeded with the bundled sample library. The marker is written before
         the library exists and removed once seeding is done, so a first start killed half-way
         finishes the job next time (seeding is idempotent)."""
-        is_new_home = not (self.settings.library_dir / "index.sqlite").exists()
-        if is_new_home and samples_enabled() and (SAMPLE_LIBRARY_DIR / "catalog.yaml").exists():
+        if samples_enabled() and (SAMPLE_LIBRARY_DIR / "catalog.yaml").exists():
             self.settings.library_dir.mkdir(parents=True, exist_ok=True)
             self._samples_pending.write_text("")
 
@@ -90,8 +120,10 @@ class Fieldlens:
         threading.Thread(target=warm_up, name="ocr-warm-up", daemon=True).start()
 
     def close(self) -> None:
-        self.library.close()
-        self.sessions.close()
+        for store in (self._library, self._sessions):
+            if store is not None:
+                store.close()
+        self._library = self._sessions = None
 
     def __enter__(self) -> Fieldlens:
         return self
@@ -139,16 +171,25 @@ class Fieldlens:
         equipment_ids = [equipment_id] if equipment_id else []
         if equipment_id:
             self.library.get_equipment(equipment_id)  # unknown ids are an error, not a silent new link
+        from assistant.limits import check_document
+        from assistant.stores import library_write_lock
+
         documents = []
         for source in sources:
             if isinstance(source, str) and source.startswith(("http://", "https://")):
-                documents.append(self.library.add_url(source, equipment_ids=equipment_ids))
+                with library_write_lock(self.settings.library_dir):
+                    documents.append(self.library.add_url(source, equipment_ids=equipment_ids))
             else:
-                documents.append(self.library.add(Path(source), equipment_ids=equipment_ids))
+                check_document(Path(source))  # non-regular files and oversized formats, before any read
+                with library_write_lock(self.settings.library_dir):
+                    documents.append(self.library.add(Path(source), equipment_ids=equipment_ids))
         return documents
 
     def sync_library(self, url: str, on_progress: Callable[[Any], None] | None = None) -> Any:
-        return self.library.sync(url, on_progress=on_progress)
+        from assistant.stores import library_write_lock
+
+        with library_write_lock(self.settings.library_dir):
+            return self.library.sync(url, on_progress=on_progress)
 
     # ------------------------------------------------------------------ perception
 

@@ -19,9 +19,13 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from assistant.errors import UnreadablePhoto
+from assistant.limits import quiet_native_stderr
 
 MAX_PIXELS = 64_000_000  # 64 MP: larger than any phone or tablet camera, small enough to decode safely
 MAX_BYTES = 80 * 1024 * 1024
+DECODE_PIXELS = 16_000_000  # photos are worked on at no more than this (a 16 MP photo reads as well as 64 MP)
+MAX_SIDE = 8192  # and no side longer than this (a 20000x20 strip would make every later stage allocate widely)
+MAX_ASPECT = 40  # a photo of a machine is not a 1:40 strip; such a file is refused before decoding
 
 _heif_registered = False
 
@@ -87,9 +91,11 @@ def load_photo(source: Path | str | bytes, filename: str = "", *, max_pixels: in
         path = Path(source)
         filename = filename or path.name
         try:
-            if path.stat().st_size > MAX_BYTES:
-                raise UnreadablePhoto(f"{_name(filename)} is too large to open ({path.stat().st_size // 2**20} MB).")
-            data = path.read_bytes()
+            size = _regular_size(path)  # FIFOs, devices and folders are refused before anything opens them
+            if size > MAX_BYTES:
+                raise UnreadablePhoto(f"{_name(filename)} is too large to open ({size // 2**20} MB).")
+            with path.open("rb") as fh:
+                data = fh.read(MAX_BYTES + 1)  # bounded even if the file grows meanwhile
         except FileNotFoundError:
             raise UnreadablePhoto(f"{_name(filename)} does not exist.") from None
         except IsADirectoryError:
@@ -117,10 +123,13 @@ def load_photo(source: Path | str | bytes, filename: str = "", *, max_pixels: in
             f"{who} is too large ({width}x{height} pixels, more than {max_pixels // 1_000_000} megapixels)."
         )
 
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise UnreadablePhoto(f"{who} is a {width}x{height} strip, not a photo Fieldlens can read.")
     if media_type == "image/jpeg":
-        image = _decode_jpeg(data, who)
+        image = _decode_jpeg(data, who, width * height)
     else:
         image = _decode_pillow(data, who)
+    image = _bounded(image)
     h, w = image.shape[:2]
     return LoadedPhoto(
         id=hashlib.sha256(data).hexdigest(),
@@ -131,6 +140,16 @@ def load_photo(source: Path | str | bytes, filename: str = "", *, max_pixels: in
         height=h,
         filename=filename,
     )
+
+
+def _regular_size(path: Path) -> int:
+    from assistant.errors import MalformedFile
+    from assistant.limits import regular_file_size
+
+    try:
+        return regular_file_size(path, "a photo")
+    except MalformedFile as exc:
+        raise UnreadablePhoto(f"The photo {exc}") from None
 
 
 def _header_size(data: bytes, who: str) -> tuple[int, int]:
@@ -153,11 +172,19 @@ def _jpeg_complete(data: bytes) -> bool:
     return sos >= 0 and eoi > sos
 
 
-def _decode_jpeg(data: bytes, who: str) -> np.ndarray:
+def _decode_jpeg(data: bytes, who: str, pixels: int) -> np.ndarray:
     if not _jpeg_complete(data):
         raise UnreadablePhoto(f"{who} is truncated or damaged (the file ends too early).")
     buf = np.frombuffer(data, dtype=np.uint8)
-    image = cv2.imdecode(buf, cv2.IMREAD_COLOR)  # IMREAD_COLOR applies the EXIF orientation
+    # Big photos are decoded at 1/2, 1/4 or 1/8 scale by libjpeg itself: memory stays near DECODE_PIXELS.
+    flag = cv2.IMREAD_COLOR  # IMREAD_COLOR and IMREAD_REDUCED_COLOR_* apply the EXIF orientation
+    for reduced, factor in ((cv2.IMREAD_REDUCED_COLOR_8, 8), (cv2.IMREAD_REDUCED_COLOR_4, 4),
+                            (cv2.IMREAD_REDUCED_COLOR_2, 2)):
+        if pixels / (factor * factor) >= DECODE_PIXELS:
+            flag = reduced
+            break
+    with quiet_native_stderr("libjpeg"):  # "Corrupt JPEG data" warnings go to the log, not the terminal
+        image = cv2.imdecode(buf, flag)
     if image is None:
         raise UnreadablePhoto(f"{who} is damaged and cannot be decoded.")
     return image
@@ -167,8 +194,11 @@ def _decode_pillow(data: bytes, who: str) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
+            with Image.open(io.BytesIO(data)) as im, quiet_native_stderr("image decoder"):
                 im.load()
+                factor = int(np.ceil((im.width * im.height / DECODE_PIXELS) ** 0.5))
+                if factor > 1:  # shrink before the colour conversions copy it
+                    im = im.reduce(factor)
                 im = ImageOps.exif_transpose(im)
                 if im.mode not in ("RGB", "L"):
                     im = im.convert("RGBA").convert("RGB") if "A" in im.getbands() else im.convert("RGB")
@@ -180,3 +210,13 @@ def _decode_pillow(data: bytes, who: str) -> np.ndarray:
     if arr.ndim == 2:
         return cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR)
     return cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+
+
+def _bounded(image: np.ndarray) -> np.ndarray:
+    """Downscale (INTER_AREA) so the photo has at most DECODE_PIXELS and no side over MAX_SIDE."""
+    h, w = image.shape[:2]
+    scale = min(1.0, (DECODE_PIXELS / (w * h)) ** 0.5, MAX_SIDE / max(w, h))
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)

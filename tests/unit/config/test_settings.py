@@ -38,7 +38,9 @@ def test_invalid_settings_are_a_plain_error(home: Path, env: dict) -> None:
     assert "\n" not in str(err.value)
 
 
-def test_corrupt_settings_file_is_a_plain_error(home: Path) -> None:
+def test_corrupt_settings_file_gives_defaults_and_says_so(home: Path) -> None:
     (home / "settings.json").write_text("{not json")
-    with pytest.raises(ConfigError, match="settings file"):
-        load_settings(home, env={})
+    settings = load_settings(home, env={})
+    assert settings.provider.value == "offline"
+    assert len(settings.load_problems) == 1 and "settings file" in settings.load_problems[0]
+    assert "not valid JSON" in settings.load_problems[0]

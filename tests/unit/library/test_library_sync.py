@@ -225,3 +225,229 @@ def test_add_url(lib, server, tmp_path):
     assert again.id == doc.id and server.log == [("/docs/rs5.md", 304, 0)]
     with pytest.raises(SyncError, match="404"):
         lib.add_url(f"{server.url}/docs/missing.pdf")
+
+
+# ---------------------------------------------------------------------------- hostile feeds
+
+
+import gzip  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import zlib  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _gzip_of_zeros(size: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(16 * 1024 * 1024)
+    parts = [packer.compress(block) for _ in range(size // len(block))]
+    return b"".join(parts) + packer.flush()
+
+
+class HostileServer:
+    """Answers each path with a scripted behaviour: ('bytes', body, headers), ('status', code),
+    ('redirect', location), ('trickle', seconds_per_byte)."""
+
+    def __init__(self):
+        self.routes: dict[str, tuple] = {}
+        self.requests: list[tuple[str, str | None]] = []  # (path, Authorization header)
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                server.requests.append((self.path, self.headers.get("Authorization")))
+                route = server.routes.get(self.path.split("?")[0], ("status", 404))
+                kind = route[0]
+                try:
+                    if kind == "bytes":
+                        body, headers = route[1], route[2] if len(route) > 2 else {}
+                        self.send_response(200)
+                        for k, v in headers.items():
+                            self.send_header(k, v)
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                    elif kind == "status":
+                        self.send_response(route[1])
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    elif kind == "redirect":
+                        self.send_response(302)
+                        self.send_header("Location", route[1])
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    elif kind == "trickle":
+                        self.send_response(200)
+                        self.send_header("Content-Length", "100000")
+                        self.end_headers()
+                        deadline = time.monotonic() + 60  # the server stops by itself
+                        while time.monotonic() < deadline:
+                            self.wfile.write(b"{")
+                            self.wfile.flush()
+                            time.sleep(route[1])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def hostile():
+    s = HostileServer()
+    yield s
+    s.close()
+
+
+def _run_cli(home: Path, *args: str, env_extra: dict | None = None, timeout: float = 60):
+    """`fieldlens ARGS` in a child process: (exit status, stdout, stderr, seconds, peak MB of the child)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDLENS_", "OPENAI_", "ANTHROPIC_"))}
+    env.update({"FIELDLENS_HOME": str(home), "FIELDLENS_SAMPLES": "0", "PYTHONPATH": str(REPO)}, **(env_extra or {}))
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=REPO)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"fieldlens {' '.join(args)} ran longer than {timeout} s")
+    seconds = time.monotonic() - started
+    import resource
+
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far
+    return proc.returncode, out.decode(), err.decode(), seconds, peak_mb
+
+
+def _one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("behaviour, words", [
+    ("refused", "cannot be reached"),
+    (("status", 500), "HTTP 500"),
+    (("status", 404), "HTTP 404"),
+    (("redirect", "/feed.json"), "redirected too many times"),
+    (("redirect", "http://localhost:1/feed.json"), "another site"),
+])
+def test_cli_sync_that_cannot_read_its_feed_fails(tmp_path, hostile, behaviour, words):
+    url = f"{hostile.url}/feed.json"
+    if behaviour == "refused":
+        hostile.close()
+    else:
+        hostile.routes["/feed.json"] = behaviour
+    status, out, err, _, _ = _run_cli(tmp_path / "home", "library", "sync", url)
+    assert status == 2 and "Sync finished" not in out
+    line = _one_line(err)
+    assert words in line and "library was left as it was" in line
+
+
+def test_gzip_bomb_feed_stops_at_the_limit_with_little_memory(tmp_path, hostile):
+    bomb = _gzip_of_zeros(1024**3)  # 1 GiB of zeros in ~1 MB
+    hostile.routes["/feed.json"] = ("bytes", bomb, {"Content-Encoding": "gzip", "Content-Type": "application/json"})
+    hostile.routes["/docs/a.md"] = ("bytes", bomb, {"Content-Encoding": "gzip"})
+    status, out, err, seconds, peak_mb = _run_cli(tmp_path / "home", "library", "sync", f"{hostile.url}/feed.json")
+    assert status == 2 and "larger than 16 MB" in _one_line(err)
+    assert peak_mb < 300, peak_mb
+    # a document body that is a bomb fails alone, the sync itself still finishes
+    hostile.routes["/feed.json"] = ("bytes", json.dumps({"documents": [{"url": "docs/a.md"}]}).encode())
+    status, out, err, seconds, peak_mb = _run_cli(tmp_path / "home", "library", "sync", f"{hostile.url}/feed.json")
+    assert status == 2 and "larger than" in out and peak_mb < 300
+    _one_line(err)
+
+
+def test_stacked_encodings_are_refused(lib, hostile):
+    body = gzip.compress(gzip.compress(b'{"documents": []}'))
+    hostile.routes["/feed.json"] = ("bytes", body, {"Content-Encoding": "gzip, gzip"})
+    report = lib.sync(f"{hostile.url}/feed.json")
+    assert report.error and "encoding" in report.error
+
+
+def test_gzip_feed_within_limits_is_read(lib, hostile):
+    hostile.routes["/docs/rs5.md"] = ("bytes", gzip.compress(MARKDOWN.encode()), {"Content-Encoding": "gzip"})
+    feed = {"documents": [{"url": "docs/rs5.md", "sha256": hashlib.sha256(MARKDOWN.encode()).hexdigest()}]}
+    hostile.routes["/feed.json"] = ("bytes", gzip.compress(json.dumps(feed).encode()), {"Content-Encoding": "gzip"})
+    report = lib.sync(f"{hostile.url}/feed.json")
+    assert report.ok and len(report.added) == 1
+
+
+def test_trickling_feed_stops_at_the_deadline(tmp_path, hostile):
+    hostile.routes["/feed.json"] = ("trickle", 0.5)
+    status, out, err, seconds, _ = _run_cli(tmp_path / "home", "library", "sync", f"{hostile.url}/feed.json",
+                                            env_extra={"FIELDLENS_SYNC_DEADLINE_S": "3"})
+    assert status == 2 and seconds < 15, seconds
+    assert "longer than 3 s" in _one_line(err)
+
+
+def test_trickling_document_stops_the_sync_and_keeps_the_library(lib, hostile):
+    hostile.routes["/docs/ok.md"] = ("bytes", MARKDOWN.encode())
+    hostile.routes["/docs/slow.md"] = ("trickle", 0.5)
+    feed = {"documents": [{"url": "docs/ok.md"}, {"url": "docs/slow.md"}, {"url": "docs/ok.md"}]}
+    hostile.routes["/feed.json"] = ("bytes", json.dumps(feed).encode())
+    started = time.monotonic()
+    from assistant.library.sync import sync_feed
+
+    report = sync_feed(lib, f"{hostile.url}/feed.json", deadline=3)
+    assert time.monotonic() - started < 10
+    assert report.error and "time limit" in report.error and len(report.added) == 1
+    assert len(lib.documents()) == 1 and not list((lib.root / "cache" / "incoming").iterdir())
+
+
+def test_feed_entries_must_stay_on_the_feed_origin(lib, hostile):
+    hostile.routes["/docs/ok.md"] = ("bytes", MARKDOWN.encode())
+    hostile.routes["/etc/passwd"] = ("bytes", b"root:x:0:0:root:/root:/bin/bash\n")
+    hostile.routes["/docs/hop.md"] = ("redirect", "http://localhost:%d/docs/ok.md" % hostile.port)
+    hostile.routes["/docs/inside.md"] = ("redirect", "/docs/ok.md")
+    feed = {"documents": [
+        {"url": "../../etc/passwd", "title": "dots"},
+        {"url": "/etc/passwd", "title": "absolute"},
+        {"url": "%2e%2e/etc/passwd", "title": "encoded dots"},
+        {"url": "http://localhost:%d/docs/ok.md" % hostile.port, "title": "other host"},
+        {"url": "file:///etc/passwd", "title": "file"},
+        {"url": "docs/hop.md", "title": "redirect away"},
+        {"url": "docs/inside.md", "title": "redirect inside"},
+        {"url": "docs/ok.md", "title": "bad equipment", "equipment": ["../../x"]},
+    ], "equipment": [{"id": "../../etc", "name": "<script>alert(1)</script>"}, {"id": "pump-7", "name": "Pump 7"}]}
+    hostile.routes["/feed.json"] = ("bytes", json.dumps(feed).encode())
+    report = lib.sync(f"{hostile.url}/feed.json")
+    assert report.error is None
+    assert [d.title for d in lib.documents()] == ["redirect inside"]
+    assert {f.title for f in report.failed} == {"dots", "absolute", "encoded dots", "other host", "file",
+                                                "redirect away", "bad equipment", "../../etc"}
+    assert report.equipment == ["pump-7"]
+    assert not any(path.startswith("/etc") for path, _ in hostile.requests)
+
+
+def test_feed_credentials_are_sent_never_stored_and_add_nothing_twice(lib, hostile, tmp_path):
+    hostile.routes["/docs/rs5.md"] = ("bytes", MARKDOWN.encode())
+    hostile.routes["/feed.json"] = ("bytes", json.dumps({"documents": [{"url": "docs/rs5.md"}]}).encode())
+    with_password = f"http://svc:Passw0rd-77@127.0.0.1:{hostile.port}/feed.json"
+    first = lib.sync(with_password)
+    assert first.ok and len(first.added) == 1 and "Passw0rd" not in first.model_dump_json()
+    assert all(auth and auth.startswith("Basic ") for _, auth in hostile.requests)
+    again = lib.sync(f"{hostile.url}/feed.json")
+    assert len(again.added) == 0 and len(lib.documents()) == 1
+    assert lib.document(first.added[0]).source == f"{hostile.url}/docs/rs5.md"
+    lib.close()
+    raw = b"".join(p.read_bytes() for p in lib.root.rglob("*") if p.is_file())
+    assert b"Passw0rd" not in raw
+    status, out, err, _, _ = _run_cli(tmp_path / "home", "library", "sync", with_password)
+    assert status == 0 and "Passw0rd" not in out + err

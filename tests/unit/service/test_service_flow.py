@@ -121,7 +121,7 @@ def test_first_start_interrupted_while_seeding_finishes_next_time(tmp_path: Path
     with monkeypatch.context() as mp:
         mp.setattr(Library, "seed", dies_half_way)
         with pytest.raises(KeyboardInterrupt):
-            Fieldlens(settings)
+            Fieldlens(settings).list_documents()  # the library (and the seeding) opens when first needed
     assert calls and (home / "library" / "index.sqlite").exists()
     with Fieldlens(load_settings(home, env={})) as fl:
         assert len(fl.list_documents()) >= 3
