@@ -212,7 +212,14 @@ class Fieldlens:
         from assistant.perception import read_photo
 
         photo = load_photo(Path(source) if isinstance(source, str) else source, filename)
-        return read_photo(photo, self.library, equipment_id)
+        reading = read_photo(photo, self.library, equipment_id)
+        if equipment_id is None and _equipment_from_observations(reading.observations) is None:
+            identified = self._equipment_from_codes(reading.observations)
+            if identified:  # the codes read are listed by one catalog entry's documents only
+                observations = [o.model_copy(update={"equipment_id": identified})
+                                if o.kind == ObservationKind.FAULT_CODE else o for o in reading.observations]
+                reading = reading.model_copy(update={"observations": observations})
+        return reading
 
     # ------------------------------------------------------------------ sessions
 
