@@ -139,7 +139,8 @@ def check_equipment_id(value: str) -> str:
     if EQUIPMENT_ID.match(value or "") and ".." not in value:
         return value
     if not (value or "").strip():
-        raise InvalidEquipment("Give the equipment an id: lower-case letters, digits and - _ . (e.g. pump-cp40).")
+        raise InvalidEquipment("Give the equipment an id (an equipment id is lower-case letters, digits "
+                               "and - _ . e.g. pump-cp40).")
     hint = suggest_id(value or "")
     tip = f" such as '{hint}'" if hint and hint != value else ""
     raise InvalidEquipment(f"'{value}' is not a usable equipment id: use lower-case letters, digits and - _ . "
