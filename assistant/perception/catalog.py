@@ -41,6 +41,23 @@ def serial_fits(serial: str, equipment: Equipment) -> bool:
     return False
 
 
+def _compact(text: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", text.upper())
+
+
+def _names_in_line(line: str, item: Equipment) -> bool:
+    """The entry's model or an alias, word for word, in an OCR line ("CP-40 7.5 kW" names CP-40)."""
+    names = {_compact(n) for n in (item.model, *item.aliases) if len(_compact(n)) >= 3}
+    if not names:
+        return False
+    tokens = [t for t in re.split(r"[\s:;,/]+", line) if t]
+    for i in range(len(tokens)):
+        for j in range(i + 1, min(i + 3, len(tokens)) + 1):
+            if _compact(" ".join(tokens[i:j])) in names:
+                return True
+    return False
+
+
 def same_manufacturer(read: str, known: str, *, labelled: bool) -> bool:
     """Does text read off a plate name this manufacturer? A labelled field ("Manufacturer: Acme")
     may be a shortened or slightly misread name; any other line must contain the whole name."""
@@ -87,15 +104,22 @@ def identify_nameplate(catalog: CatalogLookup, fields: Mapping[str, str], lines:
     for match in found.values():
         if {"model", "serial"} <= match.evidence and match.score >= 0.75:
             match.score = min(1.0, match.score + 0.03)  # two independent readings agree
+    listing = getattr(catalog, "equipment", None)
+    everything = list(listing()) if callable(listing) else None
     if not found:
         for line in lines:
+            if everything is not None:  # one pass over the listing instead of a catalog query per line
+                for item in everything:
+                    if _names_in_line(line, item):
+                        note(item, LINE_SCORE, "model", line)
+                continue
             for item, score in catalog.match_model(line):
                 if score >= EXACT_PIECE:
                     note(item, LINE_SCORE, "model", line)
+    if everything is None:
+        everything = [m.equipment for m in found.values()]
 
     manufacturer = fields.get("manufacturer", "").strip()
-    listing = getattr(catalog, "equipment", None)
-    everything = list(listing()) if callable(listing) else [m.equipment for m in found.values()]
     by_maker = [e for e in everything if e.manufacturer and (
         same_manufacturer(manufacturer, e.manufacturer, labelled=True) if manufacturer
         else any(same_manufacturer(line, e.manufacturer, labelled=False) for line in lines))]

@@ -89,6 +89,7 @@ PHOTOS = {
     "plate-full": panel([("ACME COOLING", 2.0), ("Model: ZX-700", 1.6), ("S/N: ZX7-004711", 1.6),
                          ("400 V 3~ 50 Hz  32 A", 1.4), ("IP54", 1.4)]),
     "plate-alias": panel([("Type: CH-7A", 1.6), ("400 V 50 Hz", 1.4), ("IP54", 1.4)]),
+    "plate-unlabelled": panel([("CH-7A", 1.8), ("400 V 3~ 50 Hz", 1.4), ("32 A", 1.4), ("IP54", 1.4)]),
     "plate-serial": panel([("S/N: KC912345", 1.6), ("230 V 50 Hz", 1.4), ("10 A", 1.4)]),
     "plate-maker": panel([("Manufacturer: Nordhaven Compressors", 1.3), ("230 V 50 Hz", 1.4), ("10 A", 1.4),
                           ("IP44", 1.4)]),
@@ -148,6 +149,11 @@ def test_nameplate_alias_names_the_entry(catalog_home: Path) -> None:
     obs = inspect(catalog_home, "plate-alias")
     assert field(obs, "model")["value"] == "CH-7A"
     assert named(obs) == {"zx-700"}
+
+
+def test_an_unlabelled_line_that_is_an_alias_names_the_entry(catalog_home: Path) -> None:
+    obs = inspect(catalog_home, "plate-unlabelled")
+    assert field(obs, "model")["value"] == "CH-7A" and field(obs, "model")["equipment_id"] == "zx-700"
 
 
 def test_serial_pattern_alone_names_the_entry(catalog_home: Path) -> None:
