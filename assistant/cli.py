@@ -315,6 +315,87 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_equipment(args: argparse.Namespace) -> int:
+    from assistant.domain import Equipment
+
+    with _service() as fl:
+        if args.equipment_cmd == "list":
+            items = fl.list_equipment()
+            if args.json:
+                _print_json(items)
+            else:
+                if not items:
+                    print("The catalog is empty: add equipment with `fieldlens equipment add ID --name NAME`.")
+                for e in items:
+                    print(f"{e.id}  {e.name}  [{e.model or '-'}]  {len(e.document_ids)} document(s)")
+            return EXIT_OK
+        if args.equipment_cmd == "remove":
+            unlinked = fl.remove_equipment(args.id)
+            if args.json:
+                _print_json({"removed": args.id, "unlinked_documents": unlinked})
+            else:
+                print(f"Removed equipment {args.id}; {len(unlinked)} document(s) unlinked and kept in the library.")
+            return EXIT_OK
+        if args.equipment_cmd == "add":
+            item = fl.add_equipment(Equipment(
+                id=args.id, name=args.name, manufacturer=args.manufacturer or "", model=args.model or "",
+                category=args.category or "", aliases=args.alias, asset_tags=args.asset_tag,
+                serial_patterns=args.serial_pattern))
+        elif args.equipment_cmd == "edit":
+            item = fl.edit_equipment(
+                args.id, name=args.name, manufacturer=args.manufacturer, model=args.model, category=args.category,
+                add_aliases=args.alias, remove_aliases=args.remove_alias, add_asset_tags=args.asset_tag,
+                remove_asset_tags=args.remove_asset_tag, add_serial_patterns=args.serial_pattern,
+                remove_serial_patterns=args.remove_serial_pattern)
+        else:
+            item = fl.get_equipment(args.id)
+        if args.json:
+            _print_json(item)
+        else:
+            _print_equipment(item, fl.list_documents(item.id))
+    return EXIT_OK
+
+
+def _print_equipment(item: Any, documents: Sequence[Any]) -> None:
+    print(f"{item.id}  {item.name}")
+    for label, value in (("manufacturer", item.manufacturer), ("model", item.model), ("category", item.category),
+                         ("aliases", ", ".join(item.aliases)), ("asset tags", ", ".join(item.asset_tags)),
+                         ("serial patterns", "  ".join(item.serial_patterns))):
+        print(f"  {label:<16}{value or '-'}")
+    print(f"  {'documents':<16}{len(documents)}")
+    for d in documents:
+        print(f"    {d.id}  {d.title}")
+
+
+def _equipment_parser(sub: Any) -> None:
+    eq = sub.add_parser("equipment", help="build the equipment catalog")
+    eq_sub = eq.add_subparsers(dest="equipment_cmd", required=True)
+    lst = eq_sub.add_parser("list", help="every catalog entry")
+    lst.add_argument("--json", action="store_true")
+    show = eq_sub.add_parser("show", help="one entry and its documents")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+    add = eq_sub.add_parser("add", help="create a catalog entry")
+    edit = eq_sub.add_parser("edit", help="change an entry: text options replace, --alias/--asset-tag/"
+                                          "--serial-pattern add, --remove-... remove")
+    for p, is_edit in ((add, False), (edit, True)):
+        p.add_argument("id", help="lower-case letters, digits and - _ . (e.g. pump-cp40)")
+        p.add_argument("--name", required=not is_edit)
+        p.add_argument("--manufacturer")
+        p.add_argument("--model")
+        p.add_argument("--category")
+        p.add_argument("--alias", action="append", default=[], help="another name or model on nameplates")
+        p.add_argument("--asset-tag", action="append", default=[], help="a QR or barcode tag of one unit")
+        p.add_argument("--serial-pattern", action="append", default=[], help="a regular expression for serials")
+        p.add_argument("--json", action="store_true")
+    for option in ("--remove-alias", "--remove-asset-tag", "--remove-serial-pattern"):
+        edit.add_argument(option, action="append", default=[])
+    rm = eq_sub.add_parser("remove", help="delete an entry (its documents stay, unlinked)")
+    rm.add_argument("id")
+    rm.add_argument("--json", action="store_true")
+    eq.set_defaults(func=cmd_equipment)
+
+
 # ---------------------------------------------------------------------------- parser
 
 
@@ -395,6 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="rebuild the search index and caches, move what cannot be rebuilt aside (never deletes)")
     doc.add_argument("--json", action="store_true")
     doc.set_defaults(func=cmd_doctor)
+
+    _equipment_parser(sub)
     return parser
 
 

@@ -30,6 +30,10 @@ class UnknownEquipment(FieldlensError):
     """An equipment id that is not in the catalog."""
 
 
+class InvalidEquipment(FieldlensError):
+    """A catalog entry that cannot be saved: a bad id or regex, or a duplicate of another entry."""
+
+
 class UnknownSession(FieldlensError):
     """A session id that is not in the store."""
 

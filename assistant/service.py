@@ -140,7 +140,54 @@ class Fieldlens:
         return self.library.get_equipment(equipment_id)
 
     def find_equipment(self, query: str, limit: int = 10) -> list[Equipment]:
-        return self.library.find_equipment(query, limit=limit)
+        """Equipment by name, model, manufacturer, alias, asset tag or a fault code its documents list."""
+        from assistant.library import catalog
+
+        return catalog.find_equipment(self.library, query, limit=limit)
+
+    # ------------------------------------------------------------------ catalog admin
+
+    def add_equipment(self, equipment: Equipment) -> Equipment:
+        """Create a catalog entry; a bad id or regex, or a duplicate of another entry, is InvalidEquipment."""
+        from assistant.library import catalog
+
+        return catalog.add_equipment(self.library, equipment)
+
+    def edit_equipment(self, equipment_id: str, **changes: Any) -> Equipment:
+        """Change an entry: name/manufacturer/model/category replace; add_aliases, remove_aliases,
+        add_asset_tags, remove_asset_tags, add_serial_patterns, remove_serial_patterns add or remove."""
+        from assistant.library import catalog
+
+        return catalog.edit_equipment(self.library, equipment_id, catalog.EquipmentEdit(**changes))
+
+    def remove_equipment(self, equipment_id: str) -> list[str]:
+        """Delete an entry; its documents stay in the library, unlinked (their ids are returned)."""
+        from assistant.library import catalog
+
+        return catalog.remove_equipment(self.library, equipment_id)
+
+    def link_documents(self, equipment_id: str, doc_ids: Sequence[str]) -> Equipment:
+        from assistant.library import catalog
+
+        return catalog.link_documents(self.library, equipment_id, doc_ids)
+
+    def unlink_documents(self, equipment_id: str, doc_ids: Sequence[str]) -> Equipment:
+        from assistant.library import catalog
+
+        return catalog.unlink_documents(self.library, equipment_id, doc_ids)
+
+    def import_catalog(self, path: Path | str) -> Any:
+        """Import a catalog.yaml (equipment entries and documents relative to its folder); idempotent."""
+        from assistant.library import catalog
+
+        return catalog.import_catalog(self.library, Path(path))
+
+    def _known_equipment(self, equipment_id: str) -> Equipment:
+        try:
+            return self.library.get_equipment(equipment_id)
+        except UnknownEquipment:
+            raise UnknownEquipment(f"There is no equipment '{equipment_id}' in the catalog; create it first with "
+                                   f"`fieldlens equipment add {equipment_id} --name NAME`.") from None
 
     def equipment_for_tag(self, tag: str) -> Equipment | None:
         return self.library.equipment_for_tag(tag)
@@ -168,9 +215,11 @@ class Fieldlens:
 
     def add_documents(self, sources: Iterable[Path | str], equipment_id: str | None = None) -> list[Document]:
         """Ingest local files or http(s) URLs (downloaded with conditional GETs)."""
+        from assistant.library.catalog import is_catalog_file
+
         equipment_ids = [equipment_id] if equipment_id else []
         if equipment_id:
-            self.library.get_equipment(equipment_id)  # unknown ids are an error, not a silent new link
+            self._known_equipment(equipment_id)  # unknown ids are an error, not a silent new link
         from assistant.limits import check_document
         from assistant.stores import library_write_lock
 
@@ -179,8 +228,15 @@ class Fieldlens:
             if isinstance(source, str) and source.startswith(("http://", "https://")):
                 with library_write_lock(self.settings.library_dir):
                     documents.append(self.library.add_url(source, equipment_ids=equipment_ids))
+                continue
+            check_document(Path(source))  # non-regular files and oversized formats, before any read
+            if is_catalog_file(Path(source)):
+                if equipment_id:
+                    raise FieldlensError(f"{Path(source).name} is a catalog and names its own equipment: "
+                                         f"add it without --equipment.")
+                with library_write_lock(self.settings.library_dir):
+                    documents.extend(self.import_catalog(source).documents)
             else:
-                check_document(Path(source))  # non-regular files and oversized formats, before any read
                 with library_write_lock(self.settings.library_dir):
                     documents.append(self.library.add(Path(source), equipment_ids=equipment_ids))
         return documents
@@ -199,7 +255,14 @@ class Fieldlens:
         from assistant.perception import read_photo
 
         photo = load_photo(Path(source) if isinstance(source, str) else source, filename)
-        return read_photo(photo, self.library, equipment_id)
+        reading = read_photo(photo, self.library, equipment_id)
+        if equipment_id is None and _equipment_from_observations(reading.observations) is None:
+            identified = self._equipment_from_codes(reading.observations)
+            if identified:  # the codes read are listed by one catalog entry's documents only
+                observations = [o.model_copy(update={"equipment_id": identified})
+                                if o.kind == ObservationKind.FAULT_CODE else o for o in reading.observations]
+                reading = reading.model_copy(update={"observations": observations})
+        return reading
 
     # ------------------------------------------------------------------ sessions
 

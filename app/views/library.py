@@ -1,6 +1,7 @@
 """Library: equipment → documents → sections, search with highlighted
 snippets, the page viewer, a procedure view with numbered steps and warnings,
-and manual sync with a progress bar. Everything but sync works offline."""
+manual sync with a progress bar, and the catalog admin's part: a form that adds
+equipment and a list that links documents to it. Everything but sync works offline."""
 
 from __future__ import annotations
 
@@ -81,6 +82,45 @@ def sync_report_text(report: Any) -> str:
     return "Library synced: " + (", ".join(parts) if parts else "nothing changed") + "."
 
 
+_LIST_SPLIT = re.compile(r"[,;\n]")
+
+# (field key, label, hint, multiline) of the add-equipment form, in order
+EQUIPMENT_FORM = [
+    ("id", "Equipment id", "lower-case letters, digits and - _ . e.g. pump-cp40", False),
+    ("name", "Name", "e.g. Centrifugal pump CP-40", False),
+    ("manufacturer", "Manufacturer", "", False),
+    ("model", "Model", "as printed on the nameplate", False),
+    ("category", "Category", "e.g. pump, drive, compressor", False),
+    ("aliases", "Aliases", "other names or models, separated by commas", False),
+    ("asset_tags", "Asset tags", "QR or barcode tags, separated by commas", False),
+    ("serial_patterns", "Serial patterns", "regular expressions, one per line", True),
+]
+
+
+def split_values(text: str, *, one_per_line: bool = False) -> list[str]:
+    """Values typed into one field: comma, semicolon or line separated (regular expressions
+    may contain commas, so those are one per line)."""
+    parts = text.splitlines() if one_per_line else _LIST_SPLIT.split(text)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def equipment_from_form(values: dict[str, str]) -> Equipment:
+    """The catalog entry a filled-in form describes (the service checks and refuses it)."""
+    return Equipment(
+        id=values.get("id", "").strip(), name=values.get("name", "").strip(),
+        manufacturer=values.get("manufacturer", "").strip(), model=values.get("model", "").strip(),
+        category=values.get("category", "").strip(), aliases=split_values(values.get("aliases", "")),
+        asset_tags=split_values(values.get("asset_tags", "")),
+        serial_patterns=split_values(values.get("serial_patterns", ""), one_per_line=True))
+
+
+def link_changes(linked: set[str], chosen: dict[str, bool]) -> tuple[list[str], list[str]]:
+    """(documents to link, documents to unlink) to go from `linked` to the ticked choice."""
+    add = [d for d, on in chosen.items() if on and d not in linked]
+    drop = [d for d, on in chosen.items() if not on and d in linked]
+    return add, drop
+
+
 class LibraryView:
     title = "Library"
 
@@ -97,6 +137,16 @@ class LibraryView:
                                                     expand=True, on_submit=shell.handler(self.sync))
         self.syncing = False
         self.sync_report = ""
+        self.form_open = False
+        self.form_error = ""
+        self.form_fields: dict[str, ft.TextField] = {}
+        self.form_boxes: dict[str, ft.Semantics] = {}
+        for key, label, hint, multiline in EQUIPMENT_FORM:
+            self.form_fields[key], self.form_boxes[key] = text_field(f"equipment-form-{key}", label, hint=hint,
+                                                                     multiline=multiline)
+        self.links_open = False
+        self.link_documents: list[Document] = []
+        self.link_choice: dict[str, bool] = {}
 
     async def on_show(self) -> None:
         ok, eqs = await self.shell.attempt(self.state.all_equipment)
@@ -107,6 +157,7 @@ class LibraryView:
             await self.shell.attempt(self.state.lib_select_equipment, eid)
 
     async def show_equipment(self, equipment_id: str | None) -> None:
+        self.links_open = False
         await self.shell.attempt(self.state.lib_select_equipment, equipment_id)
         self.state.lib_hits = []
         self.shell.current = "library"
@@ -183,6 +234,101 @@ class LibraryView:
     def _report_text(report: Any) -> str:
         return sync_report_text(report)
 
+    # ------------------------------------------------------------------ catalog admin
+
+    async def open_equipment_form(self) -> None:
+        self.form_open, self.links_open, self.form_error = True, False, ""
+        self.shell.render()
+
+    async def close_equipment_form(self) -> None:
+        self.form_open, self.form_error = False, ""
+        for f in self.form_fields.values():
+            f.value = ""
+        self.shell.render()
+
+    async def save_equipment(self) -> None:
+        """Add the entry the form describes; a refusal keeps the form as typed and says why."""
+        values = {key: f.value or "" for key, f in self.form_fields.items()}
+        item = equipment_from_form(values)
+        fl = self.state.fl
+        ok, result = await self.shell.attempt(fl.add_equipment, item)
+        if not ok:
+            self.form_error = str(result)
+            self.shell.render()
+            return
+        await self.close_equipment_form()
+        self.shell.toast(f"Added {result.name} ({result.id}) to the catalog.", "ok")
+        await self.show_equipment(result.id)
+
+    async def open_links(self) -> None:
+        """List every document, ticked where it is linked to the selected equipment."""
+        equipment_id = self.state.lib_equipment_id
+        if equipment_id is None:
+            return
+        fl = self.state.fl
+        ok, docs = await self.shell.attempt(fl.list_documents, None)
+        if not ok:
+            return
+        self.link_documents = list(docs)
+        self.link_choice = {d.id: equipment_id in d.equipment_ids for d in self.link_documents}
+        self.links_open, self.form_open = True, False
+        self.shell.render()
+
+    async def set_link(self, doc_id: str, on: bool) -> None:
+        self.link_choice[doc_id] = bool(on)
+
+    async def close_links(self) -> None:
+        self.links_open = False
+        self.shell.render()
+
+    async def save_links(self) -> None:
+        equipment_id = self.state.lib_equipment_id
+        if equipment_id is None:
+            return
+        linked = {d.id for d in self.link_documents if equipment_id in d.equipment_ids}
+        add, drop = link_changes(linked, self.link_choice)
+        fl = self.state.fl
+        if add and not (await self.shell.attempt(fl.link_documents, equipment_id, add))[0]:
+            return
+        if drop and not (await self.shell.attempt(fl.unlink_documents, equipment_id, drop))[0]:
+            return
+        self.links_open = False
+        self.shell.toast(f"{len(add)} document(s) linked, {len(drop)} unlinked.", "ok")
+        await self.show_equipment(equipment_id)
+
+    def _checkbox_handler(self, doc_id: str):
+        async def _handle(e: Any) -> None:
+            await self.set_link(doc_id, bool(e.control.value))
+
+        return _handle
+
+    def equipment_form(self) -> ft.Control:
+        shell = self.shell
+        parts: list[ft.Control] = [subheading("Add equipment")]
+        parts.extend(self.form_boxes[key] for key, *_ in EQUIPMENT_FORM)
+        if self.form_error:
+            parts.append(banner(self.form_error, kind="critical", identifier="equipment-form-error"))
+        parts.append(ft.Row([primary("Add to catalog", "equipment-form-save", shell.handler(self.save_equipment),
+                                     icon=ft.Icons.ADD),
+                             secondary("Cancel", "equipment-form-cancel", shell.handler(self.close_equipment_form))],
+                            wrap=True, spacing=8))
+        return sem("equipment-form", card(ft.Column(parts, spacing=10, tight=True)))
+
+    def links_card(self) -> ft.Control:
+        shell = self.shell
+        parts: list[ft.Control] = [subheading("Documents for this equipment")]
+        if not self.link_documents:
+            parts.append(muted("The library has no documents yet."))
+        for i, d in enumerate(self.link_documents):
+            box = ft.Checkbox(label=d.title, value=self.link_choice.get(d.id, False),
+                              on_change=self._checkbox_handler(d.id))
+            parts.append(sem(f"link-doc-{i}", box, label=d.title))
+        parts.append(ft.Row([primary("Save links", "equipment-links-save", shell.handler(self.save_links),
+                                     icon=ft.Icons.LINK),
+                             secondary("Cancel", "equipment-links-cancel", shell.handler(self.close_links))],
+                            wrap=True, spacing=8))
+        return sem("equipment-links", card(ft.Column(parts, spacing=8, tight=True)))
+
     # ------------------------------------------------------------------ build
 
     def build(self) -> ft.Control:
@@ -204,6 +350,16 @@ class LibraryView:
                 on_select=shell.handler(self.show_equipment, e.id),
                 padding=ft.Padding.symmetric(horizontal=6, vertical=8)), button=True))
         out.append(ft.Row(chips, wrap=True, spacing=8, run_spacing=8))
+        admin = [secondary("Add equipment", "library-eq-add", shell.handler(self.open_equipment_form),
+                           icon=ft.Icons.ADD)]
+        if st.lib_equipment_id is not None:
+            admin.append(secondary("Link documents", "library-eq-link", shell.handler(self.open_links),
+                                   icon=ft.Icons.LINK))
+        out.append(ft.Row(admin, wrap=True, spacing=8))
+        if self.form_open:
+            out.append(self.equipment_form())
+        if self.links_open and st.lib_equipment_id is not None:
+            out.append(self.links_card())
         out.append(subheading(f"Documents ({len(st.lib_documents)})"))
         if not st.lib_documents:
             out.append(empty_state(ft.Icons.LIBRARY_BOOKS_OUTLINED, "No documents",
@@ -334,4 +490,4 @@ class LibraryView:
         return out
 
 
-__all__ = ["LibraryView", "procedure_lines", "theme"]
+__all__ = ["LibraryView", "equipment_from_form", "link_changes", "procedure_lines", "split_values", "theme"]

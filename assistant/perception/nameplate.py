@@ -1,8 +1,9 @@
 """Nameplate fields from OCR lines: manufacturer, model, serial and electrical
 ratings (voltage, current, frequency, power, speed, IP rating, phases), found
 by label cues ("Model", "Type", "S/N", "Serial", "Ser. No." ...) and value
-shapes. The model is matched to the catalog (`match_model`); the serial is
-checked against the matched equipment's serial patterns when it has any."""
+shapes. The catalog entry is named by `perception.catalog.identify_nameplate`
+(model or alias, serial pattern, manufacturer); the serial is checked against
+the matched equipment's serial patterns when it has any."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.domain import Box, Equipment, Flag, FlagCode, Observation, ObservationKind, Severity
-from assistant.perception.catalog import CatalogLookup
+from assistant.perception.catalog import CatalogLookup, identify_nameplate
 from assistant.perception.ocr import OcrLine
 
 _SEP = r"\s*[:.#=\-]?\s*"
@@ -167,14 +168,14 @@ def read_nameplate(lines: Sequence[OcrLine], photo_id: str, catalog: CatalogLook
     equipment: Equipment | None = None
     match_score = 0.0
     by_name = {f.name: f for f in fields}
+    evidence: set[str] = set()
     if catalog is not None:
-        probes = [by_name["model"].value] if "model" in by_name else []
-        for probe in probes:
-            matches = catalog.match_model(probe)
-            if matches:
-                eq, score = max(matches, key=lambda m: m[1])
-                if score >= 0.75 and score > match_score:
-                    equipment, match_score = eq, score
+        match = identify_nameplate(catalog, {f.name: f.value for f in fields}, [ln.text for ln in lines])
+        if match is not None and match.score >= 0.75:
+            equipment, match_score, evidence = match.equipment, match.score, match.evidence
+            source = next((ln for ln in lines if ln.text == match.model_line), None)
+            if source is not None and "model" not in by_name:
+                fields.append(_Field("model", source.text.strip(), source, source.confidence))
     observations: list[Observation] = []
     flags: list[Flag] = []
     if equipment is not None and "manufacturer" not in by_name and equipment.manufacturer:
@@ -189,6 +190,8 @@ def read_nameplate(lines: Sequence[OcrLine], photo_id: str, catalog: CatalogLook
         if f.name == "model" and equipment is not None:
             conf = conf * (0.5 + 0.5 * match_score)
             eq_id = equipment.id
+        if f.name == "manufacturer" and "manufacturer" in evidence:
+            eq_id = equipment.id if equipment is not None else None
         if f.name == "serial" and equipment is not None:
             ok = _serial_ok(f.value, equipment)
             eq_id = equipment.id
