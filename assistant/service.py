@@ -390,11 +390,12 @@ class Fieldlens:
 
         sync_credentials.resolve(self.settings.home, url, token, env={})
 
-    def server_credentials(self, url: str | None = None, token: str | None = None):
-        """The fleet server to talk to: given, from FIELDLENS_SERVER(_TOKEN), or saved (then saved)."""
+    def server_credentials(self, url: str | None = None, token: str | None = None, purpose: str = "sync"):
+        """The fleet server to talk to: given, from FIELDLENS_SERVER(_TOKEN), or saved (then saved).
+        `purpose` "sync" is the tablet's enrolment, "review" a supervisor's token (kept apart)."""
         from assistant.sessions import sync_credentials
 
-        return sync_credentials.resolve(self.settings.home, url, token)
+        return sync_credentials.resolve(self.settings.home, url, token, purpose=purpose)
 
     def sync_now(self, url: str | None = None, token: str | None = None, *, library: bool = True,
                  on_progress: Callable[[str], None] | None = None) -> Any:
@@ -431,7 +432,7 @@ class Fieldlens:
         get_session, review, export_session, dashboard): the review desk pointed at the server."""
         from assistant.sessions.sync_http import RemoteSessions
 
-        return RemoteSessions(self.server_credentials(url, token))
+        return RemoteSessions(self.server_credentials(url, token, purpose="review"))
 
     # ------------------------------------------------------------------ settings
 

@@ -43,7 +43,7 @@ def remote_sessions(args: argparse.Namespace):
     from assistant.sessions import sync_credentials
     from assistant.sessions.sync_http import RemoteSessions
 
-    return RemoteSessions(sync_credentials.resolve(default_home(), args.server, args.token))
+    return RemoteSessions(sync_credentials.resolve(default_home(), args.server, args.token, purpose="review"))
 
 
 # ---------------------------------------------------------------------------- server

@@ -1,7 +1,9 @@
 """Where a tablet (or a supervisor's machine) keeps the fleet server's address and its token.
 
 Owns: the `server_url` and `server_token` entries of `<home>/secrets.json` (mode 0600, beside the
-model API key, which is left as it is). Given explicitly (`--server`/`--token`) or by the
+model API key, which is left as it is): the tablet's enrolment, used by `sync`; and
+`review_server_url` / `review_server_token`, the token a supervisor's `--server` commands use, kept
+apart so a supervisor working on a tablet does not replace its device enrolment. Given explicitly (`--server`/`--token`) or by the
 environment (`FIELDLENS_SERVER`, `FIELDLENS_SERVER_TOKEN`), they are saved; later calls need
 neither. A saved token is only ever sent to the server it was saved with.
 """
@@ -54,27 +56,35 @@ def _write(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def saved(home: Path) -> ServerCredentials | None:
+_KEYS = {"sync": ("server_url", "server_token"), "review": ("review_server_url", "review_server_token")}
+
+
+def saved(home: Path, purpose: str = "sync") -> ServerCredentials | None:
     data = _read(Path(home) / "secrets.json")
-    if data.get("server_url") and data.get("server_token"):
-        return ServerCredentials(data["server_url"], data["server_token"])
+    url_key, token_key = _KEYS[purpose]
+    if data.get(url_key) and data.get(token_key):
+        return ServerCredentials(data[url_key], data[token_key])
+    if purpose == "review":
+        return saved(home, "sync")  # a tablet's own token reads its own sessions on the server
     return None
 
 
-def save(home: Path, creds: ServerCredentials) -> None:
+def save(home: Path, creds: ServerCredentials, purpose: str = "sync") -> None:
     path = Path(home) / "secrets.json"
     data = _read(path)
-    data.update(server_url=creds.url, server_token=creds.token)
+    url_key, token_key = _KEYS[purpose]
+    data.update({url_key: creds.url, token_key: creds.token})
     _write(path, data)
 
 
 def resolve(home: Path, url: str | None = None, token: str | None = None, env: dict | None = None, *,
-            remember: bool = True) -> ServerCredentials:
-    """The server and token to use: given > environment > saved. New ones are saved (`remember`)."""
+            remember: bool = True, purpose: str = "sync") -> ServerCredentials:
+    """The server and token to use: given > environment > saved. New ones are saved (`remember`)
+    under `purpose` ("sync": the tablet's enrolment; "review": a supervisor's --server commands)."""
     env = os.environ if env is None else env
     url = url or env.get("FIELDLENS_SERVER") or None
     token = token or env.get("FIELDLENS_SERVER_TOKEN") or None
-    stored = saved(home)
+    stored = saved(home, purpose)
     if url is None and stored is None:
         raise ConfigError("No fleet server is set: give --server URL --token TOKEN once "
                           "(or set FIELDLENS_SERVER and FIELDLENS_SERVER_TOKEN).")
@@ -86,5 +96,5 @@ def resolve(home: Path, url: str | None = None, token: str | None = None, env: d
     token = token.strip()
     creds = ServerCredentials(url, token)
     if remember and (stored is None or stored.url != creds.url or stored.token != creds.token):
-        save(home, creds)
+        save(home, creds, purpose)
     return creds
