@@ -258,8 +258,15 @@ def _print_answer(answer: Any) -> None:
             print(f"  ! {f.code.value}: {f.message}")
 
 
+def _sessions_backend(args: argparse.Namespace):
+    """The fleet's sessions on the server with --server, else this device's."""
+    from assistant.server.cli import remote_sessions
+
+    return remote_sessions(args) or _service()
+
+
 def cmd_sessions(args: argparse.Namespace) -> int:
-    with _service() as fl:
+    with _sessions_backend(args) as fl:
         if args.sessions_cmd == "list":
             rows = fl.list_sessions(limit=args.limit)
             if args.json:
@@ -287,6 +294,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 def _print_session(session: Any) -> None:
     print(f"Session {session.id}")
     print(f"  equipment {session.equipment_id or '-'}, technician {session.technician or '-'}, "
+          f"device {session.device or '-'}, "
           f"started {session.created_at:%Y-%m-%d %H:%M}, outcome {session.outcome.value if session.outcome else 'open'}")
     print(f"  {len(session.photos)} photo(s), {len(session.observations)} reading(s)")
     for turn in session.turns:
@@ -308,7 +316,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         if args.step is None or args.rating is None:
             raise FieldlensError("--step and --rating go together.")
         ratings = {args.step: args.rating}
-    with _service() as fl:
+    with _sessions_backend(args) as fl:
         review = fl.review(args.id, verdict=args.verdict, comment=args.comment or "", reviewer=args.reviewer or "",
                            step_ratings=ratings)
         print(f"Review saved for session {args.id}: {review.verdict.value if review.verdict else 'no verdict'}")
@@ -400,6 +408,8 @@ def _equipment_parser(sub: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from assistant.server.cli import add_fleet_commands, add_remote_options
+
     parser = argparse.ArgumentParser(prog="fieldlens", description="Grounded troubleshooting from photos and manuals.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -460,6 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--format", choices=["pdf", "json", "html"], required=True)
     se.add_argument("--out", required=True)
     se.add_argument("--anonymize", action="store_true", help="remove technician and reviewer names")
+    for p in (sl, ss, se):
+        add_remote_options(p)
     ses.set_defaults(func=cmd_sessions)
 
     rev = sub.add_parser("review", help="record a supervisor review")
@@ -469,6 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     rev.add_argument("--reviewer")
     rev.add_argument("--step", type=int)
     rev.add_argument("--rating", choices=["good", "bad"])
+    add_remote_options(rev)
     rev.set_defaults(func=cmd_review)
 
     doc = sub.add_parser("doctor", help="check every store of the data folder; --repair mends what it can")
@@ -478,6 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     doc.set_defaults(func=cmd_doctor)
 
     _equipment_parser(sub)
+    add_fleet_commands(sub)
     return parser
 
 

@@ -213,7 +213,15 @@ def save_settings(settings: Settings) -> None:
     payload = settings.model_dump(mode="json", exclude={"home", "api_key"})
     _atomic_write(settings.settings_file, json.dumps(payload, indent=2))
     if settings.api_key is not None:
-        _atomic_write(settings.secrets_file, json.dumps({"api_key": settings.api_key.get_secret_value()}), mode=0o600)
+        secrets = {}
+        if settings.secrets_file.exists():  # keep the other secrets (the fleet server's token)
+            try:
+                secrets = json.loads(settings.secrets_file.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                secrets = {}
+        secrets = secrets if isinstance(secrets, dict) else {}
+        secrets["api_key"] = settings.api_key.get_secret_value()
+        _atomic_write(settings.secrets_file, json.dumps(secrets), mode=0o600)
 
 
 def _atomic_write(path: Path, text: str, mode: int = 0o644) -> None:

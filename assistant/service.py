@@ -486,6 +486,58 @@ class Fieldlens:
     def photo_file(self, photo_id: str) -> Path:
         return self.sessions.photo_path(photo_id)
 
+    # ------------------------------------------------------------------ fleet server (sync, remote review)
+
+    def enrol_server(self, url: str, token: str) -> None:
+        """Remember the fleet server and this tablet's token (in secrets.json, mode 0600)."""
+        from assistant.sessions import sync_credentials
+
+        sync_credentials.resolve(self.settings.home, url, token, env={})
+
+    def server_credentials(self, url: str | None = None, token: str | None = None, purpose: str = "sync"):
+        """The fleet server to talk to: given, from FIELDLENS_SERVER(_TOKEN), or saved (then saved).
+        `purpose` "sync" is the tablet's enrolment, "review" a supervisor's token (kept apart)."""
+        from assistant.sessions import sync_credentials
+
+        return sync_credentials.resolve(self.settings.home, url, token, purpose=purpose)
+
+    def sync_now(self, url: str | None = None, token: str | None = None, *, library: bool = True,
+                 on_progress: Callable[[str], None] | None = None) -> Any:
+        """Push new session events and photos to the fleet server, pull reviews back, and (with
+        `library`) mirror the server's manual feed. Raises FieldlensError when the server cannot be
+        reached or refuses; nothing local is changed by a failed sync."""
+        from assistant.server.tokens import feed_key
+        from assistant.sessions.sync_http import ServerClient
+        from assistant.sessions.sync_tablet import sync_once
+
+        creds = self.server_credentials(url, token)
+        with ServerClient(creds) as client:
+            report = sync_once(self.sessions, client, self.settings.home, on_progress)
+        if library:
+            import json
+
+            key = feed_key(creds.token)
+            feed = self.sync_library(f"{creds.url}/feed/{key}/feed.json")
+            # the feed's address holds the feed key: keep it out of what is shown and logged
+            data = json.loads(feed.model_dump_json().replace(key, "…"))
+            data.pop("feed", None)
+            report.library = data
+        return report
+
+    def start_background_sync(self, interval_s: float = 60.0, library: bool = True) -> Any:
+        """Sync on a daemon thread whenever the server is reachable (the app calls this at start when a
+        server is enrolled; `.trigger()` after closing a session, `.stop()` on exit, `.status()`)."""
+        from assistant.sessions.sync_tablet import BackgroundSync
+
+        return BackgroundSync(lambda: self.sync_now(library=library), interval_s=interval_s).start()
+
+    def fleet_sessions(self, url: str | None = None, token: str | None = None) -> Any:
+        """The fleet's sessions on the server, with this façade's method names (list_sessions,
+        get_session, review, export_session, dashboard): the review desk pointed at the server."""
+        from assistant.sessions.sync_http import RemoteSessions
+
+        return RemoteSessions(self.server_credentials(url, token, purpose="review"))
+
     # ------------------------------------------------------------------ settings
 
     def update_settings(self, **changes: Any) -> Settings:
