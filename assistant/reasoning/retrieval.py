@@ -67,7 +67,7 @@ STOP_WORDS = frozenset(
     will shall may might must i me my we our you your it its this that these those there here what which
     who whom whose when where why how not no yes so than too very just also again still up down out off
     please help need want get got keeps keep after before while during about any some all each every
-    one two per via as tell show give know""".split()
+    one two per via as tell show give know often usually ever""".split()
 )
 GENERIC_TERMS = frozenset(
     """replace replacing replacement change changing fix fixing repair repairing install installing
@@ -113,6 +113,26 @@ def term_coverage(terms: Sequence[str], text: str) -> float:
         return 0.0
     stems = {stem(w) for w in _WORD.findall(text.lower())}
     return sum(1 for t in terms if t in stems) / len(terms)
+
+
+UNKNOWN_WORDS_SHARE = 1 / 3
+
+
+def unknown_word_share(question: str, retriever: Retriever, equipment_id: str | None) -> float:
+    """Share of the question's subject words that no passage of the library (or of the equipment's
+    documents) contains at all: a question about sourdough or tyres is not about these manuals,
+    however many common words ("feed", "pressure") it shares with them."""
+    words = [w for w in dict.fromkeys(_WORD.findall(question.lower()))
+             if w not in STOP_WORDS and w not in GENERIC_TERMS and len(w) >= 3 and not w.isdigit()]
+    if not words:
+        return 0.0
+    unknown = 0
+    for w in words:
+        hits = retriever.search(w, equipment_id=equipment_id, limit=1)
+        if not hits and equipment_id:
+            hits = retriever.search(w, limit=1)
+        unknown += not hits
+    return unknown / len(words)
 
 
 def is_relevant(terms: Sequence[str], passage: Passage) -> tuple[bool, float]:
@@ -437,6 +457,9 @@ def gather(question: str, *, readings: Sequence[PhotoReading], equipment: Equipm
     ev.query_terms = subject_terms(question)
     if ev.unknown_codes and not any(ce.entries for ce in ev.codes):
         return ev  # the question is about a code no manual lists: nothing is answered around it
+    if ev.query_terms and not any(ce.entries for ce in ev.codes) and \
+            unknown_word_share(question, retriever, ev.equipment_id) >= UNKNOWN_WORDS_SHARE:
+        ev.query_terms = []  # the question is about something the manuals never mention
     if ev.query_terms:
         hits = retriever.search(question, equipment_id=ev.equipment_id, limit=8)
         if not hits and ev.equipment_id:
