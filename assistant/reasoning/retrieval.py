@@ -419,6 +419,27 @@ def question_is_about(ce: CodeEvidence, ev: Evidence) -> bool:
     return False
 
 
+STRONG_COVERAGE = 0.75
+
+
+def _clearly_about_something_else(question: str, ev: Evidence, retriever: Retriever) -> bool:
+    """For a code no manual lists: does the question name another subject that a passage covers
+    well (how to replace the fan)? If not, the question is about the code on the display, and
+    answering it from loosely related passages would be answering around the code."""
+    terms = subject_terms(question)
+    if not terms:
+        return False
+    for hit in retriever.search(question, equipment_id=ev.equipment_id, limit=3):
+        try:
+            passage = retriever.passage(hit.passage_id)
+        except FieldlensError:
+            continue
+        ok, cov = is_relevant(terms, passage)
+        if ok and cov >= STRONG_COVERAGE:
+            return True
+    return False
+
+
 def _third_party_last(ev: Evidence) -> None:
     """Third-party passages after the manufacturer's (stable), source ids renumbered in order."""
     ordered = sorted(ev.sources, key=lambda s: s.authority == "third_party")
@@ -437,7 +458,8 @@ def gather(question: str, *, readings: Sequence[PhotoReading], equipment: Equipm
                   session=session)
     builder = EvidenceBuilder(ev, retriever)
     lookup_codes(ev, retriever)
-    in_scope = [ce for ce in ev.codes if question_is_about(ce, ev)]
+    in_scope = [ce for ce in ev.codes if question_is_about(ce, ev) or
+                (not ce.entries and not _clearly_about_something_else(question, ev, retriever))]
     ev.out_of_scope = [ce for ce in ev.codes if ce not in in_scope]
     ev.codes = in_scope
     for ce in ev.codes:
