@@ -210,6 +210,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         on_event = _print_event if sys.stderr.isatty() and not args.json else None
         answer = fl.ask(
             question,
+            session_id=args.session,
             photos=[Path(p) for p in args.photo],
             equipment_id=args.equipment,
             mode=args.mode,
@@ -235,11 +236,17 @@ def _print_answer(answer: Any) -> None:
     eq = answer.equipment.name if answer.equipment else "unidentified equipment"
     print(f"Session {answer.session_id}  ·  {eq}  ·  {answer.provider}{'/' + answer.model if answer.model else ''}"
           f"  ·  confidence {answer.confidence.value}")
+    if answer.code_read is not None:
+        print(f"Code read: {answer.code_read.message}")
+    if answer.unsure_summary:
+        print(f"Unsure because: {answer.unsure_summary}")
     if answer.summary:
         print(f"\n{answer.summary}")
     if answer.abstained:
         print("\nThe manuals do not cover this question; no steps are suggested.")
     for step in answer.steps:
+        if step.danger:
+            print(f"\n!!! {step.danger}")
         print(f"\n{step.index}. {step.action}  [{step.confidence.value}]")
         if step.detail:
             print(f"   {step.detail}")
@@ -247,7 +254,8 @@ def _print_answer(answer: Any) -> None:
             print(f"   SAFETY: {note}")
         for c in step.citations:
             where = f"p.{c.page}" if c.page else c.section
-            print(f"   ↳ {c.title} {where}: “{c.quote}”")
+            rev = f" rev {c.revision}" if c.revision else ""
+            print(f"   ↳ {c.title}{rev} {where}: “{c.quote}”")
         for f in step.flags:
             print(f"   ! {f.code.value}: {f.message}")
     if answer.flags or answer.unsure_because:
@@ -288,6 +296,12 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         elif args.sessions_cmd == "export":
             out = fl.export_session(args.id, args.format, Path(args.out), anonymize=args.anonymize)
             print(f"Wrote {out}")
+        elif args.sessions_cmd == "step":
+            outcome = fl.record_step_outcome(args.id, args.step, args.status, turn=args.turn, note=args.note or "")
+            print(f"Step {outcome.step} marked {outcome.status.value} in session {args.id}.")
+        elif args.sessions_cmd == "close":
+            fl.close_session(args.id, args.outcome)
+            print(f"Session {args.id} closed: {args.outcome}.")
     return EXIT_OK
 
 
@@ -455,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--provider", choices=["offline", "openai", "anthropic", "ollama"])
     ask.add_argument("--no-fallback", action="store_true", help="fail (exit 3) instead of answering offline")
     ask.add_argument("--json", action="store_true")
+    ask.add_argument("--session", help="continue this session (a follow-up question)")
     ask.set_defaults(func=cmd_ask)
 
     ses = sub.add_parser("sessions", help="saved sessions")
@@ -472,6 +487,15 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--anonymize", action="store_true", help="remove technician and reviewer names")
     for p in (sl, ss, se):
         add_remote_options(p)
+    sst = ses_sub.add_parser("step", help="record what a step did")
+    sst.add_argument("id")
+    sst.add_argument("--step", type=int, required=True)
+    sst.add_argument("--status", choices=["done", "did_not_help", "skipped"], required=True)
+    sst.add_argument("--turn", help="turn id or number (default: the latest answer)")
+    sst.add_argument("--note")
+    scl = ses_sub.add_parser("close", help="close a session with its outcome")
+    scl.add_argument("id")
+    scl.add_argument("--outcome", choices=["fixed", "escalated", "parts_needed", "not_fixed"], required=True)
     ses.set_defaults(func=cmd_sessions)
 
     rev = sub.add_parser("review", help="record a supervisor review")

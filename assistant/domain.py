@@ -103,6 +103,14 @@ class DocumentKind(StrEnum):
     WORK_INSTRUCTION = "work_instruction"
 
 
+class Authority(StrEnum):
+    """Who stands behind a document: the manufacturer's own manual, or third-party notes
+    (forum posts, a colleague's write-up). Third-party passages never outrank the manufacturer's."""
+
+    MANUFACTURER = "manufacturer"
+    THIRD_PARTY = "third_party"
+
+
 class PassageKind(StrEnum):
     TEXT = "text"  # ordinary prose under a heading
     FAULT_CODE = "fault_code"  # one row of a fault-code table (code, title, cause, remedy)
@@ -177,6 +185,7 @@ class Document(Model):
     source: str = Field("", description="original path or URL")
     sha256: str = ""
     revision: str = ""
+    authority: Authority = Authority.MANUFACTURER
     page_count: int | None = None
     passage_count: int = 0
     ingested_at: datetime = Field(default_factory=utc_now)
@@ -224,6 +233,7 @@ class SearchHit(Model):
     snippet: str = Field("", description="with highlights marked as [[term]]")
     score: float
     kind: PassageKind = PassageKind.TEXT
+    revision: str = Field("", description="the document's revision")
 
 
 # --------------------------------------------------------------------------- photos
@@ -307,6 +317,7 @@ class Citation(Model):
     page: int | None = None
     section: str = ""
     quote: str
+    revision: str = Field("", description="the cited document's revision")
 
 
 class Step(Model):
@@ -317,6 +328,8 @@ class Step(Model):
     confidence: Confidence = Confidence.MEDIUM
     safety: list[str] = Field(default_factory=list, description="safety notes, the manual's own words where possible")
     flags: list[Flag] = Field(default_factory=list)
+    danger: str = Field("", description="set when the step would defeat a safety function or skip isolation: "
+                                        "a warning to show prominently, above the step")
 
 
 class SentToModel(Model):
@@ -326,6 +339,18 @@ class SentToModel(Model):
     images: int = 0
     request_bytes: int = 0
     cached_replies: int = 0
+
+
+class CodeRead(Model):
+    """The code read off a photo that the answer is about, for the top of the answer."""
+
+    value: str
+    kind: ObservationKind = Field(description="fault_code (the library lists it) or unknown_code (no manual lists it)")
+    confidence: float = Field(ge=0.0, le=1.0, description="how sure the on-device read is")
+    photo: str = ""
+    box: Box | None = None
+    listed: bool = Field(description="whether a manual in the library lists this code")
+    message: str = Field("", description="one line for the technician, e.g. 'E902.1 was read, but no manual ...'")
 
 
 class Answer(Model):
@@ -345,6 +370,8 @@ class Answer(Model):
     abstained: bool = False
     summary: str = ""
     unsure_because: list[str] = Field(default_factory=list)
+    unsure_summary: str = Field("", description="one line: why the answer is not high (empty when it is high)")
+    code_read: CodeRead | None = Field(None, description="the code read off the photos that the answer is about")
     sources: list[Passage] = Field(default_factory=list, description="passages that were provided to the model")
     prompt_hash: str = ""
     sent_to_model: SentToModel = Field(default_factory=SentToModel)

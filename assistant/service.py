@@ -350,6 +350,7 @@ class Fieldlens:
         """
         from assistant.imaging import load_photo, prepare_for_model
         from assistant.reasoning import answer_question
+        from assistant.reasoning.followup import session_context
 
         question = question.strip()
         if not question:
@@ -369,6 +370,7 @@ class Fieldlens:
         for photo in loaded:
             self.add_photo(session.id, photo.data, photo.filename)
         session = self.sessions.get(session.id)
+        follow_up = session_context(session)
 
         capture_photos = [p for p in session.photos if p.role == "capture"]
         turn = self.sessions.add_turn(session.id, Turn(question=question, photo_ids=[p.id for p in capture_photos]))
@@ -390,6 +392,7 @@ class Fieldlens:
                 provider=provider,
                 allow_fallback=allow_fallback,
                 on_event=on_event,
+                session=follow_up,
             )
         except FieldlensError as exc:
             self.sessions.set_answer(session.id, turn.id, None, error=str(exc))
@@ -438,6 +441,28 @@ class Fieldlens:
         outcome = StepOutcome(turn_id=turn_id, step=step, status=StepStatus(status), note=note, photo_ids=photo_ids)
         self.sessions.record_step(session_id, outcome)
         return outcome
+
+    def record_step_outcome(self, session_id: str, step: int, status: StepStatus | str, turn: str | None = None,
+                            note: str = "") -> StepOutcome:
+        """Record what a step did, on the session's latest answered turn unless `turn` names one
+        (a turn id, or its 1-based number in the session)."""
+        session = self.sessions.get(session_id)
+        answered = [t for t in session.turns if t.answer is not None]
+        if turn is None:
+            if not answered:
+                raise FieldlensError(f"Session {session_id} has no answer with steps to mark yet.")
+            chosen = answered[-1]
+        else:
+            chosen = next((t for t in session.turns if t.id == turn), None)
+            if chosen is None and turn.isdigit() and 1 <= int(turn) <= len(session.turns):
+                chosen = session.turns[int(turn) - 1]
+            if chosen is None:
+                raise FieldlensError(f"Session {session_id} has no turn '{turn}': give a turn id or its number "
+                                     f"(1 to {len(session.turns)}).")
+        steps = chosen.answer.steps if chosen.answer else []
+        if not any(s.index == step for s in steps):
+            raise FieldlensError(f"That answer has no step {step}: it has {len(steps)} step(s).")
+        return self.record_step(session_id, chosen.id, step, status, note=note)
 
     def add_note(self, session_id: str, text: str, photo: Path | str | bytes | None = None) -> Note:
         photo_ids = [self.add_photo(session_id, photo, role="result").photo.id] if photo is not None else []

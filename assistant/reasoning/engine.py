@@ -38,6 +38,7 @@ from pydantic import ValidationError
 from assistant.config import Settings
 from assistant.domain import (
     Answer,
+    CodeRead,
     Confidence,
     Equipment,
     Flag,
@@ -56,6 +57,8 @@ from assistant.domain import (
 from assistant.errors import FieldlensError, ProviderError, ProviderUnavailable
 from assistant.reasoning import confidence as conf
 from assistant.reasoning.cache import ResponseCache, cache_key
+from assistant.reasoning.compose import compose
+from assistant.reasoning.followup import SessionContext
 from assistant.reasoning.grounding import StepCheck, WarningFinder, conflicting_sources, ground_step
 from assistant.reasoning.parsing import ParseFailure, Parsed, complete_steps, parse_reply, partial_steps
 from assistant.reasoning.prompts import (
@@ -372,9 +375,33 @@ def _model_observations(draft: Draft, evidence: Evidence) -> list[Observation]:
     return out
 
 
+def _code_read(evidence: Evidence) -> CodeRead | None:
+    """The code the answer is about (known codes first, then codes no manual lists), for the top of the answer."""
+    for ce in sorted(evidence.codes, key=lambda c: not c.entries) + evidence.out_of_scope:
+        o = ce.reading
+        if o is None:
+            continue
+        message = (f"{o.value} was read ({o.confidence:.0%} sure)" if ce.entries else
+                   f"{o.value} was read, but no manual in the library lists it")
+        return CodeRead(value=o.value, kind=ObservationKind.FAULT_CODE if ce.entries else ObservationKind.UNKNOWN_CODE,
+                        confidence=o.confidence, photo=o.photo, box=o.box, listed=bool(ce.entries), message=message + ".")
+    return None
+
+
+def _unknown_code_flags(evidence: Evidence) -> list[Flag]:
+    flags = []
+    for ce in evidence.unknown_codes + [c for c in evidence.out_of_scope if not c.entries and c.reading is not None]:
+        o = ce.reading
+        flags.append(Flag(code=FlagCode.NO_SOURCE, severity=Severity.WARNING, photo=o.photo if o else None,
+                          message=f"{o.value if o else ce.code} was read, but no manual in the library lists it: "
+                                  "nothing is said about this code."))
+    return flags
+
+
 def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, draft: Draft | None,
              provider_used: Provider, mode: Mode, flags: list[Flag], fallback: Flag | None,
-             extra_unsure: list[str], timings: dict[str, float]) -> Answer:
+             extra_unsure: list[str], timings: dict[str, float], retriever: Retriever | None = None,
+             session: SessionContext | None = None) -> Answer:
     a = conf.Assessment()
     code_levels = conf.code_evidence(evidence, a)
     conf.retrieval_evidence(evidence, a)
@@ -383,7 +410,18 @@ def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, 
     abstained = False
     summary = ""
     unsure: list[str] = []
-    if draft is None or draft.answer.abstain or not draft.steps:
+    unknown_flags = _unknown_code_flags(evidence)
+    if unknown_flags:
+        extra_flags += unknown_flags
+        for f in unknown_flags:
+            a.cap(Confidence.LOW, f.message)
+    only_unknown = bool(evidence.unknown_codes) and not any(ce.entries for ce in evidence.codes)
+    if only_unknown:
+        abstained = True
+        names = ", ".join(ce.code for ce in evidence.unknown_codes)
+        summary = (f"{names} was read, but no manual in the library lists it, so nothing is said about it. "
+                   "Check the code on the display, and ask the manufacturer or your supervisor.")
+    elif draft is None or draft.answer.abstain or not draft.steps:
         abstained = True
         reason = "Nothing in the cached manuals covers this question."
         if draft is not None and evidence.has_evidence:
@@ -413,6 +451,33 @@ def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, 
                 if code and code in code_levels:
                     levels.append(code_levels[code])
             step.confidence = conf.lowest(*levels)
+        offered = len(steps)
+        comp = compose(steps, list(draft.checks), evidence, retriever, WarningFinder(retriever, evidence), session) \
+            if retriever is not None else None
+        if comp is not None:
+            steps = comp.steps
+            if comp.conflicts:
+                a.cap(Confidence.MEDIUM, "Two revisions of the same manual give different values for a step.")
+            if comp.tried_removed:
+                unsure.append(f"{comp.tried_removed} step(s) already tried in this session are not offered again.")
+        dangerous = [s for s in steps if s.danger]
+        if dangerous:
+            a.cap(Confidence.LOW, "Step(s) " + ", ".join(str(s.index) for s in dangerous)
+                  + " would defeat a safety function or skip isolation: do not follow them as written.")
+        third_party = [s for s in steps if s.citations and all(
+            (src := evidence.source_for_passage(c.passage_id)) is not None and src.authority == "third_party"
+            for c in s.citations)]
+        for s in third_party:
+            s.confidence = conf.lowest(s.confidence, Confidence.MEDIUM)
+        if third_party:
+            a.cap(Confidence.MEDIUM, "Some steps rest on third-party notes only, not on the manufacturer's manual.")
+        if not steps and offered:
+            abstained = True
+            summary = ("The manuals have nothing more for this beyond the steps already tried in this session. "
+                       "Escalate: call the manufacturer's service or your supervisor.")
+            extra_flags.append(Flag(code=FlagCode.NO_SOURCE, severity=Severity.WARNING,
+                                    message="Every step the manuals give for this was already tried in this session."))
+            a.cap(Confidence.LOW, "Every step the manuals give for this was already tried in this session.")
     if draft is not None and provider_used.is_model:
         conf.model_report(draft.answer.confidence, a)
         if draft.repaired:
@@ -431,6 +496,9 @@ def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, 
     conflicts = conflicting_sources(evidence.sources)
     if conflicts:
         a.cap(Confidence.MEDIUM, "Two revisions of the same manual disagree.")
+    if evidence.superseded and not abstained:
+        older = sorted({f"{s.passage.title or s.passage.doc_id} rev {s.passage.revision}" for s in evidence.superseded})
+        unsure.append("Older revisions were set aside, the newest revision answers: " + "; ".join(older[:3]) + ".")
     if any(f.code == FlagCode.EQUIPMENT_UNIDENTIFIED for f in flags):
         a.cap(Confidence.MEDIUM, "The equipment was not identified.")
     notes = [n for n in (draft.notes if draft else []) if n[0].isupper()]
@@ -442,9 +510,13 @@ def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, 
     all_flags = _merge_flags(flags, [fallback] if fallback else [], extra_flags, conflicts, step_flags)
     if abstained:
         overall = Confidence.LOW
+        steps = []
     else:
         overall = a.level
     unsure_all = list(dict.fromkeys(a.reasons + notes + unsure + extra_unsure))
+    code_read = _code_read(evidence)
+    unsure_summary = "" if overall == Confidence.HIGH else (
+        (a.reasons or unsure_all or [summary])[0] if not only_unknown else (code_read.message if code_read else summary))
     return Answer(
         question=question,
         provider=provider_used.name.value,
@@ -458,6 +530,8 @@ def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, 
         abstained=abstained,
         summary=summary.strip(),
         unsure_because=unsure_all,
+        unsure_summary=unsure_summary,
+        code_read=code_read,
         sources=[s.passage for s in evidence.sources],
         prompt_hash=draft.prompt_hash if draft else "",
         timings_ms={k: round(v, 2) for k, v in timings.items()},
@@ -471,8 +545,10 @@ async def answer_question_async(question: str, *, readings: list[PhotoReading], 
                                 equipment: Equipment | None, retriever: Retriever, settings: Settings,
                                 mode: Mode = Mode.INSTANT, provider: ProviderName | None = None,
                                 allow_fallback: bool | None = None,
-                                on_event: EventCallback | None = None) -> Answer:
-    """Answer one question from photos' readings, prepared images and the library.
+                                on_event: EventCallback | None = None,
+                                session: SessionContext | None = None) -> Answer:
+    """Answer one question from photos' readings, prepared images and the library; `session`
+    (from `followup.session_context`) makes it a follow-up that does not repeat tried steps.
     Raises ProviderUnavailable only when the model fails and fallback is not allowed."""
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
@@ -485,7 +561,7 @@ async def answer_question_async(question: str, *, readings: list[PhotoReading], 
     emit("reading_photos", f"{len(readings)} photo(s) read on the device", fraction=0.05)
     emit("searching", "searching the manuals", fraction=0.15)
     t = time.perf_counter()
-    evidence = gather(question, readings=readings, equipment=equipment, retriever=retriever)
+    evidence = gather(question, readings=readings, equipment=equipment, retriever=retriever, session=session)
     timings["retrieval"] = (time.perf_counter() - t) * 1000
     equipment = _resolve_equipment(equipment, evidence, retriever)
     flags = base_flags(evidence, equipment)
@@ -526,7 +602,8 @@ async def answer_question_async(question: str, *, readings: list[PhotoReading], 
     emit("synthesising", "checking citations and confidence", fraction=0.9)
     t = time.perf_counter()
     answer = assemble(question=question, evidence=evidence, equipment=equipment, draft=draft, provider_used=used,
-                      mode=mode, flags=flags, fallback=fallback, extra_unsure=extra_unsure, timings=timings)
+                      mode=mode, flags=flags, fallback=fallback, extra_unsure=extra_unsure, timings=timings,
+                      retriever=retriever, session=session)
     answer.timings_ms["assemble"] = round((time.perf_counter() - t) * 1000, 2)
     answer.timings_ms["total"] = round((time.perf_counter() - t_start) * 1000, 2)
     if draft is not None:
@@ -581,11 +658,13 @@ def answer_question(question: str, *, readings: list[PhotoReading], images: list
                     equipment: Equipment | None, retriever: Retriever, settings: Settings,
                     mode: Mode = Mode.INSTANT, provider: ProviderName | None = None,
                     allow_fallback: bool | None = None,
-                    on_event: EventCallback | None = None) -> Answer:
+                    on_event: EventCallback | None = None,
+                    session: SessionContext | None = None) -> Answer:
     """Synchronous wrapper of `answer_question_async` (safe to call from inside a running event loop:
     it then runs on a helper thread)."""
     coro_args = dict(readings=readings, images=images, equipment=equipment, retriever=retriever, settings=settings,
-                     mode=mode, provider=provider, allow_fallback=allow_fallback, on_event=on_event)
+                     mode=mode, provider=provider, allow_fallback=allow_fallback, on_event=on_event,
+                     session=session)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -23,6 +23,11 @@
   `safety_critical` and the manual's own warning text (the cited warning, else
   the best WARNING passage of the same document, else of the equipment's
   library, found through the retriever).
+- A step that tells the technician to defeat a safety device, to work on live
+  or pressurised equipment without isolation, or to exceed a rated limit (its
+  own words or the words it cites; `hazards`) keeps a prominent `danger`
+  warning, a critical `safety_critical` flag and low confidence, whoever
+  wrote it: a valid citation does not make a dangerous instruction safe.
 - `conflicting_sources`: two provided passages from different revisions of the
   same document (same doc id or near-identical title, or shared equipment and
   similar title) under a similar section heading whose texts differ.
@@ -37,7 +42,8 @@ from rapidfuzz import fuzz
 
 from assistant.domain import Citation, Confidence, Flag, FlagCode, Passage, PassageKind, Severity, Step
 from assistant.errors import FieldlensError
-from assistant.reasoning.retrieval import Evidence, Retriever, Source, subject_terms, term_coverage
+from assistant.reasoning.hazards import danger_in, danger_message
+from assistant.reasoning.retrieval import Evidence, Retriever, Source, doc_info, subject_terms, term_coverage
 from assistant.reasoning.schema import ModelStep
 
 QUOTE_THRESHOLD = 90.0
@@ -129,7 +135,7 @@ def resolve_source(ref: str, evidence: Evidence) -> Source | None:
 
 def citation_for(passage: Passage, quote: str) -> Citation:
     return Citation(passage_id=passage.id, doc_id=passage.doc_id, title=passage.title, page=passage.page,
-                    section=passage.section, quote=quote)
+                    section=passage.section, quote=quote, revision=passage.revision)
 
 
 @dataclass
@@ -143,6 +149,7 @@ class StepCheck:
     safety_topics: list[str] = field(default_factory=list)
 
     unsupported: bool = False  # valid quotes, but the passages do not mention what the step says
+    danger: str = ""  # why the step would defeat safety ("" when it would not)
 
     @property
     def grounded(self) -> bool:
@@ -181,6 +188,8 @@ class WarningFinder:
         hits = self.retriever.search(query, equipment_id=self.evidence.equipment_id if doc_id is None else None,
                                      doc_id=doc_id, kinds=[PassageKind.WARNING], limit=3)
         for hit in hits:
+            if not doc_info(self.retriever, hit.doc_id, self.evidence.docs).newest:
+                continue  # a newer revision of this manual has its own warning
             try:
                 return self.retriever.passage(hit.passage_id)
             except FieldlensError:
@@ -266,8 +275,16 @@ def ground_step(ms: ModelStep, index: int, evidence: Evidence, warnings: Warning
                        "follow your site's lockout/tagout and PPE rules.")
             safety = safety or [message]
         flags.append(Flag(code=FlagCode.SAFETY_CRITICAL, severity=Severity.CRITICAL, step=index, message=message))
+    danger = ""
+    reason = danger_in(f"{ms.action}. {ms.detail}") or next(
+        (r for r in (danger_in(c.quote) for c in citations) if r), "")
+    if reason:
+        danger = danger_message(index, reason)
+        check.danger = reason
+        confidence = Confidence.LOW
+        flags.insert(0, Flag(code=FlagCode.SAFETY_CRITICAL, severity=Severity.CRITICAL, step=index, message=danger))
     step = Step(index=index, action=ms.action.strip() or "(no action given)", detail=ms.detail.strip(),
-                citations=citations, confidence=confidence, safety=safety, flags=flags)
+                citations=citations, confidence=confidence, safety=safety, flags=flags, danger=danger)
     return step, check
 
 

@@ -14,6 +14,19 @@ Relevance (documented, deterministic):
   no absolute score floor is assumed beyond "the hit was returned".
 So "how do I replace the flux capacitor on a toaster" against pump manuals
 abstains: of {flux, capacitor, toaster} at most one term can match.
+
+One revision: a passage from a document that a newer revision of the same
+manual supersedes (`Retriever.revisions`, when the library offers it) is not
+offered as a source; it is kept in `Evidence.superseded` so the steps can be
+checked against it for values that changed. Work instructions are preferred
+over manual procedures for a code or a symptom, and third-party notes never
+come before the manufacturer's passages.
+
+The question that was asked: a code read off a photo is evidence only when the
+question is about it (it names the code, says nothing beyond "what now?", or
+its subject terms are mostly found in the code's entry, the equipment's name
+or, for a follow-up, in what the session's earlier answers said). Otherwise
+the question is answered from what it retrieves itself, or abstains.
 """
 
 from __future__ import annotations
@@ -33,6 +46,7 @@ from assistant.domain import (
     SearchHit,
 )
 from assistant.errors import FieldlensError
+from assistant.reasoning.followup import SessionContext
 
 
 @runtime_checkable
@@ -53,7 +67,7 @@ STOP_WORDS = frozenset(
     will shall may might must i me my we our you your it its this that these those there here what which
     who whom whose when where why how not no yes so than too very just also again still up down out off
     please help need want get got keeps keep after before while during about any some all each every
-    one two per via as tell show give know""".split()
+    one two per via as tell show give know often usually ever""".split()
 )
 GENERIC_TERMS = frozenset(
     """replace replacing replacement change changing fix fixing repair repairing install installing
@@ -101,12 +115,85 @@ def term_coverage(terms: Sequence[str], text: str) -> float:
     return sum(1 for t in terms if t in stems) / len(terms)
 
 
+UNKNOWN_WORDS_SHARE = 1 / 3
+
+
+def unknown_word_share(question: str, retriever: Retriever, equipment_id: str | None) -> float:
+    """Share of the question's subject words that no passage of the library (or of the equipment's
+    documents) contains at all: a question about sourdough or tyres is not about these manuals,
+    however many common words ("feed", "pressure") it shares with them."""
+    words = [w for w in dict.fromkeys(_WORD.findall(question.lower()))
+             if w not in STOP_WORDS and w not in GENERIC_TERMS and len(w) >= 3 and not w.isdigit()]
+    if not words:
+        return 0.0
+    unknown = 0
+    for w in words:
+        hits = retriever.search(w, equipment_id=equipment_id, limit=1)
+        if not hits and equipment_id:
+            hits = retriever.search(w, limit=1)
+        unknown += not hits
+    return unknown / len(words)
+
+
 def is_relevant(terms: Sequence[str], passage: Passage) -> tuple[bool, float]:
     text = f"{passage.title} {passage.section} {passage.text}"
     cov = term_coverage(terms, text)
     matched = round(cov * len(terms))
     needed = 2 if len(terms) >= 4 else 1
     return (bool(terms) and cov >= 0.5 and matched >= needed), cov
+
+
+def revision_order(revision: str) -> tuple:
+    """Natural order of revision labels: 'B' < 'C', '2' < '10', '1.2' < '1.10'."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.findall(r"\d+|[a-z]+", (revision or "").lower()))
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """What reasoning needs to know about a document beyond its passages."""
+
+    kind: str = "manual"
+    authority: str = "manufacturer"
+    revision: str = ""
+    newest: bool = True  # False when the library holds a newer revision of the same manual
+    newest_doc: str = ""
+    other_revisions: tuple[tuple[str, str], ...] = ()  # (doc_id, revision) of the manual's other revisions
+
+
+def doc_info(retriever: object, doc_id: str, cache: dict[str, DocInfo]) -> DocInfo:
+    """Kind, authority and revision standing of a document, from the retriever when it can tell."""
+    if doc_id in cache:
+        return cache[doc_id]
+    info = DocInfo()
+    getter = getattr(retriever, "document", None)
+    doc = None
+    if callable(getter):
+        try:
+            doc = getter(doc_id)
+        except FieldlensError:
+            doc = None
+    if doc is not None:
+        kind = getattr(doc, "kind", "manual")
+        authority = getattr(doc, "authority", "manufacturer")
+        revision = getattr(doc, "revision", "") or ""
+        others: list[tuple[str, str]] = []
+        newest, newest_doc = True, doc_id
+        revisions = getattr(retriever, "revisions", None)
+        if callable(revisions) and revision:
+            try:
+                family = [d for d in revisions(doc_id) if d.id != doc_id and d.revision]
+            except FieldlensError:
+                family = []
+            others = [(d.id, d.revision) for d in family]
+            newer = [d for d in family if revision_order(d.revision) > revision_order(revision)]
+            if newer:
+                newest = False
+                newest_doc = max(newer, key=lambda d: revision_order(d.revision)).id
+        info = DocInfo(kind=getattr(kind, "value", str(kind)), authority=getattr(authority, "value", str(authority)),
+                       revision=revision, newest=newest, newest_doc=newest_doc, other_revisions=tuple(others))
+    cache[doc_id] = info
+    return info
 
 
 def normalise_code(code: str) -> str:
@@ -138,8 +225,10 @@ class Source:
     passage: Passage
     score: float | None = None
     coverage: float = 0.0
-    reason: str = ""  # fault_code, procedure, search
+    reason: str = ""  # fault_code, procedure, search, safety
     topic: str = ""  # the fault code a fault_code / procedure source was retrieved for
+    doc_kind: str = "manual"  # manual | work_instruction
+    authority: str = "manufacturer"  # manufacturer | third_party
 
 
 @dataclass
@@ -157,6 +246,15 @@ class Evidence:
     margin: float | None = None  # (top - next) / |top| of the question search, None if < 2 hits
     top_coverage: float = 0.0
     unreadable_passages: list[str] = field(default_factory=list)
+    superseded: list[Source] = field(default_factory=list)  # retrieved, but a newer revision answers
+    out_of_scope: list[CodeEvidence] = field(default_factory=list)  # codes read, but the question is not about them
+    session: SessionContext | None = None
+    docs: dict[str, DocInfo] = field(default_factory=dict)
+
+    @property
+    def unknown_codes(self) -> list[CodeEvidence]:
+        """Codes read off a photo that no manual in the library lists, and that the question is about."""
+        return [ce for ce in self.codes if not ce.entries and ce.reading is not None]
 
     @property
     def has_evidence(self) -> bool:
@@ -182,13 +280,22 @@ class EvidenceBuilder:
         self.ev = evidence
         self.retriever = retriever
 
+    def info(self, doc_id: str) -> DocInfo:
+        return doc_info(self.retriever, doc_id, self.ev.docs)
+
     def add(self, passage: Passage, *, score: float | None = None, coverage: float = 0.0, reason: str = "",
-            topic: str = "") -> Source:
+            topic: str = "") -> Source | None:
+        """Offer a passage as a source; a superseded revision's passage is set aside (None)."""
         existing = self.ev.source_for_passage(passage.id)
         if existing:
             return existing
+        info = self.info(passage.doc_id)
         src = Source(sid=f"S{len(self.ev.sources) + 1}", passage=passage, score=score, coverage=coverage, reason=reason,
-                     topic=topic)
+                     topic=topic, doc_kind=info.kind, authority=info.authority)
+        if not info.newest:
+            if all(s.passage.id != passage.id for s in self.ev.superseded):
+                self.ev.superseded.append(src)
+            return None
         self.ev.sources.append(src)
         return src
 
@@ -205,7 +312,9 @@ class EvidenceBuilder:
 
 
 def fault_observations(readings: Sequence[PhotoReading]) -> list[Observation]:
-    return [o for r in readings for o in r.observations if o.kind == ObservationKind.FAULT_CODE]
+    """Code readings: codes the library lists and codes shaped like one that no manual lists."""
+    return [o for r in readings for o in r.observations
+            if o.kind in (ObservationKind.FAULT_CODE, ObservationKind.UNKNOWN_CODE)]
 
 
 def equipment_id_from(equipment: Equipment | None, readings: Sequence[PhotoReading]) -> str | None:
@@ -246,16 +355,29 @@ def search_relevant(builder: EvidenceBuilder, query: str, *, kinds: Sequence[Pas
     if not hits and ev.equipment_id and doc_id is None:
         # equipment tagging can be incomplete: a second chance across the library, still relevance-checked
         hits = builder.retriever.search(query, doc_id=None, kinds=kinds, limit=limit)
-    kept: list[Source] = []
+    relevant: list[tuple[SearchHit, Passage, float]] = []
     for hit in hits:
-        if len(kept) >= take or builder.full:
-            break
+        if builder.info(hit.doc_id).newest is False:
+            continue  # a newer revision of this manual answers
         passage = builder.fetch(hit.passage_id)
         if passage is None:
             continue
         ok, cov = is_relevant(terms, passage)
         if ok:
-            kept.append(builder.add(passage, score=hit.score, coverage=cov, reason=reason, topic=topic))
+            relevant.append((hit, passage, cov))
+    if kinds and PassageKind.PROCEDURE in kinds:
+        # a work instruction written for the job comes before a manual's procedure; the manufacturer's first
+        relevant.sort(key=lambda r: (builder.info(r[0].doc_id).kind != "work_instruction",
+                                     builder.info(r[0].doc_id).authority == "third_party"))
+    else:
+        relevant.sort(key=lambda r: builder.info(r[0].doc_id).authority == "third_party")
+    kept: list[Source] = []
+    for hit, passage, cov in relevant:
+        if len(kept) >= take or builder.full:
+            break
+        src = builder.add(passage, score=hit.score, coverage=cov, reason=reason, topic=topic)
+        if src is not None:
+            kept.append(src)
     return kept
 
 
@@ -267,14 +389,79 @@ def retrieval_margin(hits: Sequence[SearchHit]) -> float | None:
     return abs(top - nxt) / denom
 
 
+SCOPE_COVERAGE = 0.5
+
+
+def _code_context(ce: CodeEvidence, ev: Evidence) -> str:
+    bits = [ce.code]
+    for fc in ce.entries[:2]:
+        bits += [fc.title, fc.cause, fc.remedy]
+    eq = ev.equipment
+    if eq is not None:
+        bits += [eq.name, eq.model, eq.category, *eq.aliases]
+    return " ".join(b for b in bits if b)
+
+
+def question_is_about(ce: CodeEvidence, ev: Evidence) -> bool:
+    """Is the question about this code read off a photo? (See the module docstring.)"""
+    if ce.reading is None or normalise_code(ce.code) in codes_in_question(ev.question):
+        return True
+    terms = subject_terms(ev.question)
+    if not terms:
+        return True  # "what now?", "what does this mean?"
+    context = _code_context(ce, ev)
+    if term_coverage(terms, context) >= SCOPE_COVERAGE:
+        return True
+    session = ev.session
+    if session is not None and session.is_follow_up and (not session.previous_codes or ce.code in session.previous_codes):
+        # a follow-up continues the fault when it shares its subject with what was said about it
+        return term_coverage(terms, context + " " + session.previous_text) > 0
+    return False
+
+
+STRONG_COVERAGE = 0.75
+
+
+def _clearly_about_something_else(question: str, ev: Evidence, retriever: Retriever) -> bool:
+    """For a code no manual lists: does the question name another subject that a passage covers
+    well (how to replace the fan)? If not, the question is about the code on the display, and
+    answering it from loosely related passages would be answering around the code."""
+    terms = subject_terms(question)
+    if not terms:
+        return False
+    for hit in retriever.search(question, equipment_id=ev.equipment_id, limit=3):
+        try:
+            passage = retriever.passage(hit.passage_id)
+        except FieldlensError:
+            continue
+        ok, cov = is_relevant(terms, passage)
+        if ok and cov >= STRONG_COVERAGE:
+            return True
+    return False
+
+
+def _third_party_last(ev: Evidence) -> None:
+    """Third-party passages after the manufacturer's (stable), source ids renumbered in order."""
+    ordered = sorted(ev.sources, key=lambda s: s.authority == "third_party")
+    if ordered != ev.sources:
+        ev.sources = ordered
+        for i, src in enumerate(ev.sources, start=1):
+            src.sid = f"S{i}"
+
+
 def gather(question: str, *, readings: Sequence[PhotoReading], equipment: Equipment | None,
-           retriever: Retriever) -> Evidence:
+           retriever: Retriever, session: SessionContext | None = None) -> Evidence:
     """All evidence for a question, in prompt order: fault-code entries, their
     procedures, then what the question itself retrieves."""
     ev = Evidence(question=question, equipment=equipment, equipment_id=equipment_id_from(equipment, readings),
-                  readings=list(readings), observations=[o for r in readings for o in r.observations])
+                  readings=list(readings), observations=[o for r in readings for o in r.observations],
+                  session=session)
     builder = EvidenceBuilder(ev, retriever)
     lookup_codes(ev, retriever)
+    in_scope = [ce for ce in ev.codes if question_is_about(ce, ev) or
+                (not ce.entries and not _clearly_about_something_else(question, ev, retriever))]
+    ev.out_of_scope = [ce for ce in ev.codes if ce not in in_scope]
+    ev.codes = in_scope
     for ce in ev.codes:
         for fc in ce.entries[:2]:
             passage = builder.fetch(fc.passage_id)
@@ -284,12 +471,17 @@ def gather(question: str, *, readings: Sequence[PhotoReading], equipment: Equipm
         for fc in ce.entries[:1]:
             q = f"{fc.code} {fc.title}".strip()
             terms = subject_terms(f"{fc.code} {fc.title}") or [stem(fc.code)]
-            got = search_relevant(builder, q, kinds=[PassageKind.PROCEDURE], limit=5, take=1, reason="procedure",
+            got = search_relevant(builder, q, kinds=[PassageKind.PROCEDURE], limit=8, take=1, reason="procedure",
                                   terms=terms, topic=ce.code)
             if not got and fc.title:
-                search_relevant(builder, fc.title, kinds=[PassageKind.PROCEDURE], limit=5, take=1, reason="procedure",
+                search_relevant(builder, fc.title, kinds=[PassageKind.PROCEDURE], limit=8, take=1, reason="procedure",
                                 topic=ce.code)
     ev.query_terms = subject_terms(question)
+    if ev.unknown_codes and not any(ce.entries for ce in ev.codes):
+        return ev  # the question is about a code no manual lists: nothing is answered around it
+    if ev.query_terms and not any(ce.entries for ce in ev.codes) and \
+            unknown_word_share(question, retriever, ev.equipment_id) >= UNKNOWN_WORDS_SHARE:
+        ev.query_terms = []  # the question is about something the manuals never mention
     if ev.query_terms:
         hits = retriever.search(question, equipment_id=ev.equipment_id, limit=8)
         if not hits and ev.equipment_id:
@@ -297,20 +489,24 @@ def gather(question: str, *, readings: Sequence[PhotoReading], equipment: Equipm
         ev.search_hits = hits
         ev.margin = retrieval_margin(hits)
         kept = 0
-        for hit in hits:
+        ranked = sorted(hits, key=lambda h: builder.info(h.doc_id).authority == "third_party")
+        for hit in ranked:
             if builder.full or kept >= 4:
                 break
+            if builder.info(hit.doc_id).newest is False:
+                continue
             passage = builder.fetch(hit.passage_id)
             if passage is None:
                 continue
             ok, cov = is_relevant(ev.query_terms, passage)
-            if hit is hits[0]:
+            if hit is ranked[0]:
                 ev.top_coverage = cov
             if ok:
                 ev.relevant_search = True
-                builder.add(passage, score=hit.score, coverage=cov, reason="search")
-                kept += 1
+                if builder.add(passage, score=hit.score, coverage=cov, reason="search") is not None:
+                    kept += 1
         if ev.relevant_search and not any(s.reason == "procedure" for s in ev.sources):
-            search_relevant(builder, question, kinds=[PassageKind.PROCEDURE], limit=5, take=1, reason="procedure",
+            search_relevant(builder, question, kinds=[PassageKind.PROCEDURE], limit=8, take=1, reason="procedure",
                             terms=ev.query_terms)
+    _third_party_last(ev)
     return ev

@@ -252,7 +252,8 @@ def test_prompt_injection_in_a_photo_stays_data_and_the_obeying_step_is_flagged(
     bypass = answer.steps[0]
     assert bypass.citations == [] and bypass.confidence == Confidence.LOW
     assert FlagCode.UNGROUNDED_STEP in [f.code for f in bypass.flags]
-    assert answer.confidence == Confidence.MEDIUM
+    assert bypass.danger and FlagCode.SAFETY_CRITICAL in [f.code for f in bypass.flags]
+    assert answer.confidence == Confidence.LOW  # a step that defeats an interlock drops the answer
 
 
 def test_prompt_injection_in_a_manual_stays_delimited_and_checks_still_apply(home):
