@@ -39,7 +39,7 @@ from assistant.server.tokens import TokenStore  # noqa: E402
 from assistant.sessions import SessionFilter, SessionStore  # noqa: E402
 from assistant.sessions import events as ev  # noqa: E402
 
-from conftest import ServerProcess  # noqa: E402
+from fleet_harness import ServerProcess  # noqa: E402
 
 
 def session_events(rnd: random.Random, now, device: str) -> list[dict]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ServerProcess
+from fleet_harness import ServerProcess
 from fleet_factories import build_session
 
 from assistant.sessions import SessionStore
