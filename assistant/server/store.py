@@ -204,6 +204,7 @@ class FleetStore(SessionStore):
             current, last_seq, old_search, old_codes = self._load_for_update(conn, session_id)
             saved_seq = last_seq
         accepted = duplicates = 0
+        rows: list[dict] = []  # the log rows, written in one statement (one round trip on PostgreSQL)
         for event in sorted(batch, key=lambda e: e.seq):
             if event.seq <= device_seq:
                 if (event.id, session_id) in known or event.type == ev.REVIEWED:
@@ -235,9 +236,8 @@ class FleetStore(SessionStore):
                 conn.execute(insert(FS).values(session_id=session_id, owner=owner, device_seq=0,
                                                first_seen=now, last_push=now))
             last_seq += 1
-            conn.execute(insert(E).values(id=event.id, session_id=session_id, seq=last_seq, type=event.type,
-                                          payload=json.dumps(event.payload, ensure_ascii=False),
-                                          at=ev.naive_utc(event.at)))
+            rows.append({"id": event.id, "session_id": session_id, "seq": last_seq, "type": event.type,
+                         "payload": json.dumps(event.payload, ensure_ascii=False), "at": ev.naive_utc(event.at)})
             if creating:
                 self._save_state(conn, new, last_seq, None, None, insert_row=True)
                 fields = ev.row_fields(new)
@@ -245,6 +245,8 @@ class FleetStore(SessionStore):
             self._side_effects(conn, new, event)
             current = new
             accepted += 1
+        if rows:
+            conn.execute(insert(E), rows)
         if current is not None and last_seq > saved_seq:
             self._save_state(conn, current, last_seq, old_search, old_codes)
         if row is not None or current is not None:

@@ -85,11 +85,11 @@ def test_server_sigkilled_during_push_then_retried(server, make_tablet, small_ba
     tablet = make_tablet("a", server.url, token)
     sids = [build_session(tablet.store, seed=i, notes=8, photos=2) for i in range(3)]
 
-    def kill_soon() -> None:
-        threading.Timer(0.003, server.kill).start()
+    killer = threading.Timer(0.003, server.kill)
 
     with pytest.raises(ServerUnreachable):
-        tablet.sync(Interrupting(cut_at=4, on_cut=kill_soon))
+        tablet.sync(Interrupting(cut_at=4, on_cut=killer.start))
+    killer.join(15)
     assert server.proc.poll() is not None, "the server was killed"
     server.start()  # same data, same database, same port
     tablet.store.add_note(sids[0], Note(text="written while the server was down"))
