@@ -10,6 +10,7 @@ server is folded by exactly the code that folds it on the tablet.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -47,7 +48,7 @@ class PushedEvent(BaseModel):
     seq: int = Field(ge=1)
     type: str
     payload: dict
-    at: ev.datetime
+    at: datetime
 
     @field_validator("type")
     @classmethod

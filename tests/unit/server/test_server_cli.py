@@ -117,6 +117,13 @@ def test_supervisor_commands_on_the_server_match_the_local_contract(running, tmp
     assert set(local_list[0]) <= set(rows[0]) and rows[0]["device"] == "tab-1"
     assert {k: rows[0][k] for k in local_list[0]} == local_list[0]
 
+    by_device = fieldlens(office, "sessions", "list", "--json", "--device", "tab-1", *remote, samples=False,
+                          env=sup_env)
+    assert [r["id"] for r in json.loads(by_device.stdout)] == [sid]
+    other = fieldlens(office, "sessions", "list", "--json", "--device", "tab-2", *remote, samples=False, env=sup_env)
+    assert json.loads(other.stdout) == []
+    assert_clean_failure(fieldlens(office, "sessions", "list", "--device", "tab-1", samples=False))
+
     local_show = json.loads(fieldlens(home, "sessions", "show", sid, "--json", samples=False).stdout)
     shown = fieldlens(office, "sessions", "show", sid, "--json", *remote, samples=False, env=sup_env)
     assert shown.returncode == 0 and json.loads(shown.stdout) == local_show
