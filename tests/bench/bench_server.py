@@ -235,7 +235,8 @@ def main() -> None:
             for name, f in filters.items():
                 body = f.model_dump(mode="json", exclude_defaults=True)
                 params = {"filter": json.dumps(body, default=str), "limit": 100}
-                http.get("/api/sessions", params=params).raise_for_status()  # warm
+                for _ in range(3):  # warm
+                    http.get("/api/sessions", params=params).raise_for_status()
                 api, local = [], []
                 count = 0
                 for _ in range(args.repeat):
