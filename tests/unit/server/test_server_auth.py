@@ -182,3 +182,25 @@ def test_push_of_events_whose_photo_was_never_sent_is_refused(fleet) -> None:
              "payload": {"photo": photo}, "at": "2026-12-01T10:00:00+00:00"}
     r = call(server, tokens["a"], "POST", "/api/sync/events", json={"events": [event]})
     assert r.status_code == 409 and "not on the server" in r.json()["error"]
+
+
+def test_admin_adds_a_manual_over_the_api_and_devices_read_the_feed(fleet) -> None:
+    server, tokens, _, _ = fleet
+    body = b"# Dryer D-2 manual\n\n## Alarms\n\n| Alarm | Description |\n|---|---|\n| D12 | Drum motor overload |\n"
+    r = call(server, tokens["admin"], "POST", "/api/library", content=body,
+             params={"filename": "d2.md", "title": "Dryer D-2 manual", "version": "3", "equipment": "dryer-d2"})
+    assert r.status_code == 201, r.text
+    assert call(server, tokens["admin"], "POST", "/api/library", content=b"MZ\x90",
+                params={"filename": "setup.exe"}).status_code == 415
+    feed = call(server, tokens["a"], "GET", "/api/library/feed.json")
+    assert feed.status_code == 200
+    (entry,) = feed.json()["documents"]
+    assert entry == {"url": "files/d2/d2.md", "sha256": sha256_hex(body), "version": "3",
+                     "title": "Dryer D-2 manual", "equipment": ["dryer-d2"]}
+    assert call(server, tokens["a"], "GET", "/api/library/feed.json",
+                headers={"If-None-Match": feed.headers["etag"]}).status_code == 304
+    file = call(server, tokens["sup"], "GET", "/api/library/" + entry["url"])
+    assert file.status_code == 200 and file.content == body
+    assert call(server, None, "GET", "/api/library/" + entry["url"]).status_code == 401
+    assert call(server, tokens["admin"], "DELETE", "/api/library/d2").status_code == 200
+    assert call(server, tokens["a"], "GET", "/api/library/feed.json").json()["documents"] == []
