@@ -204,3 +204,27 @@ def test_admin_adds_a_manual_over_the_api_and_devices_read_the_feed(fleet) -> No
     assert call(server, None, "GET", "/api/library/" + entry["url"]).status_code == 401
     assert call(server, tokens["admin"], "DELETE", "/api/library/d2").status_code == 200
     assert call(server, tokens["a"], "GET", "/api/library/feed.json").json()["documents"] == []
+
+
+def test_a_push_cut_off_inside_its_body_stores_nothing(fleet, make_tablet) -> None:
+    import socket
+    from urllib.parse import urlparse
+
+    server, tokens, sid_a, _ = fleet
+    store = server.store()
+    log = store.events(sid_a)
+    store.close()
+    event = {"id": "e" * 36, "session_id": sid_a, "seq": len(log) + 1, "type": "note_added",
+             "payload": {"note": {"text": "half sent"}}, "at": "2026-12-01T10:00:00+00:00"}
+    body = json.dumps({"events": [event]}).encode()
+    where = urlparse(server.url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall((f"POST /api/sync/events HTTP/1.1\r\nHost: {where.netloc}\r\n"
+                      f"Authorization: Bearer {tokens['a']}\r\nContent-Type: application/json\r\n"
+                      f"Content-Length: {len(body)}\r\n\r\n").encode() + body[: len(body) // 2])
+    assert call(server, tokens["a"], "GET", "/api/whoami").status_code == 200
+    store = server.store()
+    assert store.events(sid_a) == log
+    store.close()
+    r = call(server, tokens["a"], "POST", "/api/sync/events", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 200 and r.json()["accepted"] == 1
