@@ -226,5 +226,6 @@ def test_a_push_cut_off_inside_its_body_stores_nothing(fleet, make_tablet) -> No
     store = server.store()
     assert store.events(sid_a) == log
     store.close()
-    r = call(server, tokens["a"], "POST", "/api/sync/events", content=body, headers={"Content-Type": "application/json"})
+    r = call(server, tokens["a"], "POST", "/api/sync/events", content=body,
+             headers={"Content-Type": "application/json"})
     assert r.status_code == 200 and r.json()["accepted"] == 1
