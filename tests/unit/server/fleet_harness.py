@@ -40,7 +40,8 @@ class ServerProcess:
             args += ["--database", self.database]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         self.data.parent.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
