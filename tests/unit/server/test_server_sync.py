@@ -132,6 +132,9 @@ def test_two_tablets_sync_at_once_and_see_only_their_own(server, make_tablet) ->
         shown = supervisor.get_session(sids["tab-a"][0])
         assert shown.technician == "TAB-A" and shown.device == "tab-a"
         assert supervisor.session_device(sids["tab-a"][0]) == "tab-a"
+        assert supervisor.count_sessions({"technician": "tab-b"}) == 2
+        board = supervisor.dashboard()
+        assert board["sessions"] == 4 and board["closed"] == 4 and board["outcomes"] == {"fixed": 4}
 
 
 def test_two_supervisors_review_the_same_session_both_kept_in_order(server, make_tablet) -> None:
