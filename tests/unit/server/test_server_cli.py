@@ -146,6 +146,10 @@ def test_supervisor_commands_on_the_server_match_the_local_contract(running, tmp
                      env={"FIELDLENS_SERVER_TOKEN": device["token"]}).returncode == 0
     assert_clean_failure(fieldlens(office, "review", sid, "--verdict", "approved", *remote, samples=False,
                                    env={"FIELDLENS_SERVER_TOKEN": device["token"]}))
+    wrong = fieldlens(tmp_path / "other", "sync", "--server", server.url, "--token", supervisor_token,
+                      "--no-library", samples=False)
+    assert_clean_failure(wrong)
+    assert "device token" in wrong.stderr
     # the technician sees the verdict and comment after the next sync
     assert fieldlens(home, "sync", "--no-library", samples=False).returncode == 0
     local = json.loads(fieldlens(home, "sessions", "show", sid, "--json", samples=False).stdout)
