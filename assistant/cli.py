@@ -485,7 +485,8 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--format", choices=["pdf", "json", "html"], required=True)
     se.add_argument("--out", required=True)
     se.add_argument("--anonymize", action="store_true", help="remove technician and reviewer names")
-    for p in (sl, ss, se):
+    add_remote_options(sl, device_filter=True)
+    for p in (ss, se):
         add_remote_options(p)
     sst = ses_sub.add_parser("step", help="record what a step did")
     sst.add_argument("id")

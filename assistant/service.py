@@ -542,7 +542,11 @@ class Fieldlens:
             import json
 
             key = feed_key(creds.token)
-            feed = self.sync_library(f"{creds.url}/feed/{key}/feed.json")
+            try:
+                feed = self.sync_library(f"{creds.url}/feed/{key}/feed.json")
+            except FieldlensError as exc:  # the sessions are synced; the manuals stay as they were
+                report.library = {"error": str(exc).replace(key, "…")}
+                return report
             # the feed's address holds the feed key: keep it out of what is shown and logged
             data = json.loads(feed.model_dump_json().replace(key, "…"))
             data.pop("feed", None)

@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
@@ -108,6 +108,9 @@ def create_app(store: FleetStore) -> Starlette:
                     response.headers["WWW-Authenticate"] = "Bearer"
             except StorageError as exc:
                 response = _error(str(exc), 503)
+            except ClientDisconnect:  # the body was cut off: nothing was parsed, nothing stored
+                log.info("%s %s cut off by the client", request.method, _log_path(request.url.path))
+                return Response(status_code=400)
             except FieldlensError as exc:  # unknown session, turn or step in a review
                 response = _error(str(exc), 404 if "No saved session" in str(exc) else 422)
             log.info("%s %s %s", request.method, _log_path(request.url.path), response.status_code)

@@ -28,22 +28,28 @@ def _print_json(value) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
-def add_remote_options(parser: argparse.ArgumentParser) -> None:
+def add_remote_options(parser: argparse.ArgumentParser, *, device_filter: bool = False) -> None:
     """--server URL [--token TOKEN]: work on the fleet's sessions on the central server."""
     parser.add_argument("--server", metavar="URL", help="the fleet server (token from --token, "
                         "FIELDLENS_SERVER_TOKEN or secrets.json)")
     parser.add_argument("--token", help="the token for --server (saved in secrets.json for next time)")
+    if device_filter:
+        parser.add_argument("--device", action="append", default=[],
+                            help="with --server: only sessions pushed by this device (token name)")
 
 
 def remote_sessions(args: argparse.Namespace):
     """The fleet's sessions when --server was given, else None."""
     if not getattr(args, "server", None):
+        if getattr(args, "device", None):
+            raise FieldlensError("--device filters the fleet's sessions: give --server URL too.")
         return None
     from assistant.config import default_home
     from assistant.sessions import sync_credentials
     from assistant.sessions.sync_http import RemoteSessions
 
-    return RemoteSessions(sync_credentials.resolve(default_home(), args.server, args.token, purpose="review"))
+    creds = sync_credentials.resolve(default_home(), args.server, args.token, purpose="review")
+    return RemoteSessions(creds, device=getattr(args, "device", None) or None)
 
 
 # ---------------------------------------------------------------------------- server

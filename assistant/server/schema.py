@@ -64,7 +64,7 @@ documents = Table(
     Column("added_at", DateTime, nullable=False),
 )
 
-Index("ix_fleet_sessions_owner", fleet_sessions.c.owner)
+Index("ix_fleet_sessions_owner_session", fleet_sessions.c.owner, fleet_sessions.c.session_id)  # v2
 Index("ix_fleet_review_log_session", review_log.c.session_id)
 
 
@@ -108,10 +108,20 @@ def _v1_initial(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v2_owner_covering_index(conn: Connection) -> None:
+    """The device filter over 100,000 sessions on PostgreSQL was the slowest (p95 107 ms): an index of
+    (owner, session_id) gives a device's session ids from the index alone, without the table."""
+    md = MetaData()
+    fs = Table("fleet_sessions", md, Column("session_id", String(36)), Column("owner", NAME))
+    Index("ix_fleet_sessions_owner_session", fs.c.owner, fs.c.session_id).create(conn)
+    Index("ix_fleet_sessions_owner", fs.c.owner).drop(conn)
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "fleet: tokens, session owners and push cursors, review log, manual feed", _v1_initial),
+    (2, "covering index of a device's sessions", _v2_owner_covering_index),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -10,6 +10,7 @@ server is folded by exactly the code that folds it on the tablet.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -47,7 +48,7 @@ class PushedEvent(BaseModel):
     seq: int = Field(ge=1)
     type: str
     payload: dict
-    at: ev.datetime
+    at: datetime
 
     @field_validator("type")
     @classmethod
@@ -178,6 +179,8 @@ class FleetStore(SessionStore):
         positions: dict[str, int] = {}
         try:
             with self._write() as conn:
+                if any(e.type == ev.REVIEWED for e in push.events):
+                    self._lock_review_log(conn)  # before any row lock, as review() does: no deadlock
                 for session_id, batch in by_session.items():
                     a, d, pos = self._ingest_session(conn, owner, session_id, batch)
                     accepted, duplicates = accepted + a, duplicates + d
@@ -204,6 +207,7 @@ class FleetStore(SessionStore):
             current, last_seq, old_search, old_codes = self._load_for_update(conn, session_id)
             saved_seq = last_seq
         accepted = duplicates = 0
+        rows: list[dict] = []  # the log rows, written in one statement (one round trip on PostgreSQL)
         for event in sorted(batch, key=lambda e: e.seq):
             if event.seq <= device_seq:
                 if (event.id, session_id) in known or event.type == ev.REVIEWED:
@@ -235,9 +239,8 @@ class FleetStore(SessionStore):
                 conn.execute(insert(FS).values(session_id=session_id, owner=owner, device_seq=0,
                                                first_seen=now, last_push=now))
             last_seq += 1
-            conn.execute(insert(E).values(id=event.id, session_id=session_id, seq=last_seq, type=event.type,
-                                          payload=json.dumps(event.payload, ensure_ascii=False),
-                                          at=ev.naive_utc(event.at)))
+            rows.append({"id": event.id, "session_id": session_id, "seq": last_seq, "type": event.type,
+                         "payload": json.dumps(event.payload, ensure_ascii=False), "at": ev.naive_utc(event.at)})
             if creating:
                 self._save_state(conn, new, last_seq, None, None, insert_row=True)
                 fields = ev.row_fields(new)
@@ -245,6 +248,8 @@ class FleetStore(SessionStore):
             self._side_effects(conn, new, event)
             current = new
             accepted += 1
+        if rows:
+            conn.execute(insert(E), rows)
         if current is not None and last_seq > saved_seq:
             self._save_state(conn, current, last_seq, old_search, old_codes)
         if row is not None or current is not None:
@@ -291,15 +296,19 @@ class FleetStore(SessionStore):
     def _insert_review(self, conn: Connection, review: Review, session_id: str) -> None:
         if review.session_id != session_id:
             raise Refused("A review names a different session; nothing was stored.", 422)
-        if self._postgres:
-            # review numbers must be committed in order, or a tablet pulling "after n" could skip one
-            conn.execute(text("LOCK TABLE fleet_review_log IN SHARE ROW EXCLUSIVE MODE"))
         conn.execute(insert(session_schema.reviews).values(
             id=review.id, session_id=session_id, reviewer=review.reviewer,
             verdict=str(review.verdict) if review.verdict else None, comment=review.comment,
             step_ratings=json.dumps({str(k): str(v) for k, v in review.step_ratings.items()}),
             turn_id=review.turn_id, at=ev.naive_utc(review.at)))
         conn.execute(insert(RL).values(review_id=review.id, session_id=session_id))
+
+    def _lock_review_log(self, conn: Connection) -> None:
+        """Serialise the transactions that write reviews (PostgreSQL): review numbers must be committed
+        in order, or a tablet pulling "after n" could skip one. Taken first in such a transaction, before
+        any row lock, so two writers can never wait on each other. SQLite writers are serial anyway."""
+        if self._postgres:
+            conn.execute(text("LOCK TABLE fleet_review_log IN SHARE ROW EXCLUSIVE MODE"))
 
     # ------------------------------------------------------------------ reviews
 
@@ -315,10 +324,15 @@ class FleetStore(SessionStore):
                 raise UnknownTurn("Step numbers in a review start at 1.")
             return ev.REVIEWED, {"review": ev.dump(review)}
 
-        def extra(conn: Connection, _: Session) -> None:
+        with self._write() as conn:
+            self._lock_review_log(conn)
+            current, last_seq, old_search, old_codes = self._load_for_update(conn, review.session_id)
+            etype, payload = build(current)
+            at = utc_now()
+            new = ev.apply_event(current, etype, payload, at)
             self._insert_review(conn, review, review.session_id)
-
-        self._event(review.session_id, build, extra)
+            self._insert_event(conn, review.session_id, last_seq + 1, etype, payload, at)
+            self._save_state(conn, new, last_seq + 1, old_search, old_codes)
         return review
 
     def reviews_after(self, n: int, owner: str | None = None, limit: int = 500) -> list[tuple[int, Review]]:

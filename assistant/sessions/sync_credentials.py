@@ -3,9 +3,9 @@
 Owns: the `server_url` and `server_token` entries of `<home>/secrets.json` (mode 0600, beside the
 model API key, which is left as it is): the tablet's enrolment, used by `sync`; and
 `review_server_url` / `review_server_token`, the token a supervisor's `--server` commands use, kept
-apart so a supervisor working on a tablet does not replace its device enrolment. Given explicitly (`--server`/`--token`) or by the
-environment (`FIELDLENS_SERVER`, `FIELDLENS_SERVER_TOKEN`), they are saved; later calls need
-neither. A saved token is only ever sent to the server it was saved with.
+apart so a supervisor working on a tablet does not replace its device enrolment. Given explicitly
+(`--server`/`--token`) or by the environment (`FIELDLENS_SERVER`, `FIELDLENS_SERVER_TOKEN`), they
+are saved; later calls need neither. A saved token is only ever sent to the server it was saved with.
 """
 
 from __future__ import annotations

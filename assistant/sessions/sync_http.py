@@ -107,8 +107,10 @@ def _filter_param(filters: Any) -> dict:
 class RemoteSessions:
     """The fleet's sessions on the server, with the façade's method names and return types."""
 
-    def __init__(self, creds: ServerCredentials, *, transport: httpx.BaseTransport | None = None):
+    def __init__(self, creds: ServerCredentials, *, transport: httpx.BaseTransport | None = None,
+                 device: list[str] | None = None):
         self.client = ServerClient(creds, transport=transport)
+        self.device = device  # a default device filter for list_sessions (the CLI's --device)
 
     def close(self) -> None:
         self.client.close()
@@ -122,6 +124,7 @@ class RemoteSessions:
     def list_sessions(self, filters: Any | None = None, limit: int = 100, offset: int = 0,
                       device: str | list[str] | None = None) -> list[FleetSessionSummary]:
         params = _filter_param(filters)
+        device = device or self.device
         if device:
             data = json.loads(params.get("filter", "{}"))
             data["device"] = device if isinstance(device, list) else [device]

@@ -7,8 +7,10 @@ the `postgres` system user through `runuser`, in a folder that user owns.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -58,6 +60,7 @@ class PostgresCluster:
         return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120, cwd=self.base)
 
     def start(self) -> "PostgresCluster":
+        atexit.register(self.stop)  # also when the test run is interrupted
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", self.user, "-E", "UTF8",
                   "--no-sync", "--locale=C")
         options = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=on "
@@ -67,8 +70,20 @@ class PostgresCluster:
         return self
 
     def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
-        shutil.rmtree(self.base, ignore_errors=True)
+        if not self.base.exists():
+            return
+        try:
+            if (self.data / "postmaster.pid").exists():
+                self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
+        except (OSError, subprocess.SubprocessError):
+            pid_file = self.data / "postmaster.pid"
+            if pid_file.exists():  # pg_ctl itself failed: end the postmaster we started, by its pid
+                try:
+                    os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
+                except (OSError, ValueError, IndexError):
+                    pass
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
 
     def create_database(self, name: str | None = None) -> str:
         """Create a fresh database; returns its URL (psycopg 3, over TCP on loopback)."""

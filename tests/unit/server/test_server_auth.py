@@ -98,7 +98,8 @@ def test_roles(fleet) -> None:
     r = call(server, tokens["admin"], "POST", "/api/tokens", json={"name": "tab-c", "role": "device"})
     assert r.status_code == 201 and r.json()["token"].startswith("flt_")
     assert call(server, r.json()["token"], "GET", "/api/whoami").json()["role"] == "device"
-    assert call(server, tokens["admin"], "POST", "/api/tokens", json={"name": "tab-c", "role": "device"}).status_code == 409
+    again = call(server, tokens["admin"], "POST", "/api/tokens", json={"name": "tab-c", "role": "device"})
+    assert again.status_code == 409
     assert call(server, tokens["sup"], "POST", f"/api/sessions/{sid_a}/reviews",
                 json={"verdict": "great"}).status_code == 422
     r = call(server, tokens["sup"], "POST", "/api/sessions/no-such-session/reviews", json=review)
@@ -181,3 +182,50 @@ def test_push_of_events_whose_photo_was_never_sent_is_refused(fleet) -> None:
              "payload": {"photo": photo}, "at": "2026-12-01T10:00:00+00:00"}
     r = call(server, tokens["a"], "POST", "/api/sync/events", json={"events": [event]})
     assert r.status_code == 409 and "not on the server" in r.json()["error"]
+
+
+def test_admin_adds_a_manual_over_the_api_and_devices_read_the_feed(fleet) -> None:
+    server, tokens, _, _ = fleet
+    body = b"# Dryer D-2 manual\n\n## Alarms\n\n| Alarm | Description |\n|---|---|\n| D12 | Drum motor overload |\n"
+    r = call(server, tokens["admin"], "POST", "/api/library", content=body,
+             params={"filename": "d2.md", "title": "Dryer D-2 manual", "version": "3", "equipment": "dryer-d2"})
+    assert r.status_code == 201, r.text
+    assert call(server, tokens["admin"], "POST", "/api/library", content=b"MZ\x90",
+                params={"filename": "setup.exe"}).status_code == 415
+    feed = call(server, tokens["a"], "GET", "/api/library/feed.json")
+    assert feed.status_code == 200
+    (entry,) = feed.json()["documents"]
+    assert entry == {"url": "files/d2/d2.md", "sha256": sha256_hex(body), "version": "3",
+                     "title": "Dryer D-2 manual", "equipment": ["dryer-d2"]}
+    assert call(server, tokens["a"], "GET", "/api/library/feed.json",
+                headers={"If-None-Match": feed.headers["etag"]}).status_code == 304
+    file = call(server, tokens["sup"], "GET", "/api/library/" + entry["url"])
+    assert file.status_code == 200 and file.content == body
+    assert call(server, None, "GET", "/api/library/" + entry["url"]).status_code == 401
+    assert call(server, tokens["admin"], "DELETE", "/api/library/d2").status_code == 200
+    assert call(server, tokens["a"], "GET", "/api/library/feed.json").json()["documents"] == []
+
+
+def test_a_push_cut_off_inside_its_body_stores_nothing(fleet, make_tablet) -> None:
+    import socket
+    from urllib.parse import urlparse
+
+    server, tokens, sid_a, _ = fleet
+    store = server.store()
+    log = store.events(sid_a)
+    store.close()
+    event = {"id": "e" * 36, "session_id": sid_a, "seq": len(log) + 1, "type": "note_added",
+             "payload": {"note": {"text": "half sent"}}, "at": "2026-12-01T10:00:00+00:00"}
+    body = json.dumps({"events": [event]}).encode()
+    where = urlparse(server.url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall((f"POST /api/sync/events HTTP/1.1\r\nHost: {where.netloc}\r\n"
+                      f"Authorization: Bearer {tokens['a']}\r\nContent-Type: application/json\r\n"
+                      f"Content-Length: {len(body)}\r\n\r\n").encode() + body[: len(body) // 2])
+    assert call(server, tokens["a"], "GET", "/api/whoami").status_code == 200
+    store = server.store()
+    assert store.events(sid_a) == log
+    store.close()
+    r = call(server, tokens["a"], "POST", "/api/sync/events", content=body,
+             headers={"Content-Type": "application/json"})
+    assert r.status_code == 200 and r.json()["accepted"] == 1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ServerProcess
+from fleet_harness import ServerProcess
 from fleet_factories import build_session
 
 from assistant.sessions import SessionStore
@@ -117,6 +117,13 @@ def test_supervisor_commands_on_the_server_match_the_local_contract(running, tmp
     assert set(local_list[0]) <= set(rows[0]) and rows[0]["device"] == "tab-1"
     assert {k: rows[0][k] for k in local_list[0]} == local_list[0]
 
+    by_device = fieldlens(office, "sessions", "list", "--json", "--device", "tab-1", *remote, samples=False,
+                          env=sup_env)
+    assert [r["id"] for r in json.loads(by_device.stdout)] == [sid]
+    other = fieldlens(office, "sessions", "list", "--json", "--device", "tab-2", *remote, samples=False, env=sup_env)
+    assert json.loads(other.stdout) == []
+    assert_clean_failure(fieldlens(office, "sessions", "list", "--device", "tab-1", samples=False))
+
     local_show = json.loads(fieldlens(home, "sessions", "show", sid, "--json", samples=False).stdout)
     shown = fieldlens(office, "sessions", "show", sid, "--json", *remote, samples=False, env=sup_env)
     assert shown.returncode == 0 and json.loads(shown.stdout) == local_show
@@ -139,6 +146,10 @@ def test_supervisor_commands_on_the_server_match_the_local_contract(running, tmp
                      env={"FIELDLENS_SERVER_TOKEN": device["token"]}).returncode == 0
     assert_clean_failure(fieldlens(office, "review", sid, "--verdict", "approved", *remote, samples=False,
                                    env={"FIELDLENS_SERVER_TOKEN": device["token"]}))
+    wrong = fieldlens(tmp_path / "other", "sync", "--server", server.url, "--token", supervisor_token,
+                      "--no-library", samples=False)
+    assert_clean_failure(wrong)
+    assert "device token" in wrong.stderr
     # the technician sees the verdict and comment after the next sync
     assert fieldlens(home, "sync", "--no-library", samples=False).returncode == 0
     local = json.loads(fieldlens(home, "sessions", "show", sid, "--json", samples=False).stdout)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import ServerProcess
+from fleet_harness import ServerProcess
 
 from assistant.config import load_settings
 from assistant.service import Fieldlens

@@ -85,11 +85,11 @@ def test_server_sigkilled_during_push_then_retried(server, make_tablet, small_ba
     tablet = make_tablet("a", server.url, token)
     sids = [build_session(tablet.store, seed=i, notes=8, photos=2) for i in range(3)]
 
-    def kill_soon() -> None:
-        threading.Timer(0.003, server.kill).start()
+    killer = threading.Timer(0.003, server.kill)
 
     with pytest.raises(ServerUnreachable):
-        tablet.sync(Interrupting(cut_at=4, on_cut=kill_soon))
+        tablet.sync(Interrupting(cut_at=4, on_cut=killer.start))
+    killer.join(15)
     assert server.proc.poll() is not None, "the server was killed"
     server.start()  # same data, same database, same port
     tablet.store.add_note(sids[0], Note(text="written while the server was down"))
@@ -132,6 +132,9 @@ def test_two_tablets_sync_at_once_and_see_only_their_own(server, make_tablet) ->
         shown = supervisor.get_session(sids["tab-a"][0])
         assert shown.technician == "TAB-A" and shown.device == "tab-a"
         assert supervisor.session_device(sids["tab-a"][0]) == "tab-a"
+        assert supervisor.count_sessions({"technician": "tab-b"}) == 2
+        board = supervisor.dashboard()
+        assert board["sessions"] == 4 and board["closed"] == 4 and board["outcomes"] == {"fixed": 4}
 
 
 def test_two_supervisors_review_the_same_session_both_kept_in_order(server, make_tablet) -> None:
