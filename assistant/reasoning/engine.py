@@ -391,8 +391,9 @@ def _unknown_code_flags(evidence: Evidence) -> list[Flag]:
     flags = []
     for ce in evidence.unknown_codes + [c for c in evidence.out_of_scope if not c.entries and c.reading is not None]:
         o = ce.reading
+        how = "read" if o is not None else "asked about"
         flags.append(Flag(code=FlagCode.NO_SOURCE, severity=Severity.WARNING, photo=o.photo if o else None,
-                          message=f"{o.value if o else ce.code} was read, but no manual in the library lists it: "
+                          message=f"{o.value if o else ce.code} was {how}, but no manual in the library lists it: "
                                   "nothing is said about this code."))
     return flags
 
@@ -418,7 +419,8 @@ def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, 
     if only_unknown:
         abstained = True
         names = ", ".join(ce.code for ce in evidence.unknown_codes)
-        summary = (f"{names} was read, but no manual in the library lists it, so nothing is said about it. "
+        summary = (f"{names} was {'read' if any(c.reading for c in evidence.unknown_codes) else 'asked about'}, "
+                   "but no manual in the library lists it, so nothing is said about it. "
                    "Check the code on the display, and ask the manufacturer or your supervisor.")
     elif draft is None or draft.answer.abstain or not draft.steps:
         abstained = True

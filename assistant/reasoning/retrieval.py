@@ -210,11 +210,32 @@ def codes_in_question(question: str) -> list[str]:
     return out
 
 
+_CODE_SHAPE = r"[A-Za-z]{0,4}[-\s]?\d{1,5}(?:[.:]\d{1,3})?[A-Za-z]?|0x[0-9A-Fa-f]{2,8}"
+_ASKED_CODE = re.compile(
+    rf"(?:\b(?:code|fault|error|alarm|warning|shows?|showing|display(?:s|ing)?|says|reads|throws|throwing|"
+    rf"flash(?:es|ing)?|gives|indicates|got)\s+(?:an?\s+|the\s+|code\s+|error\s+|fault\s+|alarm\s+)?[\"“'‘]?"
+    rf"(?P<a>{_CODE_SHAPE})\b)|(?:\bwhat\s+(?:does|is)\s+[\"“'‘]?(?P<b>{_CODE_SHAPE})[\"”'’]?\s+mean)|"
+    rf"(?:\b(?P<c>{_CODE_SHAPE})\s+(?:error|fault|alarm)\b)",
+    re.I)
+
+
+def asked_codes(question: str) -> list[str]:
+    """Codes the question asks about as codes ("shows E3", "what does F8 mean", "Err 44 error"),
+    digits required: a stricter reading than `codes_in_question`."""
+    out: list[str] = []
+    for m in _ASKED_CODE.finditer(question):
+        token = normalise_code(m.group("a") or m.group("b") or m.group("c") or "")
+        if token and any(ch.isdigit() for ch in token) and token not in out:
+            out.append(token)
+    return out
+
+
 @dataclass
 class CodeEvidence:
     code: str
     entries: list[FaultCode]
     reading: Observation | None  # None when the code came from the question
+    asked: bool = False  # the question asks about this code as a code
 
 
 @dataclass
@@ -254,7 +275,7 @@ class Evidence:
     @property
     def unknown_codes(self) -> list[CodeEvidence]:
         """Codes read off a photo that no manual in the library lists, and that the question is about."""
-        return [ce for ce in self.codes if not ce.entries and ce.reading is not None]
+        return [ce for ce in self.codes if not ce.entries and (ce.reading is not None or ce.asked)]
 
     @property
     def has_evidence(self) -> bool:
@@ -331,16 +352,18 @@ def lookup_codes(evidence: Evidence, retriever: Retriever) -> None:
     seen: set[str] = set()
     readings = sorted(fault_observations(evidence.readings), key=lambda o: -o.confidence)
     candidates: list[tuple[str, Observation | None]] = [(normalise_code(o.value), o) for o in readings]
+    asked = asked_codes(evidence.question)
     candidates += [(c, None) for c in codes_in_question(evidence.question)]
-    for code, obs in candidates[:6]:
+    candidates += [(c, None) for c in asked if c not in {k for k, _ in candidates}]
+    for code, obs in candidates[:8]:
         if code in seen:
             continue
         seen.add(code)
         entries = retriever.lookup_code(code, evidence.equipment_id)
         if not entries and evidence.equipment_id:
             entries = []  # a code unknown for this equipment is not borrowed from another machine
-        if entries or obs is not None:
-            evidence.codes.append(CodeEvidence(code=code, entries=entries, reading=obs))
+        if entries or obs is not None or code in asked:
+            evidence.codes.append(CodeEvidence(code=code, entries=entries, reading=obs, asked=code in asked))
 
 
 def search_relevant(builder: EvidenceBuilder, query: str, *, kinds: Sequence[PassageKind] | None = None,
@@ -480,7 +503,7 @@ def gather(question: str, *, readings: Sequence[PhotoReading], equipment: Equipm
     if ev.unknown_codes and not any(ce.entries for ce in ev.codes):
         return ev  # the question is about a code no manual lists: nothing is answered around it
     if ev.query_terms and not any(ce.entries for ce in ev.codes) and \
-            unknown_word_share(question, retriever, ev.equipment_id) >= UNKNOWN_WORDS_SHARE:
+            unknown_word_share(question, retriever, ev.equipment_id) > UNKNOWN_WORDS_SHARE:
         ev.query_terms = []  # the question is about something the manuals never mention
     if ev.query_terms:
         hits = retriever.search(question, equipment_id=ev.equipment_id, limit=8)
