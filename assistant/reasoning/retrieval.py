@@ -210,7 +210,8 @@ def codes_in_question(question: str) -> list[str]:
     return out
 
 
-_CODE_SHAPE = r"[A-Za-z]{0,4}[-\s]?\d{1,5}(?:[.:]\d{1,3})?[A-Za-z]?|0x[0-9A-Fa-f]{2,8}"
+_CODE_SHAPE = (r"\d{1,3}(?:-\d{1,3}){1,3}|[A-Za-z]{0,4}[-\s]?\d{1,5}(?:[.:]\d{1,3})?[A-Za-z]?|0x[0-9A-Fa-f]{2,8}|"
+               r"[A-Z][A-Za-z]{1,2}")
 _ASKED_CODE = re.compile(
     rf"(?:\b(?:code|fault|error|alarm|warning|shows?|showing|display(?:s|ing)?|says|reads|throws|throwing|"
     rf"flash(?:es|ing)?|gives|indicates|got)\s+(?:an?\s+|the\s+|code\s+|error\s+|fault\s+|alarm\s+)?[\"“'‘]?"
@@ -220,12 +221,16 @@ _ASKED_CODE = re.compile(
 
 
 def asked_codes(question: str) -> list[str]:
-    """Codes the question asks about as codes ("shows E3", "what does F8 mean", "Err 44 error"),
-    digits required: a stricter reading than `codes_in_question`."""
+    """Codes the question asks about as codes ("shows E3", "what does F8 mean", "Err 44 error",
+    "what does Ed mean" with a capital): a stricter reading than `codes_in_question`."""
     out: list[str] = []
     for m in _ASKED_CODE.finditer(question):
-        token = normalise_code(m.group("a") or m.group("b") or m.group("c") or "")
-        if token and any(ch.isdigit() for ch in token) and token not in out:
+        raw = m.group("a") or m.group("b") or m.group("c") or ""
+        token = normalise_code(raw)
+        letters_only = token.isalpha()
+        if letters_only and (raw[0].islower() or raw.lower() in STOP_WORDS or raw.lower() in GENERIC_TERMS):
+            continue  # "what does it mean", "shows no" are not codes; "Ed", "FA" typed as codes are
+        if token and token not in out:
             out.append(token)
     return out
 
@@ -347,6 +352,38 @@ def equipment_id_from(equipment: Equipment | None, readings: Sequence[PhotoReadi
     return ids[0] if ids else None
 
 
+_TITLE_NOISE = frozenset("""manual manuals service user users guide handbook operating operation operations
+    installation instructions instruction maintenance technical error errors codes code fault faults alarm alarms list
+    table and for with the of pdf md html txt rev revision version edition""".split())
+NAMED_DOCUMENT = 0.5
+
+
+def _title_tokens(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w{3,}", text.lower()) if w not in _TITLE_NOISE and not w.isdigit()}
+
+
+def named_document(question: str, retriever: object) -> str | None:
+    """With no equipment identified: the document the question names ("the Mr Silence heat pump
+    shows E3"), when most of one title's distinctive words are in the question."""
+    lister = getattr(retriever, "documents", None)
+    if not callable(lister):
+        return None
+    try:
+        docs = lister()
+    except FieldlensError:
+        return None
+    words = _title_tokens(question)
+    best, best_score = None, 0.0
+    for doc in docs:
+        title = _title_tokens(getattr(doc, "title", ""))
+        if not title:
+            continue
+        share = len(title & words) / len(title)
+        if share > best_score:
+            best, best_score = doc, share
+    return best.id if best is not None and best_score >= NAMED_DOCUMENT else None
+
+
 def lookup_codes(evidence: Evidence, retriever: Retriever) -> None:
     """Fault codes from the photos (best reading first) and from the question."""
     seen: set[str] = set()
@@ -355,6 +392,7 @@ def lookup_codes(evidence: Evidence, retriever: Retriever) -> None:
     asked = asked_codes(evidence.question)
     candidates += [(c, None) for c in codes_in_question(evidence.question)]
     candidates += [(c, None) for c in asked if c not in {k for k, _ in candidates}]
+    named = named_document(evidence.question, retriever) if evidence.equipment_id is None and candidates else None
     for code, obs in candidates[:8]:
         if code in seen:
             continue
@@ -362,6 +400,9 @@ def lookup_codes(evidence: Evidence, retriever: Retriever) -> None:
         entries = retriever.lookup_code(code, evidence.equipment_id)
         if not entries and evidence.equipment_id:
             entries = []  # a code unknown for this equipment is not borrowed from another machine
+        if named is not None and entries:
+            family = {named} | {d for d, _ in doc_info(retriever, named, evidence.docs).other_revisions}
+            entries = [e for e in entries if e.doc_id in family]  # nor from another product's manual
         if entries or obs is not None or code in asked:
             evidence.codes.append(CodeEvidence(code=code, entries=entries, reading=obs, asked=code in asked))
 
