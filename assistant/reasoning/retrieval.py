@@ -13,7 +13,10 @@ Relevance (documented, deterministic):
   margin (top hit versus the next); its scale is the library's business, so
   no absolute score floor is assumed beyond "the hit was returned".
 So "how do I replace the flux capacitor on a toaster" against pump manuals
-abstains: of {flux, capacitor, toaster} at most one term can match.
+abstains: of {flux, capacitor, toaster} at most one term can match. Words no
+passage of the library contains weigh too: more than a third of them unknown,
+or any unknown while no passage covers 75 % of the terms, and the question
+search keeps nothing ("how do I calibrate a bathroom scale").
 
 One revision: a passage from a document that a newer revision of the same
 manual supersedes (`Retriever.revisions`, when the library offers it) is not
@@ -214,7 +217,7 @@ _CODE_SHAPE = (r"\d{1,3}(?:-\d{1,3}){1,3}|[A-Za-z]{0,4}[-\s]?\d{1,5}(?:[.:]\d{1,
                r"[A-Z][A-Za-z]{1,2}")
 _ASKED_CODE = re.compile(
     rf"(?:\b(?:code|fault|error|alarm|warning|shows?|showing|display(?:s|ing)?|says|reads|throws|throwing|"
-    rf"flash(?:es|ing)?|gives|indicates|got)\s+(?:an?\s+|the\s+|code\s+|error\s+|fault\s+|alarm\s+)?[\"“'‘]?"
+    rf"flash(?:es|ing)?|gives|indicates|got|exception|returns|reports)\s+(?:an?\s+|the\s+|code\s+|error\s+|fault\s+|alarm\s+)?[\"“'‘]?"
     rf"(?P<a>{_CODE_SHAPE})\b)|(?:\bwhat\s+(?:does|is)\s+[\"“'‘]?(?P<b>{_CODE_SHAPE})[\"”'’]?\s+mean)|"
     rf"(?:\b(?P<c>{_CODE_SHAPE})\s+(?:error|fault|alarm)\b)",
     re.I)
@@ -227,6 +230,8 @@ def asked_codes(question: str) -> list[str]:
     for m in _ASKED_CODE.finditer(question):
         raw = m.group("a") or m.group("b") or m.group("c") or ""
         token = normalise_code(raw)
+        if token.startswith("0X"):
+            token = "0x" + token[2:]
         letters_only = token.isalpha()
         if letters_only and (raw[0].islower() or raw.lower() in STOP_WORDS or raw.lower() in GENERIC_TERMS):
             continue  # "what does it mean", "shows no" are not codes; "Ed", "FA" typed as codes are
@@ -402,7 +407,8 @@ def lookup_codes(evidence: Evidence, retriever: Retriever) -> None:
             entries = []  # a code unknown for this equipment is not borrowed from another machine
         if named is not None and entries:
             family = {named} | {d for d, _ in doc_info(retriever, named, evidence.docs).other_revisions}
-            entries = [e for e in entries if e.doc_id in family]  # nor from another product's manual
+            own = [e for e in entries if e.doc_id in family]
+            entries = own or entries  # the named product's own entry, when its manual lists the code
         if entries or obs is not None or code in asked:
             evidence.codes.append(CodeEvidence(code=code, entries=entries, reading=obs, asked=code in asked))
 
@@ -543,20 +549,20 @@ def gather(question: str, *, readings: Sequence[PhotoReading], equipment: Equipm
     ev.query_terms = subject_terms(question)
     if ev.unknown_codes and not any(ce.entries for ce in ev.codes):
         return ev  # the question is about a code no manual lists: nothing is answered around it
-    if ev.query_terms and not any(ce.entries for ce in ev.codes) and \
-            unknown_word_share(question, retriever, ev.equipment_id) > UNKNOWN_WORDS_SHARE:
-        ev.query_terms = []  # the question is about something the manuals never mention
+    unknown_share = 0.0
+    if ev.query_terms and not any(ce.entries for ce in ev.codes):
+        unknown_share = unknown_word_share(question, retriever, ev.equipment_id)
+        if unknown_share > UNKNOWN_WORDS_SHARE:
+            ev.query_terms = []  # the question is about something the manuals never mention
     if ev.query_terms:
         hits = retriever.search(question, equipment_id=ev.equipment_id, limit=8)
         if not hits and ev.equipment_id:
             hits = retriever.search(question, limit=8)
         ev.search_hits = hits
         ev.margin = retrieval_margin(hits)
-        kept = 0
         ranked = sorted(hits, key=lambda h: builder.info(h.doc_id).authority == "third_party")
+        relevant: list[tuple[SearchHit, Passage, float]] = []
         for hit in ranked:
-            if builder.full or kept >= 4:
-                break
             if builder.info(hit.doc_id).newest is False:
                 continue
             passage = builder.fetch(hit.passage_id)
@@ -566,9 +572,16 @@ def gather(question: str, *, readings: Sequence[PhotoReading], equipment: Equipm
             if hit is ranked[0]:
                 ev.top_coverage = cov
             if ok:
-                ev.relevant_search = True
-                if builder.add(passage, score=hit.score, coverage=cov, reason="search") is not None:
-                    kept += 1
+                relevant.append((hit, passage, cov))
+        if unknown_share and max((cov for _, _, cov in relevant), default=0.0) < STRONG_COVERAGE:
+            relevant = []  # a word the manuals never use, and nothing that covers the rest well
+        kept = 0
+        for hit, passage, cov in relevant:
+            if builder.full or kept >= 4:
+                break
+            ev.relevant_search = True
+            if builder.add(passage, score=hit.score, coverage=cov, reason="search") is not None:
+                kept += 1
         if ev.relevant_search and not any(s.reason == "procedure" for s in ev.sources):
             search_relevant(builder, question, kinds=[PassageKind.PROCEDURE], limit=8, take=1, reason="procedure",
                             terms=ev.query_terms)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -64,6 +64,14 @@ UNCOVERED = [
     "Why does my smartphone battery drain overnight?",
     "How do I calibrate a bathroom scale?",
     "What paint do I need for a wooden fence?",
+    "How do I bleed the brakes on a mountain bike?",
+    "What is the best fertiliser for tomatoes?",
+    "How do I unblock a kitchen sink?",
+    "How long should I boil an egg?",
+    "My laptop screen flickers, what can I do?",
+    "How do I replace a car's windscreen wiper blades?",
+    "How do I sharpen a chainsaw chain?",
+    "What oil does a lawn mower engine take?",
 ]
 READ_CONFIDENCES = (0.97, 0.72, 0.45)
 # A shaky read is sometimes a misread: one in MISREAD_EVERY[c] reads at confidence c shows a
@@ -84,6 +92,7 @@ class Ask:
     expect_docs: set[str]  # ... or a passage of one of these documents
     superseded_docs: set[str]
     conflict_expected: bool = False
+    expect_pages: set[tuple[str, int]] = field(default_factory=set)  # ... or a passage on one of these pages
 
 
 def reading_with(code: str, confidence: float, kind: ObservationKind = ObservationKind.FAULT_CODE,
@@ -104,7 +113,8 @@ def score(ask: Ask, answer: Answer) -> bool:
     cited = [c for s in answer.steps for c in s.citations]
     if any(c.doc_id in ask.superseded_docs for c in cited):
         return False
-    hit = any(c.passage_id in ask.expect_passages or c.doc_id in ask.expect_docs for c in cited)
+    hit = any(c.passage_id in ask.expect_passages or c.doc_id in ask.expect_docs or (c.doc_id, c.page) in ask.expect_pages
+              for c in cited)
     if not hit:
         return False
     if ask.conflict_expected:
@@ -188,12 +198,14 @@ def corpus_asks(lib, files: dict[str, str]) -> tuple[list[Ask], int, int]:
         recognised += bool(entries)
         product = lib.document(doc).title if doc else Path(item["file"]).stem.replace("-", " ")
         asks.append(Ask("corpus", "covered", "keyed code", f"{product}: what does {item['code']} mean?", [], None,
-                        {e.passage_id for e in entries}, set(), set()))
+                        {e.passage_id for e in entries}, set(), set(),
+                        expect_pages={(doc, item["page"])} if doc and item.get("page") else set()))
     for item in questions:
         doc = files.get(item["file"])
         entries = [e for e in lib.lookup_code(item["code"]) if e.doc_id == doc] if doc and item.get("code") else []
         asks.append(Ask("corpus", "covered", "question", item["question"], [], None,
-                        {e.passage_id for e in entries}, set(), set()))
+                        {e.passage_id for e in entries}, set(), set(),
+                        expect_pages={(doc, item["page"])} if doc and item.get("page") else set()))
     for q in UNCOVERED:
         asks.append(Ask("corpus", "uncovered", "uncovered", q, [], None, set(), set(), set()))
     return asks, recognised, len(key)
