@@ -70,7 +70,7 @@ STOP_WORDS = frozenset(
     will shall may might must i me my we our you your it its this that these those there here what which
     who whom whose when where why how not no yes so than too very just also again still up down out off
     please help need want get got keeps keep after before while during about any some all each every
-    one two per via as tell show give know often usually ever""".split()
+    one two per via as tell show give know often usually ever mean means meaning won don doesn isn aren wasn couldn wouldn shouldn didn t s""".split()
 )
 GENERIC_TERMS = frozenset(
     """replace replacing replacement change changing fix fixing repair repairing install installing
@@ -460,6 +460,10 @@ def retrieval_margin(hits: Sequence[SearchHit]) -> float | None:
 
 
 SCOPE_COVERAGE = 0.5
+# words that only say the machine is in trouble: with nothing else asked, the question is about the code shown
+SYMPTOM_STEMS = frozenset(stem(w) for w in """stopped stops stop tripped trips trip tripping failed fails failure halted
+    halts quit quits shut shutdown start starting started run running runs broke broken dead won't wont cant can't
+    anymore suddenly again now""".split())
 
 
 def _code_context(ce: CodeEvidence, ev: Evidence) -> str:
@@ -477,8 +481,8 @@ def question_is_about(ce: CodeEvidence, ev: Evidence) -> bool:
     if ce.reading is None or normalise_code(ce.code) in codes_in_question(ev.question):
         return True
     terms = subject_terms(ev.question)
-    if not terms:
-        return True  # "what now?", "what does this mean?"
+    if not [t for t in terms if t not in SYMPTOM_STEMS]:
+        return True  # "what now?", "what does this mean?", "it stopped and shows this"
     context = _code_context(ce, ev)
     if term_coverage(terms, context) >= SCOPE_COVERAGE:
         return True

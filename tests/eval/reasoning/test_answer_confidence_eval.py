@@ -73,6 +73,8 @@ UNCOVERED = [
     "How do I sharpen a chainsaw chain?",
     "What oil does a lawn mower engine take?",
 ]
+CODE_QUESTIONS = ["What should I do?", "The machine stopped and shows this.", "What does this mean?",
+                  "It tripped again, what now?", "Help, it won't start."]
 READ_CONFIDENCES = (0.97, 0.72, 0.45)
 # A shaky read is sometimes a misread: one in MISREAD_EVERY[c] reads at confidence c shows a
 # neighbouring code instead of the true one (the ask still expects the true code's entry), so the
@@ -151,7 +153,8 @@ def sample_asks(lib, demo_readings: list[tuple[PhotoReading, str, str]]) -> list
             misread = bool(every) and (i // len(READ_CONFIDENCES)) % every == 0
             shown = codes[(i + 1) % len(codes)].code if misread else fc.code
             asks.append(Ask("sample", "covered", f"code read {conf:.2f}" + (" (misread)" if misread else ""),
-                            "What should I do?", [reading_with(shown, conf, equipment_id=eq.id)], eq.id, expect,
+                            CODE_QUESTIONS[i % len(CODE_QUESTIONS)], [reading_with(shown, conf, equipment_id=eq.id)],
+                            eq.id, expect,
                             set(), old, conflict))
         for doc in lib.documents(eq.id):
             if doc.kind.value == "work_instruction":
