@@ -72,7 +72,7 @@ from assistant.reasoning.prompts import (
 from assistant.reasoning.providers import OfflineContext, OfflineProvider, configuration_problem, make_provider
 from assistant.reasoning.providers.base import Completion, ModelRequest, Provider
 from assistant.reasoning.providers.openai import IMAGES_NOT_SENT
-from assistant.reasoning.retrieval import DocInfo, Evidence, Retriever, _title_tokens, gather
+from assistant.reasoning.retrieval import DocInfo, Evidence, Retriever, title_tokens, gather
 from assistant.reasoning.schema import ModelAnswer, ModelStep, PhotoDescription, StepVerdict, json_schema
 
 log = logging.getLogger("fieldlens.reasoning")
@@ -509,9 +509,9 @@ def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, 
                 a.cap(Confidence.LOW, f"The code {ce.code} is listed in {len(products)} different manuals and the "
                                       "equipment was not identified: the entry used may be another machine's.")
             elif ce.entries and ce.reading is None:
-                named = _title_tokens(evidence.question) - _title_tokens(ce.code)
+                named = title_tokens(evidence.question) - title_tokens(ce.code)
                 titles = [s.passage.title for s in evidence.sources if s.passage.id == ce.entries[0].passage_id]
-                if named and titles and not (named & _title_tokens(titles[0])):
+                if named and titles and not (named & title_tokens(titles[0])):
                     a.cap(Confidence.LOW, f"The code {ce.code} was found in “{titles[0]}”, which the question does "
                                           "not name: check that this is the machine's manual.")
     notes = [n for n in (draft.notes if draft else []) if n[0].isupper()]

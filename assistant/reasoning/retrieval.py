@@ -363,7 +363,7 @@ _TITLE_NOISE = frozenset("""manual manuals service user users guide handbook ope
 NAMED_DOCUMENT = 0.5
 
 
-def _title_tokens(text: str) -> set[str]:
+def title_tokens(text: str) -> set[str]:
     return {w for w in re.findall(r"\w{3,}", text.lower()) if w not in _TITLE_NOISE and not w.isdigit()}
 
 
@@ -377,10 +377,10 @@ def named_document(question: str, retriever: object) -> str | None:
         docs = lister()
     except FieldlensError:
         return None
-    words = _title_tokens(question)
+    words = title_tokens(question)
     best, best_score = None, 0.0
     for doc in docs:
-        title = _title_tokens(getattr(doc, "title", ""))
+        title = title_tokens(getattr(doc, "title", ""))
         if not title:
             continue
         share = len(title & words) / len(title)

@@ -35,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "reasoning
 from assistant.config import Settings  # noqa: E402
 from assistant.domain import (  # noqa: E402
     Answer,
-    Confidence,
     FlagCode,
     Observation,
     ObservationKind,
