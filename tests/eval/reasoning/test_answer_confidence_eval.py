@@ -359,3 +359,36 @@ def test_real_manuals_confidence_means_something(corpus_results):
 def test_real_manuals_covered_questions_are_answered(corpus_results):
     figures, _ = corpus_results
     assert figures.covered_abstain <= 0.05, f"{figures.covered_abstain:.1%} of covered questions abstain"
+
+
+def _flagged_sentences(lib) -> tuple[int, list[str]]:
+    import re
+
+    from assistant.reasoning.hazards import danger_in
+
+    total, flagged = 0, []
+    for doc in lib.documents():
+        for passage in lib.passages(doc.id):
+            for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage.text):
+                if len(sentence) < 8:
+                    continue
+                total += 1
+                if danger_in(sentence):
+                    flagged.append(f"{doc.id}: {sentence[:100]}")
+    return total, flagged
+
+
+def test_real_manuals_own_text_is_rarely_taken_for_a_dangerous_instruction(corpus_library):
+    """The danger rules read the manufacturer's own sentences (in five languages) as safe: at most
+    one sentence in a thousand is flagged, so a flag on a step means something."""
+    lib, _ = corpus_library
+    total, flagged = _flagged_sentences(lib)
+    print(f"\ndanger rules over the real manuals: {len(flagged)} of {total} sentences flagged", *flagged[:10],
+          sep="\n  ")
+    assert total > 1000
+    assert len(flagged) / total <= 0.001
+
+
+def test_sample_library_text_has_no_dangerous_instruction(sample_library):
+    total, flagged = _flagged_sentences(sample_library)
+    assert total > 100 and flagged == []
