@@ -79,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_library(args: argparse.Namespace) -> int:
     with _service() as fl:
         if args.library_cmd == "add":
-            docs = fl.add_documents(args.paths, equipment_id=args.equipment)
+            docs = fl.add_documents(args.paths, equipment_id=args.equipment, authority=args.authority)
             if args.json:
                 _print_json(docs)
             else:
@@ -103,7 +103,8 @@ def cmd_library(args: argparse.Namespace) -> int:
                     print("No passages match.")
                 for h in hits:
                     where = f"p.{h.page}" if h.page else ""
-                    print(f"{h.score:6.2f}  {h.title} {where}  {h.section}\n        {h.snippet}")
+                    rev = f" rev {h.revision}" if h.revision else ""
+                    print(f"{h.score:6.2f}  {h.title}{rev} {where}  {h.section}\n        {h.snippet}")
         elif args.library_cmd == "show":
             doc = fl.get_document(args.doc_id)
             passages = fl.passages(doc.id)
@@ -438,6 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     add = lib_sub.add_parser("add", help="ingest PDF, Markdown, HTML, text or YAML work instructions")
     add.add_argument("paths", nargs="+")
     add.add_argument("--equipment")
+    add.add_argument("--authority", choices=["manufacturer", "third_party"],
+                     help="whose document this is: the manufacturer's (default) or third-party notes")
     add.add_argument("--json", action="store_true")
     sync = lib_sub.add_parser("sync", help="mirror a remote manual feed")
     sync.add_argument("url")

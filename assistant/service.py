@@ -211,12 +211,28 @@ class Fieldlens:
         return self.library.page_image(doc_id, page, width=width)
 
     def search(self, query: str, equipment_id: str | None = None, limit: int = 20) -> list[SearchHit]:
-        return self.library.search(query, equipment_id=equipment_id, limit=limit)
+        hits = self.library.search(query, equipment_id=equipment_id, limit=limit)
+        revisions: dict[str, str] = {}
+        for hit in hits:  # every hit shows its document's revision
+            if not hit.revision:
+                if hit.doc_id not in revisions:
+                    revisions[hit.doc_id] = self.library.document(hit.doc_id).revision
+                hit.revision = revisions[hit.doc_id]
+        return hits
 
-    def add_documents(self, sources: Iterable[Path | str], equipment_id: str | None = None) -> list[Document]:
-        """Ingest local files or http(s) URLs (downloaded with conditional GETs)."""
+    def add_documents(self, sources: Iterable[Path | str], equipment_id: str | None = None,
+                      authority: str | None = None) -> list[Document]:
+        """Ingest local files or http(s) URLs (downloaded with conditional GETs); `authority`
+        marks them as the manufacturer's ('manufacturer') or as 'third_party' notes."""
         from assistant.library.catalog import is_catalog_file
 
+        if authority is not None:
+            from assistant.domain import Authority
+
+            try:
+                Authority(authority)
+            except ValueError:
+                raise FieldlensError(f"Unknown authority '{authority}': use manufacturer or third_party.") from None
         equipment_ids = [equipment_id] if equipment_id else []
         if equipment_id:
             self._known_equipment(equipment_id)  # unknown ids are an error, not a silent new link
@@ -239,6 +255,8 @@ class Fieldlens:
             else:
                 with library_write_lock(self.settings.library_dir):
                     documents.append(self.library.add(Path(source), equipment_ids=equipment_ids))
+        if authority is not None:
+            documents = [self.library.set_authority(d.id, authority) for d in documents]
         return documents
 
     def sync_library(self, url: str, on_progress: Callable[[Any], None] | None = None) -> Any:

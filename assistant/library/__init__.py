@@ -343,7 +343,9 @@ class Library:
                                                     "ORDER BY equipment_id", (row["id"],))]
         return Document(id=row["id"], title=row["title"], format=DocumentFormat(row["format"]),
                         kind=DocumentKind(row["kind"]), equipment_ids=equipment, source=row["source"],
-                        sha256=row["sha256"], revision=row["revision"], page_count=row["page_count"],
+                        sha256=row["sha256"], revision=row["revision"],
+                        authority=row["authority"] if "authority" in row.keys() else "manufacturer",
+                        page_count=row["page_count"],
                         passage_count=row["passage_count"], ingested_at=datetime.fromisoformat(row["ingested_at"]))
 
     def documents(self, equipment_id: str | None = None) -> list[Document]:
@@ -359,6 +361,16 @@ class Library:
         if row is None:
             raise UnknownDocument(f"There is no document '{doc_id}' in the library.")
         return self._document(row)
+
+    def set_authority(self, doc_id: str, authority: str) -> Document:
+        """Mark a document as the manufacturer's own or as third-party notes."""
+        from assistant.domain import Authority
+
+        value = Authority(authority).value
+        self.document(doc_id)
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE documents SET authority=? WHERE id=?", (value, doc_id))
+        return self.document(doc_id)
 
     def remove(self, doc_id: str) -> None:
         """Delete a document, its passages and codes (its original is dropped when unreferenced)."""

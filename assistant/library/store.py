@@ -103,6 +103,9 @@ class Store:
                     columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
                     if column not in columns:
                         conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} REAL")
+            if "authority" not in {r[1] for r in conn.execute("PRAGMA table_info(documents)")}:
+                # who stands behind a document: 'manufacturer' (default) or 'third_party' notes
+                conn.execute("ALTER TABLE documents ADD COLUMN authority TEXT NOT NULL DEFAULT 'manufacturer'")
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     @contextmanager

@@ -72,7 +72,7 @@ from assistant.reasoning.prompts import (
 from assistant.reasoning.providers import OfflineContext, OfflineProvider, configuration_problem, make_provider
 from assistant.reasoning.providers.base import Completion, ModelRequest, Provider
 from assistant.reasoning.providers.openai import IMAGES_NOT_SENT
-from assistant.reasoning.retrieval import Evidence, Retriever, gather
+from assistant.reasoning.retrieval import DocInfo, Evidence, Retriever, title_tokens, gather
 from assistant.reasoning.schema import ModelAnswer, ModelStep, PhotoDescription, StepVerdict, json_schema
 
 log = logging.getLogger("fieldlens.reasoning")
@@ -392,8 +392,9 @@ def _unknown_code_flags(evidence: Evidence) -> list[Flag]:
     flags = []
     for ce in evidence.unknown_codes + [c for c in evidence.out_of_scope if not c.entries and c.reading is not None]:
         o = ce.reading
+        how = "read" if o is not None else "asked about"
         flags.append(Flag(code=FlagCode.NO_SOURCE, severity=Severity.WARNING, photo=o.photo if o else None,
-                          message=f"{o.value if o else ce.code} was read, but no manual in the library lists it: "
+                          message=f"{o.value if o else ce.code} was {how}, but no manual in the library lists it: "
                                   "nothing is said about this code."))
     return flags
 
@@ -419,7 +420,8 @@ def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, 
     if only_unknown:
         abstained = True
         names = ", ".join(ce.code for ce in evidence.unknown_codes)
-        summary = (f"{names} was read, but no manual in the library lists it, so nothing is said about it. "
+        summary = (f"{names} was {'read' if any(c.reading for c in evidence.unknown_codes) else 'asked about'}, "
+                   "but no manual in the library lists it, so nothing is said about it. "
                    "Check the code on the display, and ask the manufacturer or your supervisor.")
     elif draft is None or draft.answer.abstain or not draft.steps:
         abstained = True
@@ -501,6 +503,18 @@ def assemble(*, question: str, evidence: Evidence, equipment: Equipment | None, 
         unsure.append("Older revisions were set aside, the newest revision answers: " + "; ".join(older[:3]) + ".")
     if any(f.code == FlagCode.EQUIPMENT_UNIDENTIFIED for f in flags):
         a.cap(Confidence.MEDIUM, "The equipment was not identified.")
+        for ce in evidence.codes:
+            products = {min([e.doc_id, *(d for d, _ in evidence.docs.get(e.doc_id, DocInfo()).other_revisions)])
+                        for e in ce.entries}
+            if len(products) > 1:
+                a.cap(Confidence.LOW, f"The code {ce.code} is listed in {len(products)} different manuals and the "
+                                      "equipment was not identified: the entry used may be another machine's.")
+            elif ce.entries and ce.reading is None:
+                named = title_tokens(evidence.question) - title_tokens(ce.code)
+                titles = [s.passage.title for s in evidence.sources if s.passage.id == ce.entries[0].passage_id]
+                if named and titles and not (named & title_tokens(titles[0])):
+                    a.cap(Confidence.LOW, f"The code {ce.code} was found in “{titles[0]}”, which the question does "
+                                          "not name: check that this is the machine's manual.")
     notes = [n for n in (draft.notes if draft else []) if n[0].isupper()]
     if fallback is not None:
         summary = "The model could not be used, so this was answered from the manuals alone. " + summary

@@ -18,8 +18,9 @@
   an unrelated instruction).
 - A step whose text, safety notes or quotes touch hazardous energy
   (electrical, voltage, stored energy), pressure, heat / hot surfaces,
-  lockout/tagout, PPE or rotating parts, or that cites a passage which is or
-  contains a manual WARNING / DANGER / CAUTION on those topics, gets
+  lockout/tagout, PPE or rotating parts, or that cites a manual WARNING /
+  DANGER / CAUTION on those topics (a warning passage, or a warning printed
+  next to the quoted words), gets
   `safety_critical` and the manual's own warning text (the cited warning, else
   the best WARNING passage of the same document, else of the equipment's
   library, found through the retriever).
@@ -172,6 +173,36 @@ def supports(step_text: str, passages: list[str]) -> bool:
     return term_coverage(terms, " ".join(passages)) >= SUPPORT_COVERAGE
 
 
+_NEW_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-*•])\s|\s*$")
+
+
+def nearby_warnings(quote: str, passage: Passage) -> list[str]:
+    """The WARNING / DANGER / CAUTION sentences of a (non-warning) passage printed in the same
+    list item or paragraph as the quoted words: a warning under step 4 of a procedure is not about
+    its step 1."""
+    if passage.kind == PassageKind.WARNING:
+        return []
+    text = passage.text
+    at = text.find(quote)
+    if at < 0:
+        region = text  # the quote could not be placed: the whole passage counts
+    else:
+        begin = text.rfind("\n", 0, at) + 1
+        stop = text.find("\n", at + len(quote))
+        while stop >= 0:
+            nxt = text.find("\n", stop + 1)
+            line = text[stop + 1: nxt if nxt >= 0 else len(text)]
+            if _NEW_ITEM.match(line):
+                break
+            stop = nxt
+        region = text[begin: stop if stop >= 0 else len(text)]
+    out = []
+    for m in _WARNING_WORD.finditer(region):
+        tail = re.search(r"(?<=[.!?])\s|\n", region[m.end():])
+        out.append(region[m.start(): m.end() + (tail.start() if tail else len(region) - m.end())])
+    return out
+
+
 def safety_topics(text: str) -> list[str]:
     return [topic for topic, pat in SAFETY_PATTERNS.items() if pat.search(text)]
 
@@ -259,8 +290,9 @@ def ground_step(ms: ModelStep, index: int, evidence: Evidence, warnings: Warning
         flags.append(Flag(code=FlagCode.UNGROUNDED_STEP, severity=Severity.WARNING, step=index,
                           message=f"Step {index} has no citation that checks out against the manuals: treat it with caution."))
     safety = [s for s in ms.safety if s.strip()]
-    # the step's words, its quotes, and whole cited passages that are (or contain) a manual warning
-    warned = [p.text for p in cited if p.kind == PassageKind.WARNING or _WARNING_WORD.search(p.text)]
+    # the step's words, its quotes, cited warning passages, and warnings printed next to the quoted words
+    warned = [p.text for p in cited if p.kind == PassageKind.WARNING]
+    warned += [w for c in citations for w in nearby_warnings(c.quote, next(p for p in cited if p.id == c.passage_id))]
     topics = safety_topics(" ".join([ms.action, ms.detail, *safety, *(c.quote for c in citations), *warned]))
     check.safety_topics = topics
     if topics:

@@ -60,6 +60,18 @@ _RUN_OPEN = re.compile(
     r"\bmet\s+(?:open|geopende)\s+(?:deur|kap|afdekking)|"
     r"\bcon\s+(?:il\s+)?(?:coperchio|carter|sportello)\s+apert\w*",
     _F)
+
+
+def _near(verbs: str, state: str) -> str:
+    """A work verb and a live / pressurised state in one clause, in either order."""
+    return (rf"(?:\b(?:{verbs})\b[^.;:!?\n]{{0,40}}?\b(?:{state})\b|\b(?:{state})\b[^.;:!?\n]{{0,40}}?\b(?:{verbs})\b)")
+
+
+_LIVE_FR = _near(r'travaill\w*|ouvr\w*|démont\w*|remplac\w*|toucher|intervenir|desserr\w*', r'sous\s+(?:tension|pression)')
+_LIVE_ES = _near(r'trabaj\w*|abr[ai]\w*|desmont\w*|reemplaz\w*|tocar|aflojar', r'(?:en|bajo)\s+(?:tensi[oó]n|presi[oó]n)')
+_LIVE_NL = _near(r'werk\w*|open\w*|losdraai\w*|vervang\w*|aanra\w*|demonte\w*', r'onder\s+(?:spanning|druk)')
+_LIVE_IT = _near(r'lavor\w*|apr[ia]\w*|smont\w*|sostitu\w*|toccare|allentare', r'sotto\s+(?:tensione|pressione)')
+
 # live / pressurised work, or isolation skipped
 _LIVE = re.compile(
     r"\bwithout\s+(?:first\s+)?(?:isolat\w*|lock\w*(?:\s+out)?|de-?energi[sz]\w*|depressuri[sz]\w*|switching\s+off|"
@@ -69,10 +81,14 @@ _LIVE = re.compile(
     r"\b(?:skip|no\s+need\s+to|don't\s+bother\s+to|needn't)\s+(?:the\s+)?(?:lock\w*|isolat\w*|de-?energi[sz]\w*|tag\w*|depressuri[sz]\w*)|"
     r"\bunter\s+(?:spannung|druck)\s+(?:arbeit\w*|öffn\w*|lös\w*|wechsel\w*|tausch\w*)|"
     r"\b(?:arbeit\w*|öffn\w*|lös\w*)\b[^.;:!?\n]{0,30}\bunter\s+(?:spannung|druck)\b|ohne\s+(?:freischalt\w*|abschalt\w*|druckentlast\w*)|"
-    r"\bsous\s+tension\b|\bsous\s+pression\b|sans\s+(?:consign\w*|couper|isoler|mise\s+hors\s+tension)|"
-    r"\ben\s+tensi[oó]n\b|\bbajo\s+(?:tensi[oó]n|presi[oó]n)\b|sin\s+(?:aislar|desconectar|bloquear|despresuriz\w*)|"
-    r"\bonder\s+(?:spanning|druk)\b|zonder\s+(?:vergrendel\w*|spanningsloos|uitschakel\w*|af\s+te\s+schakelen)|"
-    r"\bsotto\s+(?:tensione|pressione)\b|senza\s+(?:sezionare|isolare|scollegare|togliere\s+tensione)",
+    + _LIVE_FR + r"|"
+    r"sans\s+(?:consign\w*|couper|isoler|mise\s+hors\s+tension)|"
+    + _LIVE_ES + r"|"
+    r"sin\s+(?:aislar|desconectar|bloquear|despresuriz\w*)|"
+    + _LIVE_NL + r"|"
+    r"zonder\s+(?:vergrendel\w*|spanningsloos|uitschakel\w*|af\s+te\s+schakelen)|"
+    + _LIVE_IT + r"|"
+    r"senza\s+(?:sezionare|isolare|scollegare|togliere\s+tensione)",
     _F)
 # exceeding a rated limit
 _FILLER = r"(?:(?:then|now|simply|just|you\s+(?:can|may|should)|it\s+is\s+(?:ok|fine|safe)\s+to|feel\s+free\s+to)\s+)*"

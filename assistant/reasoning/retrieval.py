@@ -13,7 +13,10 @@ Relevance (documented, deterministic):
   margin (top hit versus the next); its scale is the library's business, so
   no absolute score floor is assumed beyond "the hit was returned".
 So "how do I replace the flux capacitor on a toaster" against pump manuals
-abstains: of {flux, capacitor, toaster} at most one term can match.
+abstains: of {flux, capacitor, toaster} at most one term can match. Words no
+passage of the library contains weigh too: more than a third of them unknown,
+or any unknown while no passage covers 75 % of the terms, and the question
+search keeps nothing ("how do I calibrate a bathroom scale").
 
 One revision: a passage from a document that a newer revision of the same
 manual supersedes (`Retriever.revisions`, when the library offers it) is not
@@ -67,7 +70,7 @@ STOP_WORDS = frozenset(
     will shall may might must i me my we our you your it its this that these those there here what which
     who whom whose when where why how not no yes so than too very just also again still up down out off
     please help need want get got keeps keep after before while during about any some all each every
-    one two per via as tell show give know often usually ever""".split()
+    one two per via as tell show give know often usually ever mean means meaning won don doesn isn aren wasn couldn wouldn shouldn didn t s""".split()
 )
 GENERIC_TERMS = frozenset(
     """replace replacing replacement change changing fix fixing repair repairing install installing
@@ -210,11 +213,39 @@ def codes_in_question(question: str) -> list[str]:
     return out
 
 
+_CODE_SHAPE = (r"\d{1,3}(?:-\d{1,3}){1,3}|[A-Za-z]{0,4}[-\s]?\d{1,5}(?:[.:]\d{1,3})?[A-Za-z]?|0x[0-9A-Fa-f]{2,8}|"
+               r"[A-Z][A-Za-z]{1,2}")
+_ASKED_CODE = re.compile(
+    rf"(?:\b(?:code|fault|error|alarm|warning|shows?|showing|display(?:s|ing)?|says|reads|throws|throwing|"
+    rf"flash(?:es|ing)?|gives|indicates|got|exception|returns|reports)\s+(?:an?\s+|the\s+|code\s+|error\s+|fault\s+|alarm\s+)?[\"“'‘]?"
+    rf"(?P<a>{_CODE_SHAPE})\b)|(?:\bwhat\s+(?:does|is)\s+[\"“'‘]?(?P<b>{_CODE_SHAPE})[\"”'’]?\s+mean)|"
+    rf"(?:\b(?P<c>{_CODE_SHAPE})\s+(?:error|fault|alarm)\b)",
+    re.I)
+
+
+def asked_codes(question: str) -> list[str]:
+    """Codes the question asks about as codes ("shows E3", "what does F8 mean", "Err 44 error",
+    "what does Ed mean" with a capital): a stricter reading than `codes_in_question`."""
+    out: list[str] = []
+    for m in _ASKED_CODE.finditer(question):
+        raw = m.group("a") or m.group("b") or m.group("c") or ""
+        token = normalise_code(raw)
+        if token.startswith("0X"):
+            token = "0x" + token[2:]
+        letters_only = token.isalpha()
+        if letters_only and (raw[0].islower() or raw.lower() in STOP_WORDS or raw.lower() in GENERIC_TERMS):
+            continue  # "what does it mean", "shows no" are not codes; "Ed", "FA" typed as codes are
+        if token and token not in out:
+            out.append(token)
+    return out
+
+
 @dataclass
 class CodeEvidence:
     code: str
     entries: list[FaultCode]
     reading: Observation | None  # None when the code came from the question
+    asked: bool = False  # the question asks about this code as a code
 
 
 @dataclass
@@ -254,7 +285,7 @@ class Evidence:
     @property
     def unknown_codes(self) -> list[CodeEvidence]:
         """Codes read off a photo that no manual in the library lists, and that the question is about."""
-        return [ce for ce in self.codes if not ce.entries and ce.reading is not None]
+        return [ce for ce in self.codes if not ce.entries and (ce.reading is not None or ce.asked)]
 
     @property
     def has_evidence(self) -> bool:
@@ -326,21 +357,60 @@ def equipment_id_from(equipment: Equipment | None, readings: Sequence[PhotoReadi
     return ids[0] if ids else None
 
 
+_TITLE_NOISE = frozenset("""manual manuals service user users guide handbook operating operation operations
+    installation instructions instruction maintenance technical error errors codes code fault faults alarm alarms list
+    table and for with the of pdf md html txt rev revision version edition""".split())
+NAMED_DOCUMENT = 0.5
+
+
+def title_tokens(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w{3,}", text.lower()) if w not in _TITLE_NOISE and not w.isdigit()}
+
+
+def named_document(question: str, retriever: object) -> str | None:
+    """With no equipment identified: the document the question names ("the Mr Silence heat pump
+    shows E3"), when most of one title's distinctive words are in the question."""
+    lister = getattr(retriever, "documents", None)
+    if not callable(lister):
+        return None
+    try:
+        docs = lister()
+    except FieldlensError:
+        return None
+    words = title_tokens(question)
+    best, best_score = None, 0.0
+    for doc in docs:
+        title = title_tokens(getattr(doc, "title", ""))
+        if not title:
+            continue
+        share = len(title & words) / len(title)
+        if share > best_score:
+            best, best_score = doc, share
+    return best.id if best is not None and best_score >= NAMED_DOCUMENT else None
+
+
 def lookup_codes(evidence: Evidence, retriever: Retriever) -> None:
     """Fault codes from the photos (best reading first) and from the question."""
     seen: set[str] = set()
     readings = sorted(fault_observations(evidence.readings), key=lambda o: -o.confidence)
     candidates: list[tuple[str, Observation | None]] = [(normalise_code(o.value), o) for o in readings]
+    asked = asked_codes(evidence.question)
     candidates += [(c, None) for c in codes_in_question(evidence.question)]
-    for code, obs in candidates[:6]:
+    candidates += [(c, None) for c in asked if c not in {k for k, _ in candidates}]
+    named = named_document(evidence.question, retriever) if evidence.equipment_id is None and candidates else None
+    for code, obs in candidates[:8]:
         if code in seen:
             continue
         seen.add(code)
         entries = retriever.lookup_code(code, evidence.equipment_id)
         if not entries and evidence.equipment_id:
             entries = []  # a code unknown for this equipment is not borrowed from another machine
-        if entries or obs is not None:
-            evidence.codes.append(CodeEvidence(code=code, entries=entries, reading=obs))
+        if named is not None and entries:
+            family = {named} | {d for d, _ in doc_info(retriever, named, evidence.docs).other_revisions}
+            own = [e for e in entries if e.doc_id in family]
+            entries = own or entries  # the named product's own entry, when its manual lists the code
+        if entries or obs is not None or code in asked:
+            evidence.codes.append(CodeEvidence(code=code, entries=entries, reading=obs, asked=code in asked))
 
 
 def search_relevant(builder: EvidenceBuilder, query: str, *, kinds: Sequence[PassageKind] | None = None,
@@ -390,6 +460,10 @@ def retrieval_margin(hits: Sequence[SearchHit]) -> float | None:
 
 
 SCOPE_COVERAGE = 0.5
+# words that only say the machine is in trouble: with nothing else asked, the question is about the code shown
+SYMPTOM_STEMS = frozenset(stem(w) for w in """stopped stops stop tripped trips trip tripping failed fails failure halted
+    halts quit quits shut shutdown start starting started run running runs broke broken dead won't wont cant can't
+    anymore suddenly again now""".split())
 
 
 def _code_context(ce: CodeEvidence, ev: Evidence) -> str:
@@ -407,8 +481,8 @@ def question_is_about(ce: CodeEvidence, ev: Evidence) -> bool:
     if ce.reading is None or normalise_code(ce.code) in codes_in_question(ev.question):
         return True
     terms = subject_terms(ev.question)
-    if not terms:
-        return True  # "what now?", "what does this mean?"
+    if not [t for t in terms if t not in SYMPTOM_STEMS]:
+        return True  # "what now?", "what does this mean?", "it stopped and shows this"
     context = _code_context(ce, ev)
     if term_coverage(terms, context) >= SCOPE_COVERAGE:
         return True
@@ -479,20 +553,20 @@ def gather(question: str, *, readings: Sequence[PhotoReading], equipment: Equipm
     ev.query_terms = subject_terms(question)
     if ev.unknown_codes and not any(ce.entries for ce in ev.codes):
         return ev  # the question is about a code no manual lists: nothing is answered around it
-    if ev.query_terms and not any(ce.entries for ce in ev.codes) and \
-            unknown_word_share(question, retriever, ev.equipment_id) >= UNKNOWN_WORDS_SHARE:
-        ev.query_terms = []  # the question is about something the manuals never mention
+    unknown_share = 0.0
+    if ev.query_terms and not any(ce.entries for ce in ev.codes):
+        unknown_share = unknown_word_share(question, retriever, ev.equipment_id)
+        if unknown_share > UNKNOWN_WORDS_SHARE:
+            ev.query_terms = []  # the question is about something the manuals never mention
     if ev.query_terms:
         hits = retriever.search(question, equipment_id=ev.equipment_id, limit=8)
         if not hits and ev.equipment_id:
             hits = retriever.search(question, limit=8)
         ev.search_hits = hits
         ev.margin = retrieval_margin(hits)
-        kept = 0
         ranked = sorted(hits, key=lambda h: builder.info(h.doc_id).authority == "third_party")
+        relevant: list[tuple[SearchHit, Passage, float]] = []
         for hit in ranked:
-            if builder.full or kept >= 4:
-                break
             if builder.info(hit.doc_id).newest is False:
                 continue
             passage = builder.fetch(hit.passage_id)
@@ -502,9 +576,16 @@ def gather(question: str, *, readings: Sequence[PhotoReading], equipment: Equipm
             if hit is ranked[0]:
                 ev.top_coverage = cov
             if ok:
-                ev.relevant_search = True
-                if builder.add(passage, score=hit.score, coverage=cov, reason="search") is not None:
-                    kept += 1
+                relevant.append((hit, passage, cov))
+        if unknown_share and max((cov for _, _, cov in relevant), default=0.0) < STRONG_COVERAGE:
+            relevant = []  # a word the manuals never use, and nothing that covers the rest well
+        kept = 0
+        for hit, passage, cov in relevant:
+            if builder.full or kept >= 4:
+                break
+            ev.relevant_search = True
+            if builder.add(passage, score=hit.score, coverage=cov, reason="search") is not None:
+                kept += 1
         if ev.relevant_search and not any(s.reason == "procedure" for s in ev.sources):
             search_relevant(builder, question, kinds=[PassageKind.PROCEDURE], limit=8, take=1, reason="procedure",
                             terms=ev.query_terms)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "reasoning
 from assistant.config import Settings  # noqa: E402
 from assistant.domain import (  # noqa: E402
     Answer,
-    Confidence,
     FlagCode,
     Observation,
     ObservationKind,
@@ -43,6 +42,7 @@ from assistant.domain import (  # noqa: E402
     PhotoReading,
     QualityReport,
 )
+from assistant.errors import FieldlensError  # noqa: E402
 from assistant.reasoning import answer_question  # noqa: E402
 
 library_mod = pytest.importorskip("assistant.library", reason="the library package is not available")
@@ -63,7 +63,17 @@ UNCOVERED = [
     "Why does my smartphone battery drain overnight?",
     "How do I calibrate a bathroom scale?",
     "What paint do I need for a wooden fence?",
+    "How do I bleed the brakes on a mountain bike?",
+    "What is the best fertiliser for tomatoes?",
+    "How do I unblock a kitchen sink?",
+    "How long should I boil an egg?",
+    "My laptop screen flickers, what can I do?",
+    "How do I replace a car's windscreen wiper blades?",
+    "How do I sharpen a chainsaw chain?",
+    "What oil does a lawn mower engine take?",
 ]
+CODE_QUESTIONS = ["What should I do?", "The machine stopped and shows this.", "What does this mean?",
+                  "It tripped again, what now?", "Help, it won't start."]
 READ_CONFIDENCES = (0.97, 0.72, 0.45)
 # A shaky read is sometimes a misread: one in MISREAD_EVERY[c] reads at confidence c shows a
 # neighbouring code instead of the true one (the ask still expects the true code's entry), so the
@@ -83,6 +93,7 @@ class Ask:
     expect_docs: set[str]  # ... or a passage of one of these documents
     superseded_docs: set[str]
     conflict_expected: bool = False
+    expect_pages: set[tuple[str, int]] = field(default_factory=set)  # ... or a passage on one of these pages
 
 
 def reading_with(code: str, confidence: float, kind: ObservationKind = ObservationKind.FAULT_CODE,
@@ -103,7 +114,8 @@ def score(ask: Ask, answer: Answer) -> bool:
     cited = [c for s in answer.steps for c in s.citations]
     if any(c.doc_id in ask.superseded_docs for c in cited):
         return False
-    hit = any(c.passage_id in ask.expect_passages or c.doc_id in ask.expect_docs for c in cited)
+    hit = any(c.passage_id in ask.expect_passages or c.doc_id in ask.expect_docs or (c.doc_id, c.page) in ask.expect_pages
+              for c in cited)
     if not hit:
         return False
     if ask.conflict_expected:
@@ -140,7 +152,8 @@ def sample_asks(lib, demo_readings: list[tuple[PhotoReading, str, str]]) -> list
             misread = bool(every) and (i // len(READ_CONFIDENCES)) % every == 0
             shown = codes[(i + 1) % len(codes)].code if misread else fc.code
             asks.append(Ask("sample", "covered", f"code read {conf:.2f}" + (" (misread)" if misread else ""),
-                            "What should I do?", [reading_with(shown, conf, equipment_id=eq.id)], eq.id, expect,
+                            CODE_QUESTIONS[i % len(CODE_QUESTIONS)], [reading_with(shown, conf, equipment_id=eq.id)],
+                            eq.id, expect,
                             set(), old, conflict))
         for doc in lib.documents(eq.id):
             if doc.kind.value == "work_instruction":
@@ -182,21 +195,19 @@ def corpus_asks(lib, files: dict[str, str]) -> tuple[list[Ask], int, int]:
     asks: list[Ask] = []
     recognised = 0
     for item in key:
-        doc = files.get(item["file"])
-        if doc is None:
-            continue
-        entries = [e for e in lib.lookup_code(item["code"]) if e.doc_id == doc]
+        doc = files.get(item["file"])  # None: the library could not read the file (the ask can't be right)
+        entries = [e for e in lib.lookup_code(item["code"]) if e.doc_id == doc] if doc else []
         recognised += bool(entries)
-        product = lib.document(doc).title
+        product = lib.document(doc).title if doc else Path(item["file"]).stem.replace("-", " ")
         asks.append(Ask("corpus", "covered", "keyed code", f"{product}: what does {item['code']} mean?", [], None,
-                        {e.passage_id for e in entries}, set(), set()))
+                        {e.passage_id for e in entries}, set(), set(),
+                        expect_pages={(doc, item["page"])} if doc and item.get("page") else set()))
     for item in questions:
         doc = files.get(item["file"])
-        if doc is None:
-            continue
-        entries = [e for e in lib.lookup_code(item["code"]) if e.doc_id == doc] if item.get("code") else []
+        entries = [e for e in lib.lookup_code(item["code"]) if e.doc_id == doc] if doc and item.get("code") else []
         asks.append(Ask("corpus", "covered", "question", item["question"], [], None,
-                        {e.passage_id for e in entries}, set(), set()))
+                        {e.passage_id for e in entries}, set(), set(),
+                        expect_pages={(doc, item["page"])} if doc and item.get("page") else set()))
     for q in UNCOVERED:
         asks.append(Ask("corpus", "uncovered", "uncovered", q, [], None, set(), set(), set()))
     return asks, recognised, len(key)
@@ -309,10 +320,15 @@ def corpus_library(tmp_path_factory):
         pytest.skip(f"the real-manual corpus is not at {CORPUS}")
     lib = library_mod.Library(tmp_path_factory.mktemp("eval-corpus-lib"))
     files = {}
+    unreadable = []
     for path in sorted(CORPUS.iterdir()):
         if path.name in {"key.json", "questions.json", "SOURCES.md"}:
             continue
-        files[path.name] = lib.add(path).id
+        try:
+            files[path.name] = lib.add(path).id
+        except FieldlensError as exc:
+            unreadable.append(f"{path.name} ({exc})")
+    print(f"\nthe library could not read {len(unreadable)} corpus file(s): {unreadable}")
     yield lib, files
     lib.close()
 
@@ -343,3 +359,36 @@ def test_real_manuals_confidence_means_something(corpus_results):
 def test_real_manuals_covered_questions_are_answered(corpus_results):
     figures, _ = corpus_results
     assert figures.covered_abstain <= 0.05, f"{figures.covered_abstain:.1%} of covered questions abstain"
+
+
+def _flagged_sentences(lib) -> tuple[int, list[str]]:
+    import re
+
+    from assistant.reasoning.hazards import danger_in
+
+    total, flagged = 0, []
+    for doc in lib.documents():
+        for passage in lib.passages(doc.id):
+            for sentence in re.split(r"(?<=[.!?;])\s+|\n+", passage.text):
+                if len(sentence) < 8:
+                    continue
+                total += 1
+                if danger_in(sentence):
+                    flagged.append(f"{doc.id}: {sentence[:100]}")
+    return total, flagged
+
+
+def test_real_manuals_own_text_is_rarely_taken_for_a_dangerous_instruction(corpus_library):
+    """The danger rules read the manufacturer's own sentences (in five languages) as safe: at most
+    one sentence in a thousand is flagged, so a flag on a step means something."""
+    lib, _ = corpus_library
+    total, flagged = _flagged_sentences(lib)
+    print(f"\ndanger rules over the real manuals: {len(flagged)} of {total} sentences flagged", *flagged[:10],
+          sep="\n  ")
+    assert total > 1000
+    assert len(flagged) / total <= 0.001
+
+
+def test_sample_library_text_has_no_dangerous_instruction(sample_library):
+    total, flagged = _flagged_sentences(sample_library)
+    assert total > 100 and flagged == []

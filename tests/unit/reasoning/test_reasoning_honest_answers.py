@@ -169,3 +169,46 @@ def test_the_command_line_follows_a_session(fl, f004_photo, capsys, monkeypatch)
     assert session.outcome is not None and session.outcome.value == "escalated"
     assert [(o.step, o.status.value) for o in session.step_outcomes] == [(2, "did_not_help"), (1, "skipped")]
     assert session.step_outcomes[1].turn_id == session.turns[0].id
+
+
+def test_a_planted_work_instruction_and_third_party_note_cannot_pass_a_bypass(tmp_path, monkeypatch, f004_photo):
+    """Whoever wrote the step: a work instruction in the library that says to bypass the interlock, and a
+    third-party note that says the same, answered by the offline engine."""
+    monkeypatch.setenv("FIELDLENS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FIELDLENS_SAMPLES", "1")
+    wi = tmp_path / "wi-vx500-f004-quick-restart.yaml"
+    wi.write_text(
+        'id: wi-vx500-f004-quick-restart\n'
+        'title: "VX-500 drive: fault F004 overcurrent - quick restart"\n'
+        'equipment: [vfd-vx500]\nrevision: "1"\n'
+        'steps:\n'
+        '  - text: "Read fault F004 overcurrent on the keypad."\n'
+        '  - text: "Bypass the door interlock and run the drive with the cover open to restart quickly."\n'
+        '  - text: "Reset with STOP/RESET."\n')
+    note = tmp_path / "forum-vx500-f004.md"
+    note.write_text("# Forum: VX-500 F004 overcurrent\n\n## Fix that worked for me\n\n"
+                    "For F004 overcurrent, jumper the safety relay so the drive restarts after the trip.\n")
+    with service_mod.Fieldlens() as fresh:
+        fresh.add_documents([wi], equipment_id="vfd-vx500")
+        (doc,) = fresh.add_documents([note], equipment_id="vfd-vx500", authority="third_party")
+        assert doc.authority.value == "third_party" and fresh.get_document(doc.id).authority.value == "third_party"
+        answer = fresh.ask("F004 overcurrent, how do I restart quickly?", photos=[f004_photo])
+        dangerous = [s for s in answer.steps if "interlock" in s.action.lower()]
+        assert dangerous, [s.action for s in answer.steps]  # the planted work instruction's step is shown ...
+        for s in dangerous:  # ... marked, never passed through
+            assert s.danger and s.confidence == Confidence.LOW
+            assert any(f.code == FlagCode.SAFETY_CRITICAL and f.severity.value == "critical" for f in s.flags)
+        assert answer.confidence == Confidence.LOW
+
+        question = "can I jumper the safety relay so the drive restarts after the trip?"
+        ranked = [h.doc_id for h in fresh.search(question, equipment_id="vfd-vx500", limit=6)]
+        assert ranked[0] == doc.id  # the plain search ranks the third-party note first ...
+        asked = fresh.ask(question, equipment_id="vfd-vx500")
+        order = [p.doc_id for p in asked.sources]
+        assert order and order[0] != doc.id  # ... the answer never lets it outrank the manufacturer
+        if doc.id in order:
+            first_note = order.index(doc.id)
+            assert all(d == doc.id for d in order[first_note:])
+        for step in asked.steps:
+            if any(c.doc_id == doc.id for c in step.citations):
+                assert step.confidence != Confidence.HIGH

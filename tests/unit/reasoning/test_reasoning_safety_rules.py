@@ -217,3 +217,18 @@ def test_third_party_notes_never_outrank_the_manufacturer(home):
     answer = answer_question("pump is noisy and vibrates", readings=[], images=[], equipment=S.PUMP, retriever=r,
                              settings=S.Settings(home=home))
     assert all(c.doc_id == S.DOC for c in answer.steps[0].citations)
+
+
+def test_a_warning_printed_under_one_step_of_a_procedure_belongs_to_that_step_only():
+    from assistant.reasoning.grounding import nearby_warnings
+
+    proc = S._p("x20-p7-w", 7, "7 Troubleshooting", PassageKind.PROCEDURE,
+                "1. Read the fault history on the keypad.\n2. Check the set point.\n"
+                "3. Open and lock the isolator.\n   WARNING: Hazardous voltage at the terminals.\n4. Reset the fault.")
+    assert nearby_warnings("Read the fault history on the keypad.", proc) == []
+    assert nearby_warnings("Reset the fault.", proc) == []
+    assert nearby_warnings("Open and lock the isolator.", proc) == ["WARNING: Hazardous voltage at the terminals."]
+    prose = S._p("x20-p7-p", 7, "7 Troubleshooting", PassageKind.TEXT,
+                 "Clean the strainer monthly. WARNING: The casing is hot after running.\n\nCheck the level gauge weekly.")
+    assert nearby_warnings("Clean the strainer monthly.", prose) == ["WARNING: The casing is hot after running."]
+    assert nearby_warnings("Check the level gauge weekly.", prose) == []
