@@ -323,7 +323,8 @@ class LibraryView:
                                      icon=ft.Icons.ADD),
                              secondary("Cancel", "equipment-form-cancel", shell.handler(self.close_equipment_form))],
                             wrap=True, spacing=8))
-        return sem("equipment-form", card(ft.Column(parts, spacing=10, tight=True)))
+        return sem("equipment-form", card(ft.Column(parts, spacing=10, tight=True,
+                                                    horizontal_alignment=ft.CrossAxisAlignment.STRETCH)))
 
     def links_card(self) -> ft.Control:
         shell = self.shell

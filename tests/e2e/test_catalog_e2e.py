@@ -18,6 +18,7 @@ def test_add_equipment_and_link_a_document(app, artifacts: Path) -> None:
     app.fill("equipment-form-name", "ZX-700 chiller")
     app.fill("equipment-form-model", "ZX-700")
     app.fill("equipment-form-asset_tags", "AC-CH-0007")
+    app.screenshot(artifacts / "catalog-add-equipment.png")
     app.click("equipment-form-save")
     app.wait("library-eq-zx-700")
     app.gone("equipment-form")
