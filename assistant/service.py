@@ -182,6 +182,16 @@ class Fieldlens:
 
         return catalog.import_catalog(self.library, Path(path))
 
+    def _session_equipment(self, session: Session) -> Equipment | None:
+        """The session's equipment; None once an admin has removed it from the catalog (the
+        session keeps its history and is answered as unidentified equipment)."""
+        if not session.equipment_id:
+            return None
+        try:
+            return self.library.get_equipment(session.equipment_id)
+        except UnknownEquipment:
+            return None
+
     def _known_equipment(self, equipment_id: str) -> Equipment:
         try:
             return self.library.get_equipment(equipment_id)
@@ -397,7 +407,7 @@ class Fieldlens:
         if self.settings.photo_policy.send_photos:
             for p in capture_photos:
                 images.append(prepare_for_model(load_photo(self.sessions.photo_path(p.id)), self.settings.photo_policy))
-        equipment = self.library.get_equipment(session.equipment_id) if session.equipment_id else None
+        equipment = self._session_equipment(session)
         try:
             answer = answer_question(
                 question,

@@ -147,6 +147,7 @@ class LibraryView:
         self.links_open = False
         self.link_documents: list[Document] = []
         self.link_choice: dict[str, bool] = {}
+        self.link_boxes: dict[str, ft.Checkbox] = {}
 
     async def on_show(self) -> None:
         ok, eqs = await self.shell.attempt(self.state.all_equipment)
@@ -277,6 +278,16 @@ class LibraryView:
     async def set_link(self, doc_id: str, on: bool) -> None:
         self.link_choice[doc_id] = bool(on)
 
+    async def toggle_link(self, doc_id: str) -> None:
+        """A tap on a document's row: flip its box in place (a full re-render would rebuild the
+        list under the technician's finger)."""
+        self.link_choice[doc_id] = not self.link_choice.get(doc_id, False)
+        box = self.link_boxes.get(doc_id)
+        if box is not None:
+            box.value = self.link_choice[doc_id]
+            if self.shell.page is not None:
+                box.update()
+
     async def close_links(self) -> None:
         self.links_open = False
         self.shell.render()
@@ -312,21 +323,27 @@ class LibraryView:
                                      icon=ft.Icons.ADD),
                              secondary("Cancel", "equipment-form-cancel", shell.handler(self.close_equipment_form))],
                             wrap=True, spacing=8))
-        return sem("equipment-form", card(ft.Column(parts, spacing=10, tight=True)))
+        return sem("equipment-form", card(ft.Column(parts, spacing=10, tight=True,
+                                                    horizontal_alignment=ft.CrossAxisAlignment.STRETCH)))
 
     def links_card(self) -> ft.Control:
         shell = self.shell
-        parts: list[ft.Control] = [subheading("Documents for this equipment")]
+        # the buttons above the list: a library of many documents must not push them off screen
+        parts: list[ft.Control] = [
+            subheading("Documents for this equipment"),
+            ft.Row([primary("Save links", "equipment-links-save", shell.handler(self.save_links), icon=ft.Icons.LINK),
+                    secondary("Cancel", "equipment-links-cancel", shell.handler(self.close_links))],
+                   wrap=True, spacing=8)]
         if not self.link_documents:
             parts.append(muted("The library has no documents yet."))
         for i, d in enumerate(self.link_documents):
-            box = ft.Checkbox(label=d.title, value=self.link_choice.get(d.id, False),
-                              on_change=self._checkbox_handler(d.id))
-            parts.append(sem(f"link-doc-{i}", box, label=d.title))
-        parts.append(ft.Row([primary("Save links", "equipment-links-save", shell.handler(self.save_links),
-                                     icon=ft.Icons.LINK),
-                             secondary("Cancel", "equipment-links-cancel", shell.handler(self.close_links))],
-                            wrap=True, spacing=8))
+            # the title beside the box (not its label) so a long title wraps instead of being cut off
+            box = ft.Checkbox(value=self.link_choice.get(d.id, False), on_change=self._checkbox_handler(d.id))
+            self.link_boxes[d.id] = box
+            row = ft.Container(ft.Row([box, ft.Text(d.title, size=fs(14), expand=True)], spacing=8),
+                               on_click=shell.handler(self.toggle_link, d.id), ink=True, border_radius=8,
+                               padding=ft.Padding.symmetric(vertical=4))
+            parts.append(sem(f"link-doc-{i}", row, label=d.title, button=True))
         return sem("equipment-links", card(ft.Column(parts, spacing=8, tight=True)))
 
     # ------------------------------------------------------------------ build

@@ -161,7 +161,7 @@ class Library:
         return item.model_copy(update={"document_ids": ids})
 
     def equipment(self) -> list[Equipment]:
-        return [self._equipment_from_row(r) for r in self.store.query("SELECT data FROM equipment ORDER BY name")]
+        return _catalog.list_equipment(self.store)
 
     def get_equipment(self, equipment_id: str) -> Equipment:
         row = self.store.one("SELECT data FROM equipment WHERE id=?", (equipment_id,))

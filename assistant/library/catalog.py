@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,23 +17,27 @@ from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import ValidationError
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
 
 from assistant.domain import Document, DocumentKind, Equipment
 from assistant.errors import InvalidEquipment, MalformedFile, UnknownEquipment
 
 if TYPE_CHECKING:
     from assistant.library import Library
+    from assistant.library.store import Store
 
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 _FOLD = str.maketrans({"O": "0", "Q": "0", "I": "1", "L": "1", "|": "1", "S": "5", "B": "8", "Z": "2", "G": "6"})
 
 
+@lru_cache(maxsize=65536)
 def norm_tag(tag: str) -> str:
     """Asset tags compare without case, spaces, dashes or other punctuation."""
     return _NON_ALNUM.sub("", tag.upper())
 
 
+@lru_cache(maxsize=65536)  # the same catalog strings are folded on every search keystroke
 def fold(text: str) -> str:
     """Upper-case alphanumerics with look-alike characters folded together."""
     return norm_tag(text).translate(_FOLD)
@@ -97,29 +102,65 @@ def match_models(text: str, equipment: Iterable[Equipment], threshold: float = 0
     return out
 
 
+SEARCH_CUTOFF = 70.0
+
+
 def search_equipment(query: str, equipment: Iterable[Equipment], limit: int = 10) -> list[Equipment]:
+    """Entries whose id, name, model, manufacturer, category, aliases or asset tags match `query`:
+    exactly (100), as a substring (90), or fuzzily, as typed (WRatio) or as OCR reads a model
+    (look-alike folding). The fuzzy passes run in rapidfuzz's C loops over every field at once."""
     items = list(equipment)
     q = query.strip().lower()
     if not q:
         return items[:limit]
-    scored = []
-    for item in items:
-        fields = [item.id, item.name, item.model, item.manufacturer, item.category, *item.aliases, *item.asset_tags]
-        best = 0.0
-        for field in fields:
-            if not field:
-                continue
-            f = field.lower()
-            if q == f:
-                best = max(best, 100.0)
-            elif q in f:
-                best = max(best, 90.0)
-            else:
-                best = max(best, fuzz.WRatio(q, f), model_score(q, field) * 100 if len(q) <= 24 else 0.0)
-        if best >= 70:
-            scored.append((best, item))
-    scored.sort(key=lambda pair: -pair[0])
-    return [item for _, item in scored[:limit]]
+    owners: list[int] = []
+    texts: list[str] = []
+    for i, item in enumerate(items):
+        for value in (item.id, item.name, item.model, item.manufacturer, item.category, *item.aliases,
+                      *item.asset_tags):
+            if value:
+                owners.append(i)
+                texts.append(value.lower())
+    best = [0.0] * len(items)
+
+    def keep(k: int, score: float) -> None:
+        best[owners[k]] = max(best[owners[k]], score)
+
+    for k, text in enumerate(texts):
+        if q == text:
+            keep(k, 100.0)
+        elif q in text:
+            keep(k, 90.0)
+    for _, score, k in process.extract(q, texts, scorer=fuzz.WRatio, processor=default_process,
+                                       score_cutoff=SEARCH_CUTOFF, limit=None):
+        keep(k, score)
+    folded_query = fold(q)
+    if len(q) <= 24 and folded_query:
+        folded = [fold(t) for t in texts]
+        for _, score, k in process.extract(folded_query, folded, scorer=fuzz.ratio, score_cutoff=SEARCH_CUTOFF,
+                                           limit=None):
+            keep(k, score)
+        shorter = [k for k, value in enumerate(folded) if 3 <= len(value) < len(folded_query) - 1]
+        for k in shorter:
+            if folded[k] in folded_query:  # the query holds the model ("model cp-40 7.5kw")
+                keep(k, 97.0)
+        partial = [k for k in shorter if len(folded[k]) >= 4]
+        for _, score, j in process.extract(folded_query, [folded[k] for k in partial], scorer=fuzz.partial_ratio,
+                                           score_cutoff=SEARCH_CUTOFF / 0.9, limit=None):
+            keep(partial[j], score * 0.9)
+    ranked = sorted((i for i, score in enumerate(best) if score >= SEARCH_CUTOFF), key=lambda i: -best[i])
+    return [items[i] for i in ranked[:limit]]
+
+
+def list_equipment(store: Store) -> list[Equipment]:
+    """Every entry with its document ids (ordered by document title), by name, in two queries."""
+    documents: dict[str, list[str]] = {}
+    for row in store.query("SELECT de.equipment_id, de.doc_id FROM doc_equipment de JOIN documents d "
+                           "ON d.id = de.doc_id ORDER BY d.title"):
+        documents.setdefault(row[0], []).append(row[1])
+    return [item.model_copy(update={"document_ids": documents.get(item.id, [])})
+            for item in (Equipment.model_validate_json(r[0]) for r in store.query(
+                "SELECT data FROM equipment ORDER BY name"))]
 
 
 # ---------------------------------------------------------------------------- validation

@@ -45,17 +45,25 @@ def _compact(text: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", text.upper())
 
 
-def _names_in_line(line: str, item: Equipment) -> bool:
-    """The entry's model or an alias, word for word, in an OCR line ("CP-40 7.5 kW" names CP-40)."""
-    names = {_compact(n) for n in (item.model, *item.aliases) if len(_compact(n)) >= 3}
-    if not names:
-        return False
+def _names_index(items: Sequence[Equipment]) -> dict[str, list[Equipment]]:
+    index: dict[str, list[Equipment]] = {}
+    for item in items:
+        for name in {_compact(n) for n in (item.model, *item.aliases)}:
+            if len(name) >= 3:
+                index.setdefault(name, []).append(item)
+    return index
+
+
+def _named_in_line(line: str, index: Mapping[str, list[Equipment]]) -> list[Equipment]:
+    """Entries whose model or an alias is, word for word, in an OCR line ("CP-40 7.5 kW" names CP-40)."""
     tokens = [t for t in re.split(r"[\s:;,/]+", line) if t]
+    out: list[Equipment] = []
     for i in range(len(tokens)):
         for j in range(i + 1, min(i + 3, len(tokens)) + 1):
-            if _compact(" ".join(tokens[i:j])) in names:
-                return True
-    return False
+            for item in index.get(_compact(" ".join(tokens[i:j])), ()):
+                if item not in out:
+                    out.append(item)
+    return out
 
 
 def same_manufacturer(read: str, known: str, *, labelled: bool) -> bool:
@@ -107,11 +115,11 @@ def identify_nameplate(catalog: CatalogLookup, fields: Mapping[str, str], lines:
     listing = getattr(catalog, "equipment", None)
     everything = list(listing()) if callable(listing) else None
     if not found:
+        index = _names_index(everything) if everything is not None else None
         for line in lines:
-            if everything is not None:  # one pass over the listing instead of a catalog query per line
-                for item in everything:
-                    if _names_in_line(line, item):
-                        note(item, LINE_SCORE, "model", line)
+            if index is not None:  # one pass over the listing instead of a catalog query per line
+                for item in _named_in_line(line, index):
+                    note(item, LINE_SCORE, "model", line)
                 continue
             for item, score in catalog.match_model(line):
                 if score >= EXACT_PIECE:

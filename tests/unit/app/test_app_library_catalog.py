@@ -84,11 +84,15 @@ def test_add_equipment_from_the_form_and_link_documents(seeded_host: ServiceHost
         await lib.open_links()
         docs = lib.link_documents
         assert len(docs) >= 3 and not any(lib.link_choice.values())
-        box = find(shell.layout(), "link-doc-0").content
+        row = find(shell.layout(), "link-doc-0").content
+        box = row.content.controls[0]
         assert isinstance(box, ft.Checkbox) and box.value is False
         box.value = True
         await box.on_change(SimpleNamespace(control=box))  # what a tap on the box does
-        await lib.set_link(docs[1].id, True)
+        await find(shell.layout(), "link-doc-1").content.on_click(None)  # a tap on the title
+        assert find(shell.layout(), "link-doc-1").content.content.controls[0].value is True
+        await find(shell.layout(), "link-doc-2").content.on_click(None)
+        await find(shell.layout(), "link-doc-2").content.on_click(None)  # ticked, then unticked
         await lib.save_links()
         linked = seeded_host.call(fl.get_equipment, "zx-700").document_ids
         assert set(linked) == {docs[0].id, docs[1].id}

@@ -241,3 +241,17 @@ def test_the_installed_command_fails_cleanly(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["fieldlens: There is no equipment 'nope' in the catalog."]
+
+
+def test_a_session_outlives_the_removal_of_its_equipment(home: Path, capsys, manual: Path) -> None:
+    from assistant.service import Fieldlens
+
+    add_chiller(capsys)
+    ok_json(capsys, "library", "add", str(manual), "--equipment", "zx-700")
+    with Fieldlens() as fl:
+        first = fl.ask("condenser fan failure ZA-31", equipment_id="zx-700")
+        assert first.equipment is not None and first.equipment.id == "zx-700"
+        fl.remove_equipment("zx-700")
+        again = fl.ask("condenser fan failure ZA-31, still", session_id=first.session_id)
+        assert again.session_id == first.session_id and again.equipment is None
+        assert fl.get_session(first.session_id).equipment_id == "zx-700", "history is not rewritten"
