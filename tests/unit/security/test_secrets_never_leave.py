@@ -179,3 +179,17 @@ def test_unreachable_server_error_shows_the_host_without_credentials(tmp_path):
     assert "127.0.0.1:9" in fallback.stdout  # the fallback flag names the server ...
     assert _leaks(fallback.stdout + fallback.stderr) == [] and f"{USER}:" not in fallback.stdout  # ... without them
     assert _leaks(_tree_bytes(home / "sessions")) == []
+
+
+def test_a_user_without_password_in_the_url_is_the_api_key(home):
+    with S.ScriptedServer([S.Reply(kind="openai_sse", text=S.answer_json(S.GOOD_STEPS))]) as server:
+        url = server.url.replace("http://", f"http://{KEY}@") + "/v1"
+        settings = S.settings_for(home, "openai", url, key="")
+        assert settings.base_url == server.url + "/v1"
+        from assistant.reasoning import answer_question
+
+        answer = answer_question("the motor keeps tripping", readings=[S.photo_reading()], images=[],
+                                 equipment=S.PUMP, retriever=S.retriever(), settings=settings)
+    (req,) = server.received
+    assert req.headers["authorization"] == f"Bearer {KEY}" and KEY.encode() not in req.raw
+    assert answer.provider == "openai" and _leaks(answer.model_dump_json()) == []
