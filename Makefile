@@ -32,7 +32,7 @@ browser:
 # The wheel is kept in a wheelhouse named after the version and these flags (not pip's cache,
 # whose key ignores CMAKE_ARGS and may hold a native build of the same version), so a second
 # `make test` and a fresh clone on the same machine install it in seconds. The build takes
-# ~12 min on 2 shared cores. A failed build is not fatal: that test then skips and says why.
+# 12-30 min on 2 cores (shared). A failed build is not fatal: that test then skips and says why.
 LLAMA_CPP_VERSION := 0.3.36
 LLAMA_CMAKE_ARGS  := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
   -DGGML_BMI2=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF \
@@ -46,7 +46,7 @@ smoke-model: $(STAMP)
 
 $(LLAMA_STAMP):
 	@if ! ls $(LLAMA_WHEELHOUSE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
-	  echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) once for this machine (~12 min on 2 cores)"; \
+	  echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) once for this machine (12-30 min on 2 cores)"; \
 	  rm -rf $(LLAMA_WHEELHOUSE).part && \
 	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
 	    $(PY) -m pip wheel --quiet --no-deps --no-cache-dir -w $(LLAMA_WHEELHOUSE).part \

@@ -7,6 +7,13 @@ overridden by the environment (`FIELDLENS_PROVIDER`, `FIELDLENS_MODEL`,
 `FIELDLENS_API_KEY`). The API key is kept in its own file (`secrets.json`,
 mode 0600), never in settings.json or the sessions database, and is a
 `SecretStr` so it never prints.
+
+Credentials in a base URL (`https://user:password@host/v1`) are taken out of it: `base_url`
+is always the URL without them (what is shown and logged), and the URL as given is kept in
+`credentialed_base_url` (a `SecretStr`, stored in secrets.json, dropped when the base URL changes
+to another address). Providers send them as HTTP Basic authorization; a user with no password
+(`https://KEY@host/v1`) is taken as the API key when none is set. Every secret loaded here is
+registered with `assistant.redaction`, which scrubs it from anything written or shown.
 """
 
 from __future__ import annotations
@@ -14,9 +21,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from assistant import redaction
 
 from assistant.domain import ProviderName
 from assistant.errors import ConfigError
@@ -52,6 +62,7 @@ class Settings(BaseModel):
     model: str = ""
     base_url: str = ""
     api_key: SecretStr | None = Field(None, exclude=True)
+    credentialed_base_url: SecretStr | None = None  # the base URL with its user:password, never shown
     allow_fallback: bool = True
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(2, ge=0, le=6)
@@ -62,6 +73,31 @@ class Settings(BaseModel):
     photo_policy: PhotoPolicy = Field(default_factory=PhotoPolicy)
     load_problems: list[str] = Field(default_factory=list, exclude=True,
                                      description="why settings.json or secrets.json could not be used, if so")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _take_credentials_out_of_base_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("base_url"), str):
+            clean, user, password = redaction.split_credentials(data["base_url"].strip())
+            if user or password:
+                data = {**data, "base_url": clean, "credentialed_base_url": SecretStr(data["base_url"].strip())}
+                redaction.remember_basic_credentials(user, password) if password else redaction.remember(user)
+        return data
+
+    @model_validator(mode="after")
+    def _credentials_only_for_their_own_url(self) -> "Settings":
+        if self.credentialed_base_url is not None:
+            clean = redaction.split_credentials(self.credentialed_base_url.get_secret_value())[0]
+            if clean.rstrip("/") != self.base_url:
+                self.credentialed_base_url = None  # the base URL changed: never send them elsewhere
+        return self
+
+    def url_credentials(self) -> tuple[str, str] | None:
+        """(user, password) from the base URL as given, or None."""
+        if self.credentialed_base_url is None:
+            return None
+        _, user, password = redaction.split_credentials(self.credentialed_base_url.get_secret_value())
+        return (user, password) if user or password else None
 
     @field_validator("base_url")
     @classmethod
@@ -156,12 +192,16 @@ def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -
     if env.get("FIELDLENS_BASE_URL"):
         data["base_url"] = env["FIELDLENS_BASE_URL"]
     data["home"] = home
+    stored_url = _stored_credentialed_url(home)
+    if stored_url and "@" not in str(data.get("base_url", "")):
+        data["credentialed_base_url"] = stored_url  # dropped by the validator unless it is for this base URL
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(validation_sentence(exc)) from None
+        raise ConfigError(redaction.scrub(validation_sentence(exc))) from None
     settings.api_key = _load_key(home, settings.provider, env, problems)
     settings.load_problems = problems
+    _remember_secrets(settings, env)
     return settings
 
 
@@ -190,6 +230,23 @@ def read_json_object(path: Path, what: str) -> tuple[dict, str | None]:
     return data, None
 
 
+def _stored_credentialed_url(home: Path) -> SecretStr | None:
+    stored, _problem = read_json_object(home / "secrets.json", "secrets file")
+    value = stored.get("base_url")
+    return SecretStr(value) if isinstance(value, str) and value else None
+
+
+def _remember_secrets(settings: Settings, env: dict[str, str]) -> None:
+    """Register every secret this process now holds with the scrubber."""
+    redaction.remember_environment(env)
+    redaction.remember_secrets_file(settings.secrets_file)
+    if settings.api_key is not None:
+        redaction.remember(settings.api_key.get_secret_value())
+    creds = settings.url_credentials()
+    if creds:
+        redaction.remember_basic_credentials(*creds) if creds[1] else redaction.remember(creds[0])
+
+
 def _load_key(home: Path, provider: ProviderName, env: dict[str, str], problems: list[str] | None = None
               ) -> SecretStr | None:
     for name in _ENV_KEYS.get(provider, ()):
@@ -210,17 +267,17 @@ def _load_key(home: Path, provider: ProviderName, env: dict[str, str], problems:
 def save_settings(settings: Settings) -> None:
     """Write settings.json (no key) and secrets.json (the key, mode 0600)."""
     settings.home.mkdir(parents=True, exist_ok=True)
-    payload = settings.model_dump(mode="json", exclude={"home", "api_key"})
+    payload = settings.model_dump(mode="json", exclude={"home", "api_key", "credentialed_base_url"})
     _atomic_write(settings.settings_file, json.dumps(payload, indent=2))
+    stored, _problem = read_json_object(settings.secrets_file, "secrets file")
+    secrets = dict(stored)  # keep the other secrets (the fleet server's token)
     if settings.api_key is not None:
-        secrets = {}
-        if settings.secrets_file.exists():  # keep the other secrets (the fleet server's token)
-            try:
-                secrets = json.loads(settings.secrets_file.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                secrets = {}
-        secrets = secrets if isinstance(secrets, dict) else {}
         secrets["api_key"] = settings.api_key.get_secret_value()
+    if settings.credentialed_base_url is not None:
+        secrets["base_url"] = settings.credentialed_base_url.get_secret_value()
+    else:
+        secrets.pop("base_url", None)  # credentials belong to the base URL they came with
+    if secrets or settings.secrets_file.exists():
         _atomic_write(settings.secrets_file, json.dumps(secrets), mode=0o600)
 
 

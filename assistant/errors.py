@@ -7,11 +7,17 @@ fallback was allowed). Messages never contain API keys or tracebacks.
 
 from __future__ import annotations
 
+from assistant import redaction
+
 
 class FieldlensError(Exception):
-    """Base for every error the user can cause. `str(err)` is the one plain sentence shown."""
+    """Base for every error the user can cause. `str(err)` is the one plain sentence shown
+    (scrubbed of every known secret)."""
 
     exit_code = 2
+
+    def __str__(self) -> str:
+        return redaction.scrub(super().__str__())
 
 
 class UnreadablePhoto(FieldlensError):

@@ -1,7 +1,8 @@
 """The model-response cache: diskcache under `<cache_dir>/responses`, keyed by
 provider, model, base URL, the request's purpose, prompt hash and the hashes
 of the images sent. Only complete replies that parsed are stored; the offline
-engine is never cached (the library may change under it)."""
+engine is never cached (the library may change under it). Replies are scrubbed of every
+known secret before they are stored, and again when read (entries from older versions)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import diskcache
 
+from assistant import redaction
 from assistant.domain import PreparedImage
 
 log = logging.getLogger("fieldlens.reasoning")
@@ -41,12 +43,12 @@ class ResponseCache:
         except (OSError, diskcache.Timeout) as exc:
             log.warning("response cache unreadable: %s", exc.__class__.__name__)
             return None
-        return value if isinstance(value, str) else None
+        return redaction.scrub(value) if isinstance(value, str) else None
 
     def put(self, key: str, text: str) -> None:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             with diskcache.Cache(str(self.dir)) as cache:
-                cache.set(key, text, expire=EXPIRE_S)
+                cache.set(key, redaction.scrub(text), expire=EXPIRE_S)
         except (OSError, diskcache.Timeout) as exc:
             log.warning("response cache not written: %s", exc.__class__.__name__)

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, case, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from assistant import redaction
 from assistant.domain import (
     Answer,
     Note,
@@ -227,6 +228,7 @@ class SessionStore:
         with self._write() as conn:
             current, last_seq, old_search, old_codes = self._load_for_update(conn, session_id)
             etype, payload = build(current)
+            payload = redaction.scrub_data(payload)  # no known secret is ever written to the store
             at = utc_now()
             new = ev.apply_event(current, etype, payload, at)
             if extra is not None:

@@ -71,7 +71,7 @@ class AnthropicProvider(HttpProvider):
         for tools in ((True, False) if self._tools_ok else (False,)):
             body, images_sent = self.body(request, tools)
             try:
-                completion = await self.stream_post(self.url, body, lambda r: self._consume(r, on_text))
+                completion = await self.stream_post(self.url, body, self._consume, on_text)
             except RequestRejected as exc:
                 if tools and exc.status == 400:
                     self._tools_ok = False

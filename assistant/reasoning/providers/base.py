@@ -19,8 +19,14 @@ HTTP behaviour shared by all network providers:
   time, and one that accepted the connection and then stopped answering (closed
   or reset it mid-reply, an incomplete chunked body, or refused new connections
   after it had answered before: a crashed model server) - `ServerStoppedAnswering`;
-- the API key only ever travels in its header; it is never put in an error
-  message or a log line, and any server text we log is scrubbed of it.
+- the API key only ever travels in its header; credentials given in the base URL
+  (`https://user:password@host`) are taken out of it and sent as HTTP Basic
+  authorization (unless the API key already takes the Authorization header; a user
+  with no password is the API key when none is set), so `host` and every message
+  show the URL without them;
+- every known secret (`assistant.redaction`) is scrubbed from what the server
+  sends before anyone sees it: the reply text (also while it streams, a secret
+  split across two pieces included), notes, error details and log lines.
 Images are checked before sending: anything larger than the photo policy's
 long side, carrying EXIF, or not JPEG/PNG is re-encoded as a downscaled JPEG
 without metadata (defence in depth: imaging already prepares them).
@@ -47,6 +53,7 @@ import certifi
 import httpx
 from PIL import Image, UnidentifiedImageError
 
+from assistant import redaction
 from assistant.config import Settings
 from assistant.domain import PreparedImage, ProviderName
 from assistant.errors import ProviderError
@@ -213,8 +220,17 @@ class HttpProvider(Provider):
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.model = model or settings.model
-        self.base_url = (base_url or settings.base_url or self.default_base_url).rstrip("/")
+        given_url, url_user, url_password = redaction.split_credentials(base_url)  # an explicit URL may carry them too
+        self.base_url = (given_url or settings.base_url or self.default_base_url).rstrip("/")
         self._key = settings.api_key.get_secret_value() if settings.api_key else ""
+        creds = (url_user, url_password) if (url_user or url_password) else settings.url_credentials()
+        self._basic = ""
+        if creds and creds[0] and not creds[1] and not self._key:
+            self._key = creds[0]  # https://KEY@host: the token-in-URL convention
+        elif creds:
+            self._basic = "Basic " + b64(f"{creds[0]}:{creds[1]}".encode())
+            redaction.remember_basic_credentials(*creds)
+        redaction.remember(self._key)
         timeout = httpx.Timeout(settings.timeout_s, connect=min(10.0, settings.timeout_s))
         self.client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False,
                                         verify=_ssl_context())
@@ -231,7 +247,18 @@ class HttpProvider(Provider):
         return {"content-type": "application/json"}
 
     def scrub(self, text: str) -> str:
-        return text.replace(self._key, "••••") if self._key else text
+        return redaction.scrub(text.replace(self._key, redaction.PLACEHOLDER) if self._key else text)
+
+    def _all_headers(self) -> dict[str, str]:
+        h = self.headers()
+        if self._basic and "authorization" not in h:
+            h["authorization"] = self._basic
+        return h
+
+    def _scrubbed(self, completion: Completion) -> Completion:
+        completion.text = self.scrub(completion.text)
+        completion.notes = [self.scrub(n) for n in completion.notes]
+        return completion
 
     def _status_error(self, status: int, detail: str = "") -> ProviderError:
         who = f"The model provider at {self.host}"
@@ -245,14 +272,17 @@ class HttpProvider(Provider):
             return ProviderError(f"{who} is rate-limiting requests (HTTP 429); try again later.")
         return ProviderError(f"{who} failed (HTTP {status}).")
 
-    async def stream_post(self, url: str, body: dict, consume: Callable[[httpx.Response], Awaitable[Completion]]) -> Completion:
-        """POST `body` with retries; `consume` reads the streamed response."""
+    async def stream_post(self, url: str, body: dict,
+                          consume: Callable[[httpx.Response, OnText | None], Awaitable[Completion]],
+                          on_text: OnText | None = None) -> Completion:
+        """POST `body` with retries; `consume` reads the streamed response, passing the text
+        to `on_text` (scrubbed of secrets) as it arrives."""
         attempt = 0
         payload = httpx.Request("POST", url, json=body).content  # serialise once, count the bytes
         while True:
             delay: float | None = None
             try:
-                async with self.client.stream("POST", url, content=payload, headers=self.headers()) as resp:
+                async with self.client.stream("POST", url, content=payload, headers=self._all_headers()) as resp:
                     self._answered_before = True
                     if resp.status_code >= 400:
                         raw = (await resp.aread())[:500].decode("utf-8", "replace")
@@ -264,7 +294,10 @@ class HttpProvider(Provider):
                         else:
                             raise self._status_error(resp.status_code, self.scrub(raw))
                     else:
-                        completion = await consume(resp)
+                        sink = _ScrubbedSink(on_text) if on_text else None
+                        completion = self._scrubbed(await consume(resp, sink))
+                        if sink is not None:
+                            sink.flush()
                         if STOPPED_MID_ANSWER in completion.notes:
                             completion.stopped = stopped_answering(self.host)
                         completion.request_bytes = len(payload)
@@ -293,6 +326,22 @@ class HttpProvider(Provider):
                 raise ProviderError(f"The model provider at {self.host} sent a reply that could not be read ({exc.__class__.__name__}).") from None
             attempt += 1
             await asyncio.sleep(min(delay, 20.0))
+
+
+class _ScrubbedSink:
+    """Passes streamed text on with every known secret scrubbed, even one split across pieces."""
+
+    def __init__(self, on_text: OnText) -> None:
+        self.on_text = on_text
+        self.scrubber = redaction.StreamScrubber()
+
+    def __call__(self, piece: str) -> None:
+        if out := self.scrubber.feed(piece):
+            self.on_text(out)
+
+    def flush(self) -> None:
+        if out := self.scrubber.flush():
+            self.on_text(out)
 
 
 async def iter_lines_safely(resp: httpx.Response) -> AsyncIterator[str]:

@@ -53,7 +53,7 @@ class OllamaProvider(HttpProvider):
         }
 
     async def complete(self, request: ModelRequest, on_text: OnText | None = None) -> Completion:
-        completion = await self.stream_post(self.url, self.body(request), lambda r: self._consume(r, on_text))
+        completion = await self.stream_post(self.url, self.body(request), self._consume, on_text)
         completion.structured = "format"
         completion.images_sent = len(request.images)
         return completion

@@ -117,7 +117,7 @@ class OpenAIProvider(HttpProvider):
             structured, parts = shapes[i]
             body, images_sent, notes = self.body(request, structured, parts)
             try:
-                completion = await self.stream_post(self.url, body, lambda r: self._consume(r, on_text))
+                completion = await self.stream_post(self.url, body, self._consume, on_text)
             except RequestRejected as exc:
                 last = exc
                 if self._adapt_parameters(exc):
