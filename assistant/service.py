@@ -171,7 +171,7 @@ class Fieldlens:
         equipment_ids = [equipment_id] if equipment_id else []
         if equipment_id:
             self.library.get_equipment(equipment_id)  # unknown ids are an error, not a silent new link
-        from assistant.limits import check_document
+        from assistant.limits import check_document, quiet_native_stderr
         from assistant.stores import library_write_lock
 
         documents = []
@@ -181,7 +181,7 @@ class Fieldlens:
                     documents.append(self.library.add_url(source, equipment_ids=equipment_ids))
             else:
                 check_document(Path(source))  # non-regular files and oversized formats, before any read
-                with library_write_lock(self.settings.library_dir):
+                with library_write_lock(self.settings.library_dir), quiet_native_stderr("document readers"):
                     documents.append(self.library.add(Path(source), equipment_ids=equipment_ids))
         return documents
 
@@ -293,6 +293,7 @@ class Fieldlens:
             raise FieldlensError("Type a question or describe the symptom first.")
         mode = Mode(mode)
         provider = ProviderName(provider) if provider else None
+        self.library  # a library that cannot be opened fails the question before any session is written
         if equipment_id:
             self.library.get_equipment(equipment_id)
         # Read every new photo before anything is written, so bad input leaves no half session.

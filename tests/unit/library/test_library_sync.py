@@ -316,23 +316,29 @@ def hostile():
 
 
 def _run_cli(home: Path, *args: str, env_extra: dict | None = None, timeout: float = 60):
-    """`fieldlens ARGS` in a child process: (exit status, stdout, stderr, seconds, peak MB of the child)."""
+    """`fieldlens ARGS` in a child process: (exit status, stdout, stderr, seconds, peak MB of that child)."""
+    import tempfile
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDLENS_", "OPENAI_", "ANTHROPIC_"))}
     env.update({"FIELDLENS_HOME": str(home), "FIELDLENS_SAMPLES": "0", "PYTHONPATH": str(REPO)}, **(env_extra or {}))
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, cwd=REPO)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"fieldlens {' '.join(args)} ran longer than {timeout} s")
-    seconds = time.monotonic() - started
-    import resource
-
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far
-    return proc.returncode, out.decode(), err.decode(), seconds, peak_mb
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, env=env, cwd=REPO)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)  # this child's own peak, not the others'
+            if pid:
+                break
+            if time.monotonic() - started > timeout:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                pytest.fail(f"fieldlens {' '.join(args)} ran longer than {timeout} s")
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        return (proc.returncode, out.read().decode(), err.read().decode(), seconds, usage.ru_maxrss / 1024)
 
 
 def _one_line(stderr: str) -> str:
