@@ -294,6 +294,9 @@ class Fieldlens:
         mode = Mode(mode)
         provider = ProviderName(provider) if provider else None
         self.library  # a library that cannot be opened fails the question before any session is written
+        from assistant.stores import ensure_diskcache
+
+        ensure_diskcache(self.settings.cache_dir / "responses")  # a response cache that cannot open is rebuilt
         if equipment_id:
             self.library.get_equipment(equipment_id)
         # Read every new photo before anything is written, so bad input leaves no half session.

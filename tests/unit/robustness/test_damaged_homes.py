@@ -101,6 +101,16 @@ def test_garbage_library_cache_is_moved_aside_and_rebuilt(home):
     _ok(run_fieldlens(home, "doctor"))
 
 
+def test_garbage_response_cache_is_moved_aside_before_a_question(home):
+    responses = home / "cache" / "responses"
+    responses.mkdir(parents=True)
+    (responses / "cache.db").write_bytes(os.urandom(32 * 1024))
+    assert run_fieldlens(home, "doctor").status == 2
+    _ok(run_fieldlens(home, "ask", "fan", "fault"))
+    assert list((home / "cache").glob("responses.damaged-*"))
+    _ok(run_fieldlens(home, "doctor"))
+
+
 def test_doctor_finds_and_repairs_a_damaged_search_index(home):
     index = home / "library" / "index.sqlite"
     with sqlite3.connect(index) as conn:

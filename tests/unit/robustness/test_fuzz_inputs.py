@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import cv2
+import pytest
 from harness import ASSETS, MAX_PEAK_MB, MAX_SECONDS, run_batch
 from mutate import mutate
 
@@ -76,6 +77,7 @@ def _check(results: list[dict], peak_mb: float, what: str) -> Counter:
     return outcomes
 
 
+@pytest.mark.slow
 def test_fuzzed_photos_through_inspect(tmp_path):
     cases = _cases(_photo_bases(), PHOTO_CASES, tmp_path / "photos", SEED)
     results, peak_mb = run_batch(tmp_path / "home", [["inspect", str(p)] for p, _ in cases])

@@ -123,6 +123,7 @@ def test_huge_yaml_work_instruction_is_refused_by_its_size_limit(tmp_path):
     _refused(run_fieldlens(tmp_path / "home", "library", "add", str(wi)), "too large", "4 MB")
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="ingest: chunk._split's hard split re-slices the remaining word list "
                    "for every piece (quadratic): a 4 MB one-line Markdown file takes 22 s, 10 MB over 120 s; "
                    "the ingest branch is making ingest linear")
@@ -181,6 +182,7 @@ _RENDERS_AT_FIXED_DPI = pytest.mark.xfail(
     "page is a 40000x40000 bitmap: 4.6 GB, 18 s); the ingest branch is bounding the render resolution")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, box, unit", [
     pytest.param("page-200-inch.pdf", (14400, 14400), None, marks=_RENDERS_AT_FIXED_DPI),  # 200 x 200 inches
     pytest.param("page-userunit.pdf", (1000, 1000), 75.0, marks=pytest.mark.xfail(
@@ -195,6 +197,7 @@ def test_scanned_pdf_with_a_huge_page_stays_within_limits(tmp_path, name, box, u
     assert run.status in (0, 2) and (run.status == 0 or run.one_sentence())
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason="ingest: one page of 200,000 glyphs takes 23.4 s to read (82 MB); the "
                    "ingest branch is keeping the text readers linear")
 def test_many_glyph_pdf_stays_within_limits(tmp_path):
