@@ -69,16 +69,18 @@ class Fieldlens:
     @property
     def library(self) -> Any:
         if self._library is None:
-            from assistant.stores import open_library
+            from assistant.stores import library_write_lock, open_library
 
             library = open_library(self.settings.home, self.settings.library_dir)
             if self._samples_pending.exists():
                 try:
-                    library.seed(SAMPLE_LIBRARY_DIR / "catalog.yaml")
+                    with library_write_lock(self.settings.library_dir):  # two first starts at once seed once
+                        if self._samples_pending.exists():
+                            library.seed(SAMPLE_LIBRARY_DIR / "catalog.yaml")
+                            self._samples_pending.unlink()
                 except BaseException:
                     library.close()
                     raise
-                self._samples_pending.unlink()
             self._library = library
         return self._library
 
