@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from pathlib import Path
 
 import cv2
 import numpy as np
