@@ -138,6 +138,8 @@ def route_warnings_to_log(home: Path) -> None:
     handler._fieldlens = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     logging.getLogger("RapidOCR").addHandler(handler)  # with a handler there, rapidocr adds no console one
+    for chatty in ("httpx", "httpcore"):  # one line per request (with its URL) is noise, and URLs are not logged
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
     logging.raiseExceptions = False  # a log that cannot be written (full disk) must not print a traceback
