@@ -457,6 +457,8 @@ def test_feed_credentials_are_sent_never_stored_and_add_nothing_twice(lib, hosti
     assert b"Passw0rd" not in raw
     status, out, err, _, _ = _run_cli(tmp_path / "home", "library", "sync", with_password)
     assert status == 0 and "Passw0rd" not in out + err
+    home_files = [p for p in (tmp_path / "home").rglob("*") if p.is_file()]
+    assert home_files and not [p for p in home_files if b"Passw0rd" in p.read_bytes()]  # index, cache, log
     with pytest.raises(SyncError) as refused:
         lib.sync("ftp://svc:Passw0rd-77@127.0.0.1/feed.json")
     assert "Passw0rd" not in str(refused.value)
