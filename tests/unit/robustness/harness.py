@@ -1,5 +1,8 @@
 """Running `fieldlens` as a person or a script would: in a child process, with a fresh home, measuring
-its exit status, stdout, stderr, wall time and peak memory (ru_maxrss of that child alone, from wait4)."""
+its exit status, stdout, stderr, wall time and peak memory.
+
+Peak memory is the child's own VmHWM (/proc/self/status), written by the child as it exits: ru_maxrss
+from wait4 is not used because Linux carries the parent's peak over into a child at exec."""
 
 from __future__ import annotations
 
@@ -18,6 +21,30 @@ ASSETS = REPO / "assets"
 # Limits of the product for any single input (not benchmarks): generous on purpose.
 MAX_SECONDS = 20.0
 MAX_PEAK_MB = 1024.0
+
+
+# Runs the CLI like `python -m assistant.cli`, and at exit writes this process's VmHWM (kB) to the file
+# named by FIELDLENS_TEST_PEAK_FILE.
+PEAK_WRAPPER = """
+import atexit, os, runpy, sys
+
+def _peak():
+    with open("/proc/self/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["FIELDLENS_TEST_PEAK_FILE"], "w") as out:
+        out.write(kb)
+
+atexit.register(_peak)
+sys.argv[0] = "fieldlens"
+runpy.run_module("assistant.cli", run_name="__main__", alter_sys=True)
+"""
+
+
+def read_peak_mb(path: Path) -> float:
+    try:
+        return int(path.read_text()) / 1024
+    except (OSError, ValueError):
+        return 0.0
 
 
 @dataclass
@@ -48,10 +75,11 @@ def child_env(home: Path, **extra: str) -> dict[str, str]:
 def run_fieldlens(home: Path, *args: str, timeout: float = 90, preexec=None, **env: str) -> Run:
     """`python -m assistant.cli ARGS` in a child; a child still running after `timeout` is killed and fails."""
     started = time.monotonic()
+    peak_file = Path(tempfile.mkstemp(prefix="fieldlens-peak-")[1])
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL, env=child_env(home, **env), cwd=REPO,
-                                preexec_fn=preexec)
+        proc = subprocess.Popen([sys.executable, "-c", PEAK_WRAPPER, *args], stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, cwd=REPO, preexec_fn=preexec,
+                                env=child_env(home, FIELDLENS_TEST_PEAK_FILE=str(peak_file), **env))
         deadline = started + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -66,8 +94,10 @@ def run_fieldlens(home: Path, *args: str, timeout: float = 90, preexec=None, **e
         seconds = time.monotonic() - started
         out.seek(0)
         err.seek(0)
+        peak_mb = read_peak_mb(peak_file)
+        peak_file.unlink(missing_ok=True)
         return Run(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                   seconds, usage.ru_maxrss / 1024)
+                   seconds, peak_mb)
 
 
 def run_batch(home: Path, jobs: list[list[str]], timeout: float = 600) -> tuple[list[dict], float]:
@@ -92,7 +122,7 @@ def run_batch(home: Path, jobs: list[list[str]], timeout: float = 600) -> tuple[
     stray = proc.stderr.read().decode("utf-8", "replace")
     proc.stderr.close()
     assert os.waitstatus_to_exitcode(status) == 0, stray[-3000:]
-    results = json.loads(results_path.read_text())
+    payload = json.loads(results_path.read_text())
     os.unlink(fh.name)
     results_path.unlink()
-    return results, usage.ru_maxrss / 1024
+    return payload["results"], payload["peak_kb"] / 1024
