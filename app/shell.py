@@ -91,6 +91,8 @@ class Shell:
         settings = await self.run(self.state.settings)
         self.apply_theme(settings.dark_theme, settings.large_text)
         await self.go("home")
+        for problem in getattr(settings, "load_problems", []):  # unusable settings or secrets: defaults, and say so
+            self.toast(problem, "error")
 
     def apply_theme(self, dark: bool, large_text: bool) -> None:
         if self.page is not None:

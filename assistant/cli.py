@@ -534,7 +534,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FieldlensError as exc:
         print(f"fieldlens: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (OSError, sqlite3.Error, UnicodeDecodeError) as exc:  # unreadable paths, full disks, damaged files: one line, no traceback
+    # unreadable paths, full disks, damaged files: one line, no traceback
+    except (OSError, sqlite3.Error, UnicodeDecodeError) as exc:
         print(f"fieldlens: {sentence_for(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -205,17 +206,26 @@ def load_settings(home: Path | None = None, env: dict[str, str] | None = None) -
     return settings
 
 
+MAX_SETTINGS_BYTES = 1024 * 1024
+
+
 def read_json_object(path: Path, what: str) -> tuple[dict, str | None]:
     """The JSON object in `path` ({} when there is no file), and a sentence saying why it cannot be used, if so.
     The sentence names the file and its shape, never its content (it may hold a key)."""
     try:
-        raw = path.read_bytes()
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            return {}, f"The {what} {path} is a folder"
+        if not stat.S_ISREG(mode):  # a FIFO would block the start for ever
+            return {}, f"The {what} {path} is not a regular file"
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_SETTINGS_BYTES + 1)
     except FileNotFoundError:
         return {}, None
-    except IsADirectoryError:
-        return {}, f"The {what} {path} is a folder"
     except OSError as exc:
         return {}, f"The {what} {path} cannot be read ({exc.strerror or exc.__class__.__name__})"
+    if len(raw) > MAX_SETTINGS_BYTES:
+        return {}, f"The {what} {path} is too large to be settings"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and (raw[0] == 0 or raw[1] == 0)):
         return {}, f"The {what} {path} is UTF-16 text, not UTF-8"
     try:
@@ -284,8 +294,12 @@ def save_settings(settings: Settings) -> None:
 def _atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError:  # a full disk: the previous file stays as it was, and no half-written copy is left
+        tmp.unlink(missing_ok=True)
+        raise

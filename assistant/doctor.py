@@ -186,8 +186,10 @@ class Doctor:
 
     def check_originals(self, docs: list[sqlite3.Row]) -> None:
         bad = []
+        originals = self.settings.library_dir / "cache" / "originals"
         for doc in docs:
-            original = Path(doc["original"])
+            stored = Path(doc["original"])
+            original = originals / stored.parent.name / stored.name  # this home's copy, also in a moved home
             if original.is_file() and _sha256(original) == doc["sha256"]:
                 continue
             state = "missing" if not original.exists() else "damaged"

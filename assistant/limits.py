@@ -78,30 +78,41 @@ def check_document(path: Path) -> None:
 # ---------------------------------------------------------------------------- native stderr
 
 _fd_lock = threading.Lock()
+_fd_state: dict = {"depth": 0, "saved": None, "sink": None, "fd": 2}
 
 
 @contextmanager
 def quiet_native_stderr(label: str) -> Iterator[None]:
-    """Run a C library call with file descriptor 2 pointed at a temporary file; what it wrote is logged."""
-    try:
-        fd = sys.stderr.fileno() if sys.stderr is not None else 2
-    except (AttributeError, OSError, ValueError):
-        fd = 2
+    """Run C library calls with file descriptor 2 pointed at a temporary file; what they wrote is logged.
+    Nested and concurrent uses share one redirection: the first in starts it, the last out ends it."""
     with _fd_lock:
-        try:
-            saved = os.dup(fd)
-        except OSError:  # no fd 2 at all (some GUI launchers): nothing can reach a terminal anyway
-            yield
-            return
-        with tempfile.TemporaryFile() as sink:
-            os.dup2(sink.fileno(), fd)
+        if _fd_state["depth"] == 0:
             try:
-                yield
-            finally:
+                fd = sys.stderr.fileno() if sys.stderr is not None else 2
+            except (AttributeError, OSError, ValueError):
+                fd = 2
+            try:
+                saved = os.dup(fd)
+            except OSError:  # no fd 2 at all (some GUI launchers): nothing can reach a terminal anyway
+                saved = None
+            if saved is not None:
+                sink = tempfile.TemporaryFile()
+                os.dup2(sink.fileno(), fd)
+                _fd_state.update(saved=saved, sink=sink, fd=fd)
+        _fd_state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _fd_lock:
+            _fd_state["depth"] -= 1
+            if _fd_state["depth"] == 0 and _fd_state["saved"] is not None:
+                sink, saved, fd = _fd_state["sink"], _fd_state["saved"], _fd_state["fd"]
                 os.dup2(saved, fd)
                 os.close(saved)
+                _fd_state.update(saved=None, sink=None)
                 sink.seek(0)
                 text = sink.read(4096).decode("utf-8", "replace").strip()
+                sink.close()
                 if text:
                     log.info("%s: %s", label, " | ".join(text.splitlines()[:5]))
 
@@ -127,6 +138,8 @@ def route_warnings_to_log(home: Path) -> None:
     handler._fieldlens = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     logging.getLogger("RapidOCR").addHandler(handler)  # with a handler there, rapidocr adds no console one
+    for chatty in ("httpx", "httpcore"):  # one line per request (with its URL) is noise, and URLs are not logged
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
     logging.raiseExceptions = False  # a log that cannot be written (full disk) must not print a traceback

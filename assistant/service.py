@@ -69,16 +69,18 @@ class Fieldlens:
     @property
     def library(self) -> Any:
         if self._library is None:
-            from assistant.stores import open_library
+            from assistant.stores import library_write_lock, open_library
 
             library = open_library(self.settings.home, self.settings.library_dir)
             if self._samples_pending.exists():
                 try:
-                    library.seed(SAMPLE_LIBRARY_DIR / "catalog.yaml")
+                    with library_write_lock(self.settings.library_dir):  # two first starts at once seed once
+                        if self._samples_pending.exists():
+                            library.seed(SAMPLE_LIBRARY_DIR / "catalog.yaml")
+                            self._samples_pending.unlink()
                 except BaseException:
                     library.close()
                     raise
-                self._samples_pending.unlink()
             self._library = library
         return self._library
 
@@ -246,7 +248,7 @@ class Fieldlens:
         equipment_ids = [equipment_id] if equipment_id else []
         if equipment_id:
             self._known_equipment(equipment_id)  # unknown ids are an error, not a silent new link
-        from assistant.limits import check_document
+        from assistant.limits import check_document, quiet_native_stderr
         from assistant.stores import library_write_lock
 
         documents = []
@@ -263,7 +265,7 @@ class Fieldlens:
                 with library_write_lock(self.settings.library_dir):
                     documents.extend(self.import_catalog(source).documents)
             else:
-                with library_write_lock(self.settings.library_dir):
+                with library_write_lock(self.settings.library_dir), quiet_native_stderr("document readers"):
                     documents.append(self.library.add(Path(source), equipment_ids=equipment_ids))
         if authority is not None:
             documents = [self.library.set_authority(d.id, authority) for d in documents]
@@ -385,6 +387,10 @@ class Fieldlens:
             raise FieldlensError("Type a question or describe the symptom first.")
         mode = Mode(mode)
         provider = ProviderName(provider) if provider else None
+        self.library  # a library that cannot be opened fails the question before any session is written
+        from assistant.stores import ensure_diskcache
+
+        ensure_diskcache(self.settings.cache_dir / "responses")  # a response cache that cannot open is rebuilt
         if equipment_id:
             self.library.get_equipment(equipment_id)
         # Read every new photo before anything is written, so bad input leaves no half session.

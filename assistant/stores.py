@@ -292,8 +292,8 @@ def open_sessions(home: Path, sessions_dir: Path) -> Any:
         if no_room(exc, path):
             raise StorageError(storage_sentence(exc, "sessions database", path)) from None
         if "damaged" in str(exc):
-            raise StorageError(f"The sessions database {path} is damaged; {REPAIR_HINT} (the damaged file is "
-                               "kept beside it).") from None
+            raise StorageError(f"The sessions database {path} is damaged; {REPAIR_HINT} (it keeps the damaged "
+                               "file under a dated name).") from None
         raise
     record_store(home, "sessions")
     return GuardedStore(store, "sessions database", path)

@@ -126,10 +126,18 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
 
-def _check_http(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise SyncError(f"{url} is not an http(s) URL.")
+def _clean_http(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without credentials and the credentials; SyncError (never showing them) unless it is http(s)."""
+    try:
+        clean, auth = split_credentials(url)
+        parts = urlsplit(clean)
+        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        clean, valid = url.split("@")[-1], False
+    if not valid:
+        raise SyncError(f"{clean} is not an http(s) URL.")
+    return clean, auth
 
 
 def entry_url(feed_url: str, raw: str) -> str:
@@ -284,8 +292,7 @@ def _reason(err: Exception) -> str:
 def sync_feed(lib: Library, url: str, *, on_progress: Callable[[SyncProgress], None] | None = None,
               timeout: float = READ_TIMEOUT_S, deadline: float | None = None) -> SyncReport:
     """Mirror a feed. When the feed itself cannot be read, `report.error` says why and nothing changed."""
-    _check_http(url.strip())
-    url, auth = split_credentials(url)
+    url, auth = _clean_http(url)
     report = SyncReport(feed=url)
     budget = _Budget(deadline or _env_seconds("FIELDLENS_SYNC_DEADLINE_S", SYNC_DEADLINE_S), timeout)
     tmp_dir = lib.root / "cache" / "incoming"
@@ -428,8 +435,7 @@ def add_url(lib: Library, url: str, *, equipment_ids=(), title: str | None = Non
             revision: str = "", sha256: str = "", on_progress=None, timeout: float = READ_TIMEOUT_S,
             deadline: float | None = None):
     """Download one document (conditional GET when it is already in the library) and ingest it."""
-    _check_http(url.strip())
-    url, auth = split_credentials(url)
+    url, auth = _clean_http(url)
     for equipment_id in equipment_ids:
         lib.get_equipment(equipment_id)
     entry = FeedDocument(url=url, sha256=sha256, version=revision, title=title, equipment=list(equipment_ids),

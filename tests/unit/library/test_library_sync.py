@@ -299,6 +299,7 @@ class HostileServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.httpd.handle_error = lambda request, address: None  # clients hanging up on purpose is the point
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -315,24 +316,51 @@ def hostile():
     s.close()
 
 
+# `python -m assistant.cli ARGS` that writes its own peak memory (VmHWM, kB) to FIELDLENS_TEST_PEAK_FILE at
+# exit: ru_maxrss from wait4 would include the parent's peak, which Linux carries into a child at exec.
+_PEAK_WRAPPER = """
+import atexit, os, runpy, sys
+
+def _peak():
+    with open("/proc/self/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["FIELDLENS_TEST_PEAK_FILE"], "w") as out:
+        out.write(kb)
+
+atexit.register(_peak)
+sys.argv[0] = "fieldlens"
+runpy.run_module("assistant.cli", run_name="__main__", alter_sys=True)
+"""
+
+
 def _run_cli(home: Path, *args: str, env_extra: dict | None = None, timeout: float = 60):
-    """`fieldlens ARGS` in a child process: (exit status, stdout, stderr, seconds, peak MB of the child)."""
+    """`fieldlens ARGS` in a child process: (exit status, stdout, stderr, seconds, the child's own peak MB)."""
+    import tempfile
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDLENS_", "OPENAI_", "ANTHROPIC_"))}
     env.update({"FIELDLENS_HOME": str(home), "FIELDLENS_SAMPLES": "0", "PYTHONPATH": str(REPO)}, **(env_extra or {}))
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, cwd=REPO)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"fieldlens {' '.join(args)} ran longer than {timeout} s")
-    seconds = time.monotonic() - started
-    import resource
-
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far
-    return proc.returncode, out.decode(), err.decode(), seconds, peak_mb
+    peak_file = Path(tempfile.mkstemp(prefix="fieldlens-peak-")[1])
+    env["FIELDLENS_TEST_PEAK_FILE"] = str(peak_file)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-c", _PEAK_WRAPPER, *args], stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, env=env, cwd=REPO)
+        while True:
+            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - started > timeout:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                pytest.fail(f"fieldlens {' '.join(args)} ran longer than {timeout} s")
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        peak_mb = int(peak_file.read_text() or 0) / 1024
+        peak_file.unlink()
+        return (proc.returncode, out.read().decode(), err.read().decode(), seconds, peak_mb)
 
 
 def _one_line(stderr: str) -> str:
@@ -451,3 +479,8 @@ def test_feed_credentials_are_sent_never_stored_and_add_nothing_twice(lib, hosti
     assert b"Passw0rd" not in raw
     status, out, err, _, _ = _run_cli(tmp_path / "home", "library", "sync", with_password)
     assert status == 0 and "Passw0rd" not in out + err
+    home_files = [p for p in (tmp_path / "home").rglob("*") if p.is_file()]
+    assert home_files and not [p for p in home_files if b"Passw0rd" in p.read_bytes()]  # index, cache, log
+    with pytest.raises(SyncError) as refused:
+        lib.sync("ftp://svc:Passw0rd-77@127.0.0.1/feed.json")
+    assert "Passw0rd" not in str(refused.value)
