@@ -229,8 +229,33 @@ class AppState:
     # ------------------------------------------------------------------ status / home
 
     def refresh_status(self) -> dict:
-        self.status = dict(self.fl.provider_status())
+        """The provider status without a network call ("checking" until a probe has answered)."""
+        status = dict(self.fl.provider_status())
+        previous = self.status or {}
+        same = all(previous.get(k) == status.get(k) for k in ("provider", "model", "configured"))
+        if same and previous.get("state") in ("reachable", "unreachable"):
+            status.update({k: previous[k] for k in ("state", "reachable", "problem")})
+        self.status = status
         return self.status
+
+    def probe_status(self) -> dict:
+        """Probe the provider over the network (seconds at most); run it off the service worker."""
+        self.status = dict(self.fl.provider_status(probe=True))
+        return self.status
+
+    def note_answer(self, answer: Answer) -> None:
+        """An answer that fell back to the offline engine proves the provider unreachable right now,
+        so the header agrees with the answer's banner."""
+        from assistant.domain import FlagCode
+
+        fell_back = any(f.code == FlagCode.OFFLINE_FALLBACK for f in answer.flags)
+        if fell_back and self.status.get("provider", "offline") != "offline":
+            reason = next((f.message for f in answer.flags if f.code == FlagCode.OFFLINE_FALLBACK), "")
+            self.status = {**self.status, "reachable": False, "state": "unreachable" if self.status.get(
+                "configured") else "not configured", "problem": reason}
+        elif self.status.get("state") in ("checking", "unreachable") and answer.provider == self.status.get(
+                "provider"):
+            self.status = {**self.status, "reachable": True, "state": "reachable", "problem": ""}
 
     def all_equipment(self) -> list[Equipment]:
         return self.fl.list_equipment()
@@ -579,5 +604,6 @@ class AppState:
             saved = self.fl.update_settings(**changes)
         except ConfigError as exc:
             raise ConfigError(plain_sentence(exc)) from None
+        self.status = {}  # new settings: nothing is known about reachability until the probe answers
         self.refresh_status()
         return saved

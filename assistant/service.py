@@ -395,17 +395,32 @@ class Fieldlens:
             updated = Settings(**data)
         except ValidationError as exc:
             raise ConfigError(validation_sentence(exc)) from None
-        updated.api_key = SecretStr(api_key) if api_key else self.settings.api_key
+        if api_key:
+            updated.api_key = SecretStr(api_key)
+        elif updated.provider == self.settings.provider:
+            updated.api_key = self.settings.api_key
+        else:  # a key belongs to its provider: switching provider never carries it over
+            from assistant.config import _load_key
+
+            updated.secrets_file.unlink(missing_ok=True)
+            updated.api_key = _load_key(updated.home, updated.provider, dict(os.environ))
         save_settings(updated)
         self.settings = updated
         return updated
 
     def provider_status(self, probe: bool = False) -> dict:
-        """Which provider answers, whether it is configured and (if `probe`) reachable."""
+        """Which provider answers, whether it is configured and (if `probe`) reachable.
+
+        `state` is one word for the UI: "offline" (the offline engine is chosen), "not configured",
+        "checking" (configured, not probed yet), "reachable" or "unreachable"; `problem` says why
+        a configured provider cannot be used, in one sentence."""
+        from assistant.reasoning.providers import configuration_problem
+
         s = self.settings
-        configured = s.provider == ProviderName.OFFLINE or bool(s.base_url or s.api_key)
+        problem = configuration_problem(s, s.provider)
+        configured = problem is None
         reachable: bool | None = None
-        if probe and s.provider != ProviderName.OFFLINE:
+        if probe and configured and s.provider != ProviderName.OFFLINE:
             url = s.base_url or {
                 ProviderName.OPENAI: "https://api.openai.com/v1",
                 ProviderName.ANTHROPIC: "https://api.anthropic.com",
@@ -416,7 +431,15 @@ class Fieldlens:
                 reachable = True
             except httpx.HTTPError:
                 reachable = False
-        return {"provider": s.provider.value, "model": s.model, "configured": configured, "reachable": reachable}
+                problem = f"The {s.provider.value} server at {url} did not answer."
+        if s.provider == ProviderName.OFFLINE:
+            state = "offline"
+        elif not configured:
+            state = "not configured"
+        else:
+            state = {None: "checking", True: "reachable", False: "unreachable"}[reachable]
+        return {"provider": s.provider.value, "model": s.model, "configured": configured, "reachable": reachable,
+                "state": state, "problem": problem or ""}
 
 
 def _equipment_from_observations(observations: Iterable[Observation]) -> str | None:

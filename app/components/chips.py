@@ -88,23 +88,32 @@ def flag_line(flag: Flag) -> ft.Control:
     )
 
 
-def citation_label(c: Citation) -> str:
+def citation_label(c: Citation, revision: str = "") -> str:
+    """Document, revision and page (or section) in full: a technician checks all three."""
     where = f"p. {c.page}" if c.page else (c.section.split(" > ")[-1] if c.section else "")
-    title = c.title or c.doc_id
-    if len(title) > 38:
-        title = title[:36] + "…"
-    return f"{title} · {where}" if where else title
+    parts = [c.title or c.doc_id]
+    if revision:
+        parts.append(f"rev. {revision}")
+    if where:
+        parts.append(where)
+    return " · ".join(parts)
 
 
-def citation_chip(c: Citation, identifier: str, on_click: Callable | None) -> ft.Control:
-    label = citation_label(c)
-    chip = ft.Chip(
-        label=ft.Text(label, size=fs(13), weight=ft.FontWeight.W_600),
-        leading=ft.Icon(ft.Icons.MENU_BOOK_OUTLINED, size=fs(18)),
+def citation_chip(c: Citation, identifier: str, on_click: Callable | None, revision: str = "",
+                  selected: bool = False) -> ft.Control:
+    """A full-width source button (never cut off; wraps on a phone), at least 48 px tall."""
+    label = citation_label(c, revision)
+    chip = ft.Container(
+        content=ft.Row([ft.Icon(ft.Icons.MENU_BOOK_OUTLINED, size=fs(20), color=ft.Colors.PRIMARY),
+                        ft.Text(label, size=fs(14), weight=ft.FontWeight.W_600, expand=True),
+                        ft.Icon(ft.Icons.CHEVRON_RIGHT, size=fs(20), color=ft.Colors.OUTLINE)],
+                       spacing=10, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        padding=ft.Padding.symmetric(horizontal=12, vertical=14), border_radius=10, ink=True,
         on_click=on_click,
-        padding=ft.Padding.symmetric(horizontal=6, vertical=8),
+        bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else ft.Colors.SURFACE_CONTAINER_HIGH,
+        border=ft.Border.all(2 if selected else 1, ft.Colors.PRIMARY if selected else ft.Colors.OUTLINE_VARIANT),
     )
-    return sem(identifier, chip, label=f"Source: {label}", button=True)
+    return sem(identifier, chip, label=f"Source: {label}", button=True, selected=selected)
 
 
 def confidence_badge(conf: Confidence | str | None, prefix: str = "Confidence") -> ft.Control:

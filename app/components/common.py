@@ -176,7 +176,11 @@ def scroll_column(controls: Sequence[ft.Control], *, spacing: int = 14, padding:
 
 class PaneFrame:
     """Persistent scroll columns for one view, so re-rendering keeps the scroll position:
-    only the columns' children change between renders."""
+    only the columns' children change between renders.
+
+    Both layouts (two panes, one column) stay mounted and only their visibility changes:
+    Flet diffs a control that was detached and re-attached against what it last sent,
+    so a subtree changed while detached would reach the browser as a broken patch."""
 
     def __init__(self, left_flex: int = 5, right_flex: int = 6) -> None:
         stretch = ft.CrossAxisAlignment.STRETCH
@@ -188,7 +192,14 @@ class PaneFrame:
              ft.Container(self.right, padding=20, expand=right_flex)],
             expand=True, spacing=0, vertical_alignment=ft.CrossAxisAlignment.STRETCH,
         )
-        self.narrow_root = ft.Container(self.single, padding=14, expand=True)
+        self.narrow_root = ft.Container(self.single, padding=14, expand=True, visible=False)
+        self.root = ft.Column([self.wide_root, self.narrow_root], spacing=0, expand=True,
+                              horizontal_alignment=stretch)
+
+    def show(self, wide: bool) -> ft.Control:
+        self.wide_root.visible = wide
+        self.narrow_root.visible = not wide
+        return self.root
 
 
 def panes(left: Sequence[ft.Control], right: Sequence[ft.Control], wide: bool, *,
@@ -197,8 +208,19 @@ def panes(left: Sequence[ft.Control], right: Sequence[ft.Control], wide: bool, *
     (left content first) on a phone."""
     frame = frame or PaneFrame()
     if wide:
+        frame.single.controls = []
         frame.left.controls = list(left)
         frame.right.controls = list(right)
-        return frame.wide_root
-    frame.single.controls = [*left, ft.Divider(height=1), *right]
-    return frame.narrow_root
+    else:
+        frame.left.controls = []
+        frame.right.controls = []
+        frame.single.controls = [*left, ft.Divider(height=1), *right]
+    return frame.show(wide)
+
+
+def switch(identifier: str, control: ft.Switch) -> ft.Semantics:
+    """A switch whose label grows with large text and whose touch target is at least 48 px tall."""
+    control.label_text_style = ft.TextStyle(size=fs(16))
+    control.padding = ft.Padding.symmetric(vertical=6, horizontal=4)
+    return sem(identifier, ft.Container(control, height=max(TOUCH + 8, fs(16) * 2 + 24),
+                                        alignment=ft.Alignment.CENTER_LEFT))

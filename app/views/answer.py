@@ -109,6 +109,7 @@ class AnswerView:
             self.shell.error(f"Something went wrong ({exc.__class__.__name__}); your session is saved.")
         else:
             self.ask_field.value = ""
+            self.state.note_answer(answer)
             turns = self.state.turns()
             turn_id = answer.turn_id or (turns[-1].id if turns else "")
             if turn_id and pending.stages:

@@ -8,7 +8,7 @@ from typing import Any
 import flet as ft
 
 from app import theme
-from app.components.common import banner, card, muted, primary, secondary, sem, subheading, text_field, tonal
+from app.components.common import banner, card, muted, primary, secondary, sem, subheading, switch, text_field, tonal
 from app.components.words import VERDICT_WORDS, words
 from app.theme import fs
 from app.views.sessions import SessionsView
@@ -117,7 +117,7 @@ class ReviewView(SessionsView):
         return [ft.Row([
             secondary("Export PDF", "export-pdf", shell.handler(self.export, "pdf"), icon=ft.Icons.PICTURE_AS_PDF),
             secondary("Export JSON", "export-json", shell.handler(self.export, "json"), icon=ft.Icons.DATA_OBJECT),
-            sem("export-anonymize", anonym),
+            switch("export-anonymize", anonym),
         ], wrap=True, spacing=8, run_spacing=8, vertical_alignment=ft.CrossAxisAlignment.CENTER)]
 
     def rating_controls(self, turn: Any, step: Any, ti: int) -> list[ft.Control]:

@@ -13,7 +13,7 @@ from app import theme
 from app.components.chips import confidence_badge, flag_chip
 from app.components.common import (
     PaneFrame,
-    banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, text_field, tonal,
+    banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, switch, text_field, tonal,
 )
 from app.components.words import FLAG_WORDS, OUTCOME_WORDS, STATUS_WORDS, VERDICT_WORDS, words
 from app.theme import fs
@@ -125,7 +125,7 @@ class SessionsView:
         return card(ft.Column([
             ft.Row([sem("filter-equipment", eq, expand=True), sem("filter-outcome", out, expand=True)], spacing=10),
             ft.Row([self.tech_box], spacing=12),
-            ft.Row([sem("filter-flagged", flagged), sem("filter-low-confidence", low)],
+            ft.Row([switch("filter-flagged", flagged), switch("filter-low-confidence", low)],
                    spacing=16, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER),
         ], spacing=10, tight=True), padding=12)
 

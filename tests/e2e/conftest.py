@@ -205,6 +205,32 @@ class App:
         return self.page.eval_on_selector_all(
             "[flt-semantics-identifier]", "els => els.map(e => e.getAttribute('flt-semantics-identifier'))")
 
+    def size(self, identifier: str) -> tuple[float, float]:
+        """(width, height) in CSS pixels of the node's box as drawn."""
+        box = self.wait(identifier).bounding_box()
+        assert box is not None, f"{identifier!r} is not drawn"
+        return box["width"], box["height"]
+
+    def assert_touch_targets(self, identifiers: list[str], minimum: float = 48.0) -> None:
+        """Every listed control is at least `minimum` px tall and wide (gloved fingers)."""
+        small = {}
+        for identifier in identifiers:
+            w, h = self.size(identifier)
+            if w < minimum or h < minimum:
+                small[identifier] = (round(w), round(h))
+        assert not small, f"touch targets under {minimum:.0f} px: {small}"
+
+    def tap_until(self, identifier: str, shows: str, tries: int = 4, timeout: float = 5000) -> None:
+        """Tap, and tap again if `shows` did not appear (a tap can land on a node being replaced)."""
+        for _ in range(tries):
+            self.click(identifier)
+            try:
+                self.wait(shows, timeout=timeout)
+                return
+            except Exception:  # playwright's TimeoutError: tap again
+                continue
+        raise AssertionError(f"tapping {identifier!r} never showed {shows!r}")
+
     def snackbar_text(self, timeout: float = 15000) -> str:
         return self.text("snackbar") if self.wait("snackbar", timeout) else ""
 

@@ -14,8 +14,10 @@ from assistant.domain import StepStatus
 
 
 def _ids(control: object, out: set[str] | None = None) -> set[str]:
-    """Every semantics identifier in a control tree."""
+    """Every semantics identifier in the visible part of a control tree."""
     out = set() if out is None else out
+    if isinstance(control, ft.Control) and control.visible is False:
+        return out
     if isinstance(control, ft.Semantics) and control.identifier:
         out.add(control.identifier)
     for name in ("content", "controls", "actions", "title"):
@@ -47,8 +49,30 @@ def test_narrow_layout_is_one_column_with_bottom_navigation(seeded_host: Service
     asyncio.run(shell.go("home"))
     root = shell.layout()
     assert not shell.wide
-    assert "nav-settings" in _ids(root)
-    assert isinstance(root.content, ft.Column)  # SafeArea(Column[main, bottom bar])
+    ids = _ids(root)
+    bar = {i for i in ids if i.startswith("nav-")}
+    assert bar == {"nav-home", "nav-capture", "nav-answer", "nav-sessions", "nav-more"}, bar
+    assert shell.bar_slot.visible and not shell.rail_slot.visible
+
+    asyncio.run(shell.open_more())
+    assert {"nav-library", "nav-review", "nav-settings"} <= _ids(shell.more_sheet)
+    asyncio.run(shell.go("settings"))
+    assert "screen-title" in _ids(shell.layout())
+
+
+def test_every_view_stays_mounted_so_a_second_visit_patches_cleanly(seeded_host: ServiceHost) -> None:
+    """Flet diffs a re-attached subtree against what it last sent: views are shown and hidden,
+    never detached, so the tree always holds every view's slot and only one is visible."""
+    shell = Shell(None, seeded_host)
+
+    async def visit() -> None:
+        for key in ("home", "capture", "answer", "sessions", "capture", "answer"):
+            await shell.go(key)
+            shell.layout()
+            assert list(shell.body.controls) == list(shell.view_slots.values())
+            assert [k for k, slot in shell.view_slots.items() if slot.visible] == [key]
+
+    asyncio.run(visit())
 
 
 def test_technician_flow_through_handlers(seeded_host: ServiceHost, photos: Path) -> None:
