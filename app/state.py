@@ -187,6 +187,7 @@ class Viewer:
     quote: str = ""
     image: bytes | None = None
     page_passages: list[Passage] = field(default_factory=list)
+    highlighted: bool = False  # the quote (or passage) is marked on the page image
 
 
 # --------------------------------------------------------------------------- app state
@@ -483,14 +484,32 @@ class AppState:
         if page is None and passage is not None:
             page = passage.page
         image = None
+        highlighted = False
         page_passages: list[Passage] = []
+        quote = quote or (passage.text if passage else "")
         if page is not None and doc.page_count:
             page = max(1, min(int(page), doc.page_count))
-            image = Path(self.fl.page_image(doc_id, page)).read_bytes()
+            image, highlighted = self.fl.highlighted_page(doc_id, page, passage_id, quote)
             page_passages = list(self.fl.passages(doc_id, page))
-        self.viewer = Viewer(doc=doc, page=page, passage=passage, quote=quote or (passage.text if passage else ""),
-                             image=image, page_passages=page_passages)
+        self.viewer = Viewer(doc=doc, page=page, passage=passage, quote=quote, image=image,
+                             page_passages=page_passages, highlighted=highlighted)
         return self.viewer
+
+    def revisions_for(self, answer: Answer) -> dict[str, str]:
+        """passage id -> the revision of its document, for every citation of an answer."""
+        out = {p.id: p.revision for p in answer.sources if p.revision}
+        missing = {c.doc_id for s in answer.steps for c in s.citations if c.passage_id not in out}
+        docs: dict[str, str] = {}
+        for doc_id in missing:
+            try:
+                docs[doc_id] = self.fl.get_document(doc_id).revision
+            except FieldlensError:
+                docs[doc_id] = ""
+        for s in answer.steps:
+            for c in s.citations:
+                if c.passage_id not in out and docs.get(c.doc_id):
+                    out[c.passage_id] = docs[c.doc_id]
+        return out
 
     def open_procedure(self, doc_id: str) -> list[Passage]:
         """The document as a procedure: its passages in order (warnings, numbered steps)."""

@@ -131,6 +131,20 @@ class Fieldlens:
     def page_image(self, doc_id: str, page: int, width: int = 1400) -> Path:
         return self.library.page_image(doc_id, page, width=width)
 
+    def highlighted_page(self, doc_id: str, page: int, passage_id: str | None = None, quote: str = "",
+                         width: int = 1400) -> tuple[bytes, bool]:
+        """A PNG of a PDF page with the cited quote highlighted (found by its text on the page; the
+        passage's stored box when the quote is not found), and whether anything was highlighted."""
+        from assistant.library.highlight import highlight_page, quote_boxes
+
+        png = self.library.page_image(doc_id, page, width=width).read_bytes()
+        boxes = quote_boxes(self.library.original_file(doc_id), page, quote) if quote else []
+        if not boxes and passage_id:
+            passage = self.library.passage(passage_id)
+            box = self.library.passage_box(passage_id) if passage.page == page else None
+            boxes = [box] if box else []
+        return (highlight_page(png, boxes), True) if boxes else (png, False)
+
     def search(self, query: str, equipment_id: str | None = None, limit: int = 20) -> list[SearchHit]:
         return self.library.search(query, equipment_id=equipment_id, limit=limit)
 
