@@ -62,7 +62,14 @@ def test_capture_readings_ask_steps_close(app, artifacts: Path) -> None:
     ids = app.ids()
     steps = sorted({i.split("-")[1] for i in ids if i.startswith("step-") and i.count("-") == 1})
     assert len(steps) >= 2, f"expected several steps, got {steps}"
+    top = _wait_text(app, "answer-top-code", "F004")
+    assert "confirmed by you" in top or "% sure" in top, top  # how sure the read was
+    assert "Overall confidence" in app.text("answer-top-confidence")
+    assert app.text("answer-top-unsure").startswith(("Unsure because", "Nothing flagged"))
+    chip = app.text("step-1-cite-0")
+    assert "rev." in chip and "p." in chip, chip  # document, revision and page in full
     app.screenshot(artifacts / "03-answer.png")
+    app.assert_touch_targets(["step-1-cite-0", "step-1-done", "step-1-note", "answer-mode-steps", "close-fixed"])
 
     app.click("step-1-done")
     _wait_text(app, "step-1-status", "Done")
@@ -71,16 +78,34 @@ def test_capture_readings_ask_steps_close(app, artifacts: Path) -> None:
     app.click("step-2-nohelp")
     _wait_text(app, "step-2-status", "Accel ramp")
 
-    app.click("step-1-cite-0")
+    app.click("step-2-note")  # a note saved with its own button, no status needed
+    app.fill("step-note-input", "Motor cable checked")
+    app.click("step-2-note-save")
+    _wait_text(app, "snackbar", "Note saved with step 2")
+
+    app.click("step-1-cite-0")  # on a landscape tablet the page opens beside the steps
     app.wait("page-viewer")
     app.wait("page-viewer-passage")
+    assert "marked in yellow" in _wait_text(app, "page-viewer-marked", "marked")
+    assert app.has("step-1") and not app.has("ask-input")
     app.screenshot(artifacts / "04-source.png")
-    app.click("page-viewer-close")
+    app.click("source-close")
     app.gone("page-viewer")
 
-    app.click("close-fixed")
+    app.click("answer-mode-steps")  # one step at a time, big buttons
+    _wait_text(app, "step-progress", "2 ticked")
+    app.assert_touch_targets(["step-3-done", "step-3-nohelp", "step-3-skip"], minimum=72)
+    app.assert_touch_targets(["step-next", "step-prev"])
+    app.screenshot(artifacts / "05-one-step.png")
+    app.click("step-3-skip")
+    _wait_text(app, "step-progress", "3 ticked")
+    app.click("answer-mode-list")
+
+    app.tap_until("close-fixed", "close-unticked")  # steps 4.. are not ticked: listed, and asked first
+    _wait_text(app, "close-unticked", "not ticked")
+    app.click("close-confirm")
     _wait_text(app, "session-closed", "Fixed")
-    app.screenshot(artifacts / "05-closed.png")
+    app.screenshot(artifacts / "05b-closed.png")
 
 
 def test_supervisor_review_and_export(app, artifacts: Path, app_home: Path) -> None:

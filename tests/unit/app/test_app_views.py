@@ -97,16 +97,42 @@ def test_technician_flow_through_handlers(seeded_host: ServiceHost, photos: Path
         answer.ask_field.value = "Drive trips on acceleration"
         await answer.submit()
         ids = _ids(shell.layout())
-        assert {"step-1", "step-1-cite-0", "step-1-done", "answer-question"} <= ids
+        assert {"step-1", "step-1-cite-0", "step-1-done", "answer-question", "answer-top-code",
+                "answer-top-confidence", "answer-top-unsure"} <= ids
         turn = shell.state.turns()[-1]
+
+        # the cited page opens beside the steps, then the steps come back
+        await answer.cite(turn, 1, 0)
+        ids = _ids(shell.layout())
+        assert {"page-viewer", "source-close", "step-1"} <= ids and "ask-input" not in ids
+        await answer.close_source()
+        assert "ask-input" in _ids(shell.layout())
+
+        # a note is saved with its own button, before any status
+        await answer.toggle_note(turn.id, 2)
+        answer.note_field.value = "ramp 2 s"
+        await answer.save_note(turn.id, 2)
+        assert shell.state.session.notes[-1].text == "Step 2: ramp 2 s"
+
+        # one step at a time: a status moves on to the next unticked step
+        await answer.set_step_mode(True)
+        ids = _ids(shell.layout())
+        assert "step-1" in ids and "step-2" not in ids and "step-next" in ids
         await answer.toggle_note(turn.id, 1)
         answer.note_field.value = "checked"
         await answer.set_status(turn.id, 1, StepStatus.DONE)
         assert shell.state.outcome_for(turn.id, 1).note == "checked"
+        assert answer.current_step[turn.id] == 2 and "step-2-done" in _ids(shell.layout())
+        await answer.set_step_mode(False)
         assert "step-1-status" in _ids(shell.layout())
         from assistant.domain import Outcome
 
+        # closing with unticked steps lists them and waits for a confirmation
         await answer.close_session(Outcome.ESCALATED)
+        ids = _ids(shell.layout())
+        assert "session-closed" not in ids and {"close-unticked", "close-confirm"} <= ids
+        assert not shell.state.is_closed
+        await answer.confirm_close()
         assert "session-closed" in _ids(shell.layout())
 
     asyncio.run(flow())
