@@ -206,6 +206,7 @@ class AppState:
         self.pending: PendingTurn | None = None
         self.mode: Mode = Mode.INSTANT
         self._thumbs: dict[str, bytes] = {}
+        self._names: dict[str, str] = {}  # equipment id -> name
         # library
         self.lib_equipment_id: str | None = None
         self.lib_documents: list[Document] = []
@@ -259,7 +260,20 @@ class AppState:
             self.status = {**self.status, "reachable": True, "state": "reachable", "problem": ""}
 
     def all_equipment(self) -> list[Equipment]:
-        return self.fl.list_equipment()
+        found = self.fl.list_equipment()
+        self._names = {e.id: e.name for e in found}
+        return found
+
+    def equipment_name(self, equipment_id: str | None) -> str:
+        """The equipment's name for people (never its internal id when the catalog knows it)."""
+        if not equipment_id:
+            return "Equipment not set"
+        if equipment_id not in self._names:
+            try:
+                self._names[equipment_id] = self.fl.get_equipment(equipment_id).name
+            except FieldlensError:
+                self._names[equipment_id] = equipment_id
+        return self._names[equipment_id]
 
     def search_equipment(self, query: str) -> list[Equipment]:
         query = query.strip()
@@ -352,6 +366,29 @@ class AppState:
         self._thumbs.pop(reading.photo.id, None)
         self.reload_session()
         return reading
+
+    def remove_photo(self, photo_id: str) -> None:
+        """Take a photo and its readings out of the open session."""
+        if self.session is None:
+            raise FieldlensError("Open a session first.")
+        self.fl.remove_photo(self.session.id, photo_id)
+        self.readings.pop(photo_id, None)
+        self._thumbs.pop(photo_id, None)
+        self.reload_session()
+
+    def confirm_all(self, photo_id: str | None = None) -> int:
+        """Confirm every reading not confirmed yet (of one photo, or of all); returns how many."""
+        if self.session is None:
+            raise FieldlensError("Open a session first.")
+        photos = [photo_id] if photo_id else [p.id for p in self.capture_photos()]
+        count = 0
+        for pid in photos:
+            for index, obs in self.photo_observations(pid):
+                if not obs.confirmed:
+                    self.fl.correct_observation(self.session.id, pid, index, None, True)
+                    count += 1
+        self.reload_session()
+        return count
 
     def capture_photos(self) -> list[Any]:
         if self.session is None:

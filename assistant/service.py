@@ -236,6 +236,10 @@ class Fieldlens:
         observations = [o for o in session.observations if o.photo == photo_id]
         return annotate(loaded.image, observations)
 
+    def remove_photo(self, session_id: str, photo_id: str) -> None:
+        """Take a capture photo (and its readings) out of a session; the event log keeps it."""
+        self.sessions.remove_photo(session_id, photo_id)
+
     def correct_observation(
         self, session_id: str, photo_id: str, index: int, value: str | None = None, confirmed: bool = True
     ) -> Observation:

@@ -9,7 +9,7 @@ import flet as ft
 
 from app import theme
 from app.components.common import pill, sem
-from app.components.words import FLAG_WORDS, KIND_WORDS, QUALITY_HINTS, words
+from app.components.words import FLAG_WORDS, KIND_WORDS, QUALITY_HINTS, field_words, words
 from app.theme import fs
 from assistant.domain import Citation, Confidence, Flag, Observation, ObservationKind, QualityReport
 
@@ -23,9 +23,10 @@ KIND_ICONS = {
 
 def reading_label(obs: Observation) -> str:
     kind = words(KIND_WORDS, obs.kind)
-    if obs.kind == ObservationKind.NAMEPLATE and obs.field:
-        kind = obs.field.replace("_", " ").capitalize()
-    return f"{kind}: {obs.value}"
+    if obs.field:
+        kind = field_words(obs.field)
+    unit = f" {obs.unit}" if getattr(obs, "unit", "") else ""
+    return f"{kind}: {obs.value}{unit}"
 
 
 def reading_chip(obs: Observation, identifier: str, on_click: Callable | None = None) -> ft.Control:
