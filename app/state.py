@@ -175,6 +175,24 @@ class SessionFilters:
     flagged: bool = False
     low_confidence: bool = False
     text: str = ""
+    sort: str = "latest"  # latest (last activity first), oldest, equipment, confidence (lowest first)
+
+
+# Flags that ask for a supervisor's eye. Safety notes and offline answers are normal work, not doubts.
+REVIEW_FLAGS = frozenset({"reading_uncertain", "no_source", "ungrounded_step", "citation_invalid",
+                          "conflicting_sources", "model_output_repaired", "equipment_unidentified"})
+_CONF_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def needs_review(s: SessionSummary) -> bool:
+    """A session that needs a reviewer: not reviewed yet, and low confidence, an uncertainty flag,
+    or an outcome that is not "fixed"."""
+    if s.verdict is not None:
+        return False
+    doubtful = any(str(getattr(f, "value", f)) in REVIEW_FLAGS for f in s.flag_codes)
+    low = s.confidence is not None and s.confidence.value == "low"
+    unresolved = s.outcome is not None and s.outcome.value in ("escalated", "not_fixed")
+    return doubtful or low or unresolved
 
 
 @dataclass
@@ -575,13 +593,23 @@ class AppState:
                 continue
             if f.outcome and f.outcome != "open" and (s.outcome is None or s.outcome.value != f.outcome):
                 continue
-            if f.flagged and not s.flag_codes:
+            if f.flagged and not needs_review(s):
                 continue
             if f.low_confidence and s.confidence != Confidence.LOW:
                 continue
             if f.text and f.text.lower() not in (s.first_question or "").lower():
                 continue
             out.append(s)
+        self.all_equipment()  # names for the rows
+        if f.sort == "oldest":
+            out.sort(key=lambda s: s.updated_at)
+        elif f.sort == "equipment":
+            out.sort(key=lambda s: (self.equipment_name(s.equipment_id).lower(), -s.updated_at.timestamp()))
+        elif f.sort == "confidence":
+            out.sort(key=lambda s: (_CONF_RANK.get(s.confidence.value if s.confidence else "", -1),
+                                    -s.updated_at.timestamp()))
+        else:
+            out.sort(key=lambda s: s.updated_at, reverse=True)
         self.summaries = out
         return out
 
@@ -612,7 +640,15 @@ class AppState:
         return self.last_export
 
     def dashboard(self) -> dict:
-        return dict(self.fl.dashboard())
+        """The supervisor's figures: the store's counts, with "needs review" counted by the
+        review rule (not every safety flag) and equipment named."""
+        d = dict(self.fl.dashboard())
+        rows = self.fl.list_sessions(None, limit=5000)
+        d["needs_review"] = sum(1 for s in rows if needs_review(s))
+        self.all_equipment()
+        d["per_equipment"] = {self.equipment_name(k or None): v for k, v in (d.get("per_equipment") or {}).items()
+                              if v}
+        return d
 
     def timeline(self, session: Session) -> list[tuple[datetime, str, str]]:
         """(when, kind, plain text) for everything that happened in a session, oldest first."""

@@ -187,12 +187,17 @@ class PaneFrame:
         self.left = ft.Column(spacing=14, scroll=ft.ScrollMode.AUTO, expand=True, horizontal_alignment=stretch)
         self.right = ft.Column(spacing=14, scroll=ft.ScrollMode.AUTO, expand=True, horizontal_alignment=stretch)
         self.single = ft.Column(spacing=14, scroll=ft.ScrollMode.AUTO, expand=True, horizontal_alignment=stretch)
+        self.pinned = ft.Container(visible=False)  # stays in view above the right pane (or the one column)
         self.wide_root = ft.Row(
             [ft.Container(self.left, padding=20, expand=left_flex), ft.VerticalDivider(width=1),
-             ft.Container(self.right, padding=20, expand=right_flex)],
+             ft.Container(ft.Column([self.pinned, ft.Container(self.right, expand=True)], spacing=0, expand=True,
+                                    horizontal_alignment=stretch), padding=20, expand=right_flex)],
             expand=True, spacing=0, vertical_alignment=ft.CrossAxisAlignment.STRETCH,
         )
-        self.narrow_root = ft.Container(self.single, padding=14, expand=True, visible=False)
+        self.pinned_narrow = ft.Container(visible=False)
+        self.narrow_root = ft.Container(ft.Column([self.pinned_narrow, ft.Container(self.single, expand=True)],
+                                                  spacing=0, expand=True, horizontal_alignment=stretch),
+                                        padding=14, expand=True, visible=False)
         self.root = ft.Column([self.wide_root, self.narrow_root], spacing=0, expand=True,
                               horizontal_alignment=stretch)
 
@@ -203,10 +208,15 @@ class PaneFrame:
 
 
 def panes(left: Sequence[ft.Control], right: Sequence[ft.Control], wide: bool, *,
-          frame: PaneFrame | None = None) -> ft.Control:
+          frame: PaneFrame | None = None, pinned: ft.Control | None = None) -> ft.Control:
     """Two scrolling panes side by side on a landscape tablet; one scrolling column
-    (left content first) on a phone."""
+    (left content first) on a phone. `pinned` stays in view above the right pane (tablet)
+    or above the column (phone) while the rest scrolls."""
     frame = frame or PaneFrame()
+    frame.pinned.content = pinned if wide else None
+    frame.pinned.visible = wide and pinned is not None
+    frame.pinned_narrow.content = None if wide else pinned
+    frame.pinned_narrow.visible = not wide and pinned is not None
     if wide:
         frame.single.controls = []
         frame.left.controls = list(left)

@@ -244,3 +244,33 @@ def test_abstention_is_shown_as_such_and_notes_are_saved(seeded_host: ServiceHos
         assert shell.messages[-1][0] == "error"
 
     asyncio.run(run())
+
+
+def test_review_desk_names_sessions_keeps_ratings_and_pins_the_verdict(seeded_host: ServiceHost) -> None:
+    from assistant.domain import StepRating, Verdict
+
+    shell = Shell(None, seeded_host)
+    review = shell.views["review"]
+    fl = seeded_host.fl
+    sid = seeded_host.call(lambda: fl.start_session("vfd-vx500").id)
+    seeded_host.call(lambda: fl.ask("Drive trips on acceleration, F004", session_id=sid))
+
+    async def run() -> None:
+        await shell.go("review")
+        assert "dashboard" in _ids(shell.layout())  # the dashboard has the right pane's room
+        assert "equipment" not in review.dash["per_equipment"] and "" not in review.dash["per_equipment"]
+        assert "Variable-frequency drive VX-500, 7.5-22 kW" in review.dash["per_equipment"]
+        row = next(i for i, s in enumerate(shell.state.summaries) if s.id == sid)
+        await review.open(sid)
+        assert review.frame.pinned.visible and "verdict-bar" in _ids(review.frame.pinned)
+        turn = review.detail.turns[-1]
+        await review.rate(turn.id, 1, StepRating.BAD)
+        await review.set_verdict(Verdict.NEEDS_FOLLOW_UP)
+        await review.submit()
+        assert review.ratings[(turn.id, 1)] == StepRating.BAD  # still shown after saving
+        assert review.verdict == Verdict.NEEDS_FOLLOW_UP
+        await review.open(shell.state.summaries[row].id)
+        assert review.ratings.get((turn.id, 1)) == StepRating.BAD  # and after opening it again
+        assert "rate-1-bad" in _ids(shell.layout())
+
+    asyncio.run(run())
