@@ -60,6 +60,7 @@ class Shell:
             "sessions": SessionsView(self),
             "review": ReviewView(self),
             "settings": SettingsView(self),
+            "more": MoreView(self),
         }
         self.current = "home"
         self.width = float(page.width or 1280) if page is not None else 1280.0
@@ -75,7 +76,6 @@ class Shell:
         self._root: ft.Control | None = None
         self.file_picker: Any = None
         self.launcher: Any = None
-        self.more_sheet: ft.BottomSheet | None = None
         self.prefs: Any = None  # this device's own storage (display settings)
         self.dark = False
         self.large_text = False
@@ -248,7 +248,8 @@ class Shell:
         """The persistent frame (built once): the rail and the bottom bar are both mounted and
         shown by width, so nothing is ever detached and re-attached between renders."""
         if self._root is None:
-            main = ft.Column([self.header_slot, self.body, self.bar_slot], spacing=0, expand=True)
+            main = ft.Column([self.header_slot, self.body, self.bar_slot], spacing=0, expand=True,
+                             horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
             self._root = ft.SafeArea(ft.Row([self.rail_slot, main], spacing=0, expand=True,
                                             vertical_alignment=ft.CrossAxisAlignment.STRETCH), expand=True)
         return self._root
@@ -279,7 +280,7 @@ class Shell:
     def bottom_bar(self) -> ft.Control:
         """At most five items on a phone: the technician's four screens and "More" for the rest."""
         items = [self.nav_item(*n, compact=True) for n in NAV if n[0] in BAR_KEYS]
-        in_more = self.current not in BAR_KEYS
+        in_more = self.current not in BAR_KEYS  # "more" itself, library, review, settings
         fg = ft.Colors.ON_SECONDARY_CONTAINER if in_more else ft.Colors.ON_SURFACE_VARIANT
         more = ft.Container(
             content=ft.Column(
@@ -296,29 +297,8 @@ class Shell:
         return ft.Row(items, spacing=0)
 
     async def open_more(self) -> None:
-        """The screens that do not fit the phone's bottom bar, as big rows in a bottom sheet."""
-        sheet: ft.BottomSheet | None = None
-
-        async def pick(key: str) -> None:
-            self.close_dialog(sheet)
-            await self.go(key)
-
-        rows: list[ft.Control] = []
-        for key, label, icon, selected_icon in NAV:
-            if key in BAR_KEYS:
-                continue
-            row = ft.Container(
-                ft.Row([ft.Icon(selected_icon if key == self.current else icon, size=28),
-                        ft.Text(label, size=fs(18), weight=ft.FontWeight.W_600, expand=True)], spacing=16),
-                padding=ft.Padding.symmetric(horizontal=20, vertical=14), border_radius=12, ink=True,
-                on_click=self.handler(pick, key),
-                bgcolor=ft.Colors.SECONDARY_CONTAINER if key == self.current else None)
-            rows.append(sem(f"nav-{key}", row, label=label, button=True, selected=key == self.current))
-        sheet = ft.BottomSheet(ft.Container(ft.Column(rows, spacing=4, tight=True),
-                                            padding=ft.Padding.only(left=12, right=12, top=16, bottom=24)),
-                               show_drag_handle=True)
-        self.more_sheet = sheet
-        self.show_dialog(sheet)
+        """The screens that do not fit the phone's bottom bar, as a screen of big rows."""
+        await self.go("more")
 
     def render(self) -> None:
         """Rebuild the current view from state and push it to the browser."""
@@ -420,3 +400,27 @@ class Shell:
             if data is not None:
                 out.append((f.name, data))
         return out
+
+
+class MoreView:
+    """A phone's "More": the screens beyond the bottom bar's four, as big rows."""
+
+    title = "More"
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+
+    def build(self) -> ft.Control:
+        rows: list[ft.Control] = []
+        for key, label, icon, _selected_icon in NAV:
+            if key in BAR_KEYS:
+                continue
+            row = ft.Container(
+                ft.Row([ft.Icon(icon, size=fs(28)),
+                        ft.Text(label, size=fs(18), weight=ft.FontWeight.W_600, expand=True),
+                        ft.Icon(ft.Icons.CHEVRON_RIGHT, color=ft.Colors.OUTLINE)], spacing=16),
+                padding=ft.Padding.symmetric(horizontal=20, vertical=16), border_radius=12, ink=True,
+                on_click=self.shell.handler(self.shell.go, key), bgcolor=ft.Colors.SURFACE_CONTAINER_LOW,
+                border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT))
+            rows.append(sem(f"nav-{key}", row, label=label, button=True))
+        return ft.Container(ft.Column(rows, spacing=10, scroll=ft.ScrollMode.AUTO), padding=14, expand=True)

@@ -220,6 +220,17 @@ class App:
                 small[identifier] = (round(w), round(h))
         assert not small, f"touch targets under {minimum:.0f} px: {small}"
 
+    def bring_into_view(self, identifier: str, tries: int = 20) -> None:
+        """Scroll the Flutter view (mouse wheel over the page) until the node is fully on screen."""
+        vp = self.page.viewport_size
+        for _ in range(tries):
+            box = self.wait(identifier).bounding_box()
+            if box and box["y"] >= 0 and box["y"] + box["height"] <= vp["height"] - 90:
+                return
+            self.page.mouse.move(vp["width"] / 2, vp["height"] / 2)
+            self.page.mouse.wheel(0, 300 if (box is None or box["y"] > 0) else -300)
+            time.sleep(0.3)
+
     def tap_until(self, identifier: str, shows: str, tries: int = 4, timeout: float = 5000) -> None:
         """Tap, and tap again if `shows` did not appear (a tap can land on a node being replaced)."""
         for _ in range(tries):

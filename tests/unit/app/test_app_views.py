@@ -55,7 +55,7 @@ def test_narrow_layout_is_one_column_with_bottom_navigation(seeded_host: Service
     assert shell.bar_slot.visible and not shell.rail_slot.visible
 
     asyncio.run(shell.open_more())
-    assert {"nav-library", "nav-review", "nav-settings"} <= _ids(shell.more_sheet)
+    assert {"nav-library", "nav-review", "nav-settings", "nav-more"} <= _ids(shell.layout())
     asyncio.run(shell.go("settings"))
     assert "screen-title" in _ids(shell.layout())
 
