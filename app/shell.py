@@ -213,7 +213,8 @@ class Shell:
         except Exception:  # a probe that fails for any reason leaves an honest "unreachable"
             log.exception("provider probe failed")
             self.state.status = {**self.state.status, "state": "unreachable", "reachable": False}
-        self.render_header()
+        if self.page is not None and self.page.controls:
+            self.render()  # the header and any status card on the screen
 
     def render_header(self) -> None:
         self.use_scale()

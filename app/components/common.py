@@ -229,8 +229,33 @@ def panes(left: Sequence[ft.Control], right: Sequence[ft.Control], wide: bool, *
 
 
 def switch(identifier: str, control: ft.Switch) -> ft.Semantics:
-    """A switch whose label grows with large text and whose touch target is at least 48 px tall."""
-    control.label_text_style = ft.TextStyle(size=fs(16))
-    control.padding = ft.Padding.symmetric(vertical=6, horizontal=4)
-    return sem(identifier, ft.Container(control, height=max(TOUCH + 8, fs(16) * 2 + 24),
-                                        alignment=ft.Alignment.CENTER_LEFT))
+    """A switch whose label grows with large text and wraps instead of being cut, with the whole
+    row (at least 56 px tall) as its touch target."""
+    label = control.label if isinstance(control.label, str) else (control.data or "")
+    control.data = label  # keep the words across re-renders (the label moves into the row)
+    control.label = None
+
+    def toggle(e: Any) -> None:
+        control.value = not bool(control.value)
+        control.update()
+        if control.on_change is not None:
+            result = control.on_change(_SwitchEvent(control))
+            if hasattr(result, "__await__") and control.page is not None:
+                async def _await() -> None:
+                    await result
+
+                control.page.run_task(_await)
+
+    row = ft.Container(
+        ft.Row([control, ft.Text(label, size=fs(16), expand=True)], spacing=10,
+               vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        padding=ft.Padding.symmetric(vertical=8, horizontal=4), border_radius=10, ink=True, on_click=toggle,
+    )
+    return sem(identifier, row, label=label, toggled=bool(control.value))
+
+
+class _SwitchEvent:
+    """What a switch's change handler reads (`e.control.value`) when the row is tapped."""
+
+    def __init__(self, control: ft.Switch) -> None:
+        self.control = control

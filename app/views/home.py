@@ -233,9 +233,17 @@ class HomeView:
                           "manuals alone. Open Settings to finish.", kind="warning", title="Model not configured",
                           identifier="home-status")
         model = st.get("model") or "default model"
-        return banner(f"Answers use {provider} ({model}); if it cannot be reached, the offline engine answers "
-                      "from the manuals.", kind="ok", title="Model configured", icon=ft.Icons.CLOUD_DONE,
-                      identifier="home-status")
+        state = st.get("state", "checking")
+        if state == "unreachable":
+            return banner(f"{st.get('problem') or provider + ' did not answer.'} Until it does, the offline engine "
+                          "answers from the manuals alone.", kind="warning", title="Model unreachable",
+                          icon=ft.Icons.CLOUD_OFF, identifier="home-status")
+        if state == "reachable":
+            return banner(f"Answers use {provider} ({model}); if it cannot be reached, the offline engine answers "
+                          "from the manuals.", kind="ok", title="Model reachable", icon=ft.Icons.CLOUD_DONE,
+                          identifier="home-status")
+        return banner(f"Checking whether {provider} ({model}) answers…", kind="info", title="Checking the model",
+                      icon=ft.Icons.CLOUD_SYNC, identifier="home-status")
 
     async def open_library(self, equipment_id: str) -> None:
         await self.shell.views["library"].show_equipment(equipment_id)

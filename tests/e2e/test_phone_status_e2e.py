@@ -104,7 +104,8 @@ def test_phone_bar_more_large_text_and_per_device_display(browser: object, down_
     title = _wait_text(phone, "screen-title", "Settings")
     for identifier in ("settings-large-text", "settings-dark-theme"):
         phone.bring_into_view(identifier)
-        phone.click(identifier)
+        phone.tap_center(identifier)
+        time.sleep(0.4)
     phone.bring_into_view("settings-save")
     phone.click("settings-save")
     _wait_text(phone, "snackbar", "Settings saved")
@@ -117,6 +118,10 @@ def test_phone_bar_more_large_text_and_per_device_display(browser: object, down_
     w, h = phone.size("screen-title")
     assert h >= 34, f"the title did not grow with large text ({h:.0f} px)"
     assert "Settings" in phone.text("screen-title"), title
+    phone.page.mouse.move(195, 400)
+    phone.page.mouse.wheel(0, 5000)  # the display switches and Save sit at the bottom of Settings
+    time.sleep(1.0)
+    phone.screenshot(artifacts / "34-phone-settings-bottom.png")
     phone.assert_touch_targets(["settings-large-text", "settings-dark-theme", "nav-more", "settings-save"])
     phone.page.mouse.wheel(0, -5000)
     _, switch_h = phone.size("settings-large-text")
