@@ -58,6 +58,7 @@ def test_capture_readings_ask_steps_close(app, artifacts: Path) -> None:
     app.fill("ask-input", "The drive trips when the motor accelerates")
     app.click("ask-submit")
     app.wait("step-1", timeout=120000)
+    app.wait("answer-meta", timeout=120000)  # the whole answer is in, not only the first streamed step
     app.wait("step-1-cite-0")
     ids = app.ids()
     steps = sorted({i.split("-")[1] for i in ids if i.startswith("step-") and i.count("-") == 1})
@@ -110,22 +111,36 @@ def test_capture_readings_ask_steps_close(app, artifacts: Path) -> None:
 
 def test_supervisor_review_and_export(app, artifacts: Path, app_home: Path) -> None:
     app.click("nav-review")
-    app.click("session-row-0")
-    app.wait("session-timeline")
+    app.wait("dashboard")  # with no session open the dashboard has the pane's room
+    assert "Needs review" in app.text("dash-needs-review")
+    app.screenshot(artifacts / "06a-dashboard.png")
+    row = app.text("session-row-0")
+    assert "Variable-frequency drive VX-500" in row and "vfd-vx500" not in row, row  # named, not an id
+    app.tap_until("session-row-0", "session-timeline")
     timeline = app.text("session-timeline")
     assert "Closed: Fixed" in timeline and "Step 1: Done" in timeline
     for target, shows in (("rate-1-good", "1 good"), ("rate-2-bad", "1 bad"), ("verdict-approved", "Approved")):
         _click_until(app, target, "review-draft", shows)
+    app.page.mouse.move(900, 500)
+    app.page.mouse.wheel(0, 8000)  # far down the steps, the verdict bar is still in view
+    time.sleep(0.8)
+    bar = app.wait("verdict-bar").bounding_box()
+    assert bar and 0 <= bar["y"] < 800, bar
     app.fill("review-comment", "Good call on the ramp time.")
     app.fill("review-reviewer", "M. Supervisor")
     app.click("review-submit")
     _wait_text(app, "review-latest", "Approved")
+    draft = _wait_text(app, "review-draft", "Approved")
+    assert "1 good, 1 bad" in draft, draft  # the ratings stay after saving
 
     app.click("export-pdf")
-    _wait_text(app, "export-result", ".pdf")
+    result = _wait_text(app, "export-result", ".pdf")
+    assert str(app_home) not in result and "/" not in result, result  # no server folder
     app.click("export-json")
     _wait_text(app, "export-result", ".json")
     app.screenshot(artifacts / "06-review.png")
+    app.assert_touch_targets(["verdict-approved", "review-submit", "rate-1-good", "export-pdf", "filter-flagged",
+                              "session-row-0"])
 
     pdfs = sorted((app_home / "exports").glob("*.pdf"))
     assert pdfs and pdfs[-1].read_bytes().startswith(b"%PDF")
