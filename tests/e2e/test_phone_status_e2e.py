@@ -58,13 +58,12 @@ def down_url(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Itera
 
 
 @pytest.fixture(scope="module")
-def browser(down_url: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=harness.CHROMIUM, headless=True, args=harness.BASE_ARGS)
-        yield b
-        b.close()
+def browser(browser_context: object, down_url: str) -> Iterator[object]:
+    """A plain Chromium from the harness's Playwright (one sync Playwright per process)."""
+    browser_type = browser_context.browser.browser_type  # type: ignore[attr-defined]
+    b = browser_type.launch(executable_path=harness.CHROMIUM, headless=True, args=harness.BASE_ARGS)
+    yield b
+    b.close()
 
 
 def _client(browser: object, url: str, viewport: dict) -> harness.App:
@@ -79,7 +78,8 @@ def test_status_is_honest_and_agrees_with_the_answer(browser: object, down_url: 
     status = _wait_text(app, "provider-status", "unreachable", timeout=30)
     assert "online" not in status.lower() and "qwen2.5-vl-7b" in status, status
     app.click("equipment-vfd-vx500")
-    app.click("nav-answer")
+    app.wait("capture-camera-open")
+    app.tap_until("nav-answer", "ask-input")
     app.fill("ask-input", "The drive trips when the motor accelerates")
     app.click("ask-submit")
     app.wait("answer-offline", timeout=120000)
