@@ -182,6 +182,14 @@ class AnswerView:
         except Exception:  # the step is still on screen, only not scrolled to
             log.debug("could not scroll back to %s", key, exc_info=True)
 
+    async def jump_to_close(self) -> None:
+        if self.shell.page is None:
+            return
+        try:
+            await self.frame.single.scroll_to(scroll_key="close-card", duration=300)
+        except Exception:  # the card is still further down the screen
+            log.debug("could not scroll to the close card", exc_info=True)
+
     async def set_step_mode(self, one: bool) -> None:
         if one and not self.one_at_a_time:
             self.current_step.clear()  # start at the first step not ticked yet
@@ -445,7 +453,7 @@ class AnswerView:
                                           self.shell.handler(self.confirm_close), icon=ft.Icons.CHECK),
                                   secondary("Keep working", "close-cancel", self.shell.handler(self.cancel_close))],
                                  wrap=True, spacing=8, run_spacing=8)]))
-        return card(ft.Column([
+        box = card(ft.Column([
             subheading("Notes"),
             *[muted(f"• {n.text}") for n in notes[-3:]],
             ft.Row([self.session_note_box, secondary("Add", "session-note-add", self.shell.handler(self.add_session_note),
@@ -454,6 +462,8 @@ class AnswerView:
             ft.Divider(height=8),
             subheading("Close the session"), muted("How did it end? Everything is saved."),
             ft.Row(buttons, wrap=True, spacing=8, run_spacing=8), *confirm], spacing=8, tight=True))
+        box.key = ft.ScrollKey("close-card")
+        return sem("close-card", box)
 
     def answer_pane(self) -> list[ft.Control]:
         st = self.state
@@ -506,6 +516,9 @@ class AnswerView:
                                                                     else f" in steps {which}" if which else "")
                 + ". Lock out and tag out, and wear the PPE the manual names before you start.",
                 kind="critical", title="Safety critical", identifier="answer-safety"))
+        if not shell.wide and not self.state.is_closed:  # a phone: closing is one tap away, not six screens
+            out.append(secondary("Notes and close the session", "answer-jump-close",
+                                 shell.handler(self.jump_to_close), icon=ft.Icons.FLAG_OUTLINED))
         if a.steps:
             out.append(ft.Row([
                 self._mode_toggle("All steps", "answer-mode-list", not self.one_at_a_time, False, ft.Icons.LIST),
