@@ -175,6 +175,24 @@ class SessionFilters:
     flagged: bool = False
     low_confidence: bool = False
     text: str = ""
+    sort: str = "latest"  # latest (last activity first), oldest, equipment, confidence (lowest first)
+
+
+# Flags that ask for a supervisor's eye. Safety notes and offline answers are normal work, not doubts.
+REVIEW_FLAGS = frozenset({"reading_uncertain", "no_source", "ungrounded_step", "citation_invalid",
+                          "conflicting_sources", "model_output_repaired", "equipment_unidentified"})
+_CONF_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def needs_review(s: SessionSummary) -> bool:
+    """A session that needs a reviewer: not reviewed yet, and low confidence, an uncertainty flag,
+    or an outcome that is not "fixed"."""
+    if s.verdict is not None:
+        return False
+    doubtful = any(str(getattr(f, "value", f)) in REVIEW_FLAGS for f in s.flag_codes)
+    low = s.confidence is not None and s.confidence.value == "low"
+    unresolved = s.outcome is not None and s.outcome.value in ("escalated", "not_fixed")
+    return doubtful or low or unresolved
 
 
 @dataclass
@@ -187,6 +205,7 @@ class Viewer:
     quote: str = ""
     image: bytes | None = None
     page_passages: list[Passage] = field(default_factory=list)
+    highlighted: bool = False  # the quote (or passage) is marked on the page image
 
 
 # --------------------------------------------------------------------------- app state
@@ -205,6 +224,7 @@ class AppState:
         self.pending: PendingTurn | None = None
         self.mode: Mode = Mode.INSTANT
         self._thumbs: dict[str, bytes] = {}
+        self._names: dict[str, str] = {}  # equipment id -> name
         # library
         self.lib_equipment_id: str | None = None
         self.lib_documents: list[Document] = []
@@ -229,11 +249,49 @@ class AppState:
     # ------------------------------------------------------------------ status / home
 
     def refresh_status(self) -> dict:
-        self.status = dict(self.fl.provider_status())
+        """The provider status without a network call ("checking" until a probe has answered)."""
+        status = dict(self.fl.provider_status())
+        previous = self.status or {}
+        same = all(previous.get(k) == status.get(k) for k in ("provider", "model", "configured"))
+        if same and previous.get("state") in ("reachable", "unreachable"):
+            status.update({k: previous[k] for k in ("state", "reachable", "problem")})
+        self.status = status
         return self.status
 
+    def probe_status(self) -> dict:
+        """Probe the provider over the network (seconds at most); run it off the service worker."""
+        self.status = dict(self.fl.provider_status(probe=True))
+        return self.status
+
+    def note_answer(self, answer: Answer) -> None:
+        """An answer that fell back to the offline engine proves the provider unreachable right now,
+        so the header agrees with the answer's banner."""
+        from assistant.domain import FlagCode
+
+        fell_back = any(f.code == FlagCode.OFFLINE_FALLBACK for f in answer.flags)
+        if fell_back and self.status.get("provider", "offline") != "offline":
+            reason = next((f.message for f in answer.flags if f.code == FlagCode.OFFLINE_FALLBACK), "")
+            self.status = {**self.status, "reachable": False, "state": "unreachable" if self.status.get(
+                "configured") else "not configured", "problem": reason}
+        elif self.status.get("state") in ("checking", "unreachable") and answer.provider == self.status.get(
+                "provider"):
+            self.status = {**self.status, "reachable": True, "state": "reachable", "problem": ""}
+
     def all_equipment(self) -> list[Equipment]:
-        return self.fl.list_equipment()
+        found = self.fl.list_equipment()
+        self._names = {e.id: e.name for e in found}
+        return found
+
+    def equipment_name(self, equipment_id: str | None) -> str:
+        """The equipment's name for people (never its internal id when the catalog knows it)."""
+        if not equipment_id:
+            return "Equipment not set"
+        if equipment_id not in self._names:
+            try:
+                self._names[equipment_id] = self.fl.get_equipment(equipment_id).name
+            except FieldlensError:
+                self._names[equipment_id] = equipment_id
+        return self._names[equipment_id]
 
     def search_equipment(self, query: str) -> list[Equipment]:
         query = query.strip()
@@ -326,6 +384,29 @@ class AppState:
         self._thumbs.pop(reading.photo.id, None)
         self.reload_session()
         return reading
+
+    def remove_photo(self, photo_id: str) -> None:
+        """Take a photo and its readings out of the open session."""
+        if self.session is None:
+            raise FieldlensError("Open a session first.")
+        self.fl.remove_photo(self.session.id, photo_id)
+        self.readings.pop(photo_id, None)
+        self._thumbs.pop(photo_id, None)
+        self.reload_session()
+
+    def confirm_all(self, photo_id: str | None = None) -> int:
+        """Confirm every reading not confirmed yet (of one photo, or of all); returns how many."""
+        if self.session is None:
+            raise FieldlensError("Open a session first.")
+        photos = [photo_id] if photo_id else [p.id for p in self.capture_photos()]
+        count = 0
+        for pid in photos:
+            for index, obs in self.photo_observations(pid):
+                if not obs.confirmed:
+                    self.fl.correct_observation(self.session.id, pid, index, None, True)
+                    count += 1
+        self.reload_session()
+        return count
 
     def capture_photos(self) -> list[Any]:
         if self.session is None:
@@ -458,14 +539,32 @@ class AppState:
         if page is None and passage is not None:
             page = passage.page
         image = None
+        highlighted = False
         page_passages: list[Passage] = []
+        quote = quote or (passage.text if passage else "")
         if page is not None and doc.page_count:
             page = max(1, min(int(page), doc.page_count))
-            image = Path(self.fl.page_image(doc_id, page)).read_bytes()
+            image, highlighted = self.fl.highlighted_page(doc_id, page, passage_id, quote)
             page_passages = list(self.fl.passages(doc_id, page))
-        self.viewer = Viewer(doc=doc, page=page, passage=passage, quote=quote or (passage.text if passage else ""),
-                             image=image, page_passages=page_passages)
+        self.viewer = Viewer(doc=doc, page=page, passage=passage, quote=quote, image=image,
+                             page_passages=page_passages, highlighted=highlighted)
         return self.viewer
+
+    def revisions_for(self, answer: Answer) -> dict[str, str]:
+        """passage id -> the revision of its document, for every citation of an answer."""
+        out = {p.id: p.revision for p in answer.sources if p.revision}
+        missing = {c.doc_id for s in answer.steps for c in s.citations if c.passage_id not in out}
+        docs: dict[str, str] = {}
+        for doc_id in missing:
+            try:
+                docs[doc_id] = self.fl.get_document(doc_id).revision
+            except FieldlensError:
+                docs[doc_id] = ""
+        for s in answer.steps:
+            for c in s.citations:
+                if c.passage_id not in out and docs.get(c.doc_id):
+                    out[c.passage_id] = docs[c.doc_id]
+        return out
 
     def open_procedure(self, doc_id: str) -> list[Passage]:
         """The document as a procedure: its passages in order (warnings, numbered steps)."""
@@ -494,13 +593,23 @@ class AppState:
                 continue
             if f.outcome and f.outcome != "open" and (s.outcome is None or s.outcome.value != f.outcome):
                 continue
-            if f.flagged and not s.flag_codes:
+            if f.flagged and not needs_review(s):
                 continue
             if f.low_confidence and s.confidence != Confidence.LOW:
                 continue
             if f.text and f.text.lower() not in (s.first_question or "").lower():
                 continue
             out.append(s)
+        self.all_equipment()  # names for the rows
+        if f.sort == "oldest":
+            out.sort(key=lambda s: s.updated_at)
+        elif f.sort == "equipment":
+            out.sort(key=lambda s: (self.equipment_name(s.equipment_id).lower(), -s.updated_at.timestamp()))
+        elif f.sort == "confidence":
+            out.sort(key=lambda s: (_CONF_RANK.get(s.confidence.value if s.confidence else "", -1),
+                                    -s.updated_at.timestamp()))
+        else:
+            out.sort(key=lambda s: s.updated_at, reverse=True)
         self.summaries = out
         return out
 
@@ -531,7 +640,15 @@ class AppState:
         return self.last_export
 
     def dashboard(self) -> dict:
-        return dict(self.fl.dashboard())
+        """The supervisor's figures: the store's counts, with "needs review" counted by the
+        review rule (not every safety flag) and equipment named."""
+        d = dict(self.fl.dashboard())
+        rows = self.fl.list_sessions(None, limit=5000)
+        d["needs_review"] = sum(1 for s in rows if needs_review(s))
+        self.all_equipment()
+        d["per_equipment"] = {self.equipment_name(k or None): v for k, v in (d.get("per_equipment") or {}).items()
+                              if v}
+        return d
 
     def timeline(self, session: Session) -> list[tuple[datetime, str, str]]:
         """(when, kind, plain text) for everything that happened in a session, oldest first."""
@@ -579,5 +696,6 @@ class AppState:
             saved = self.fl.update_settings(**changes)
         except ConfigError as exc:
             raise ConfigError(plain_sentence(exc)) from None
+        self.status = {}  # new settings: nothing is known about reachability until the probe answers
         self.refresh_status()
         return saved

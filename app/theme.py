@@ -5,6 +5,8 @@ meaning (safety, critical, confidence). Nothing here talks to the service.
 
 from __future__ import annotations
 
+import contextvars
+
 import flet as ft
 
 from assistant.domain import Confidence, Severity
@@ -27,18 +29,24 @@ OK_BG = "#DDF3E2"
 OK_FG = "#0F4D1E"
 OK_ICON = "#2E7D32"
 
-_scale = 1.0
+# The type scale of the client being drawn. A context variable, not a global: each browser
+# tab's handlers run in their own asyncio tasks, so one device's large text never leaks to another.
+_scale: contextvars.ContextVar[float] = contextvars.ContextVar("fieldlens_type_scale", default=1.0)
+LARGE_SCALE = 1.3
 
 
 def set_large_text(on: bool) -> None:
-    """Switch the type scale; views re-render afterwards."""
-    global _scale
-    _scale = 1.3 if on else 1.0
+    """Switch the type scale for the current client (task); views re-render afterwards."""
+    _scale.set(LARGE_SCALE if on else 1.0)
+
+
+def scale() -> float:
+    return _scale.get()
 
 
 def fs(size: float) -> int:
     """A font size with the large-text option applied."""
-    return round(size * _scale)
+    return round(size * _scale.get())
 
 
 def build_theme(dark: bool = False) -> ft.Theme:
@@ -50,6 +58,7 @@ def build_theme(dark: bool = False) -> ft.Theme:
 
 
 def apply(page: ft.Page, *, dark: bool, large_text: bool) -> None:
+    """Theme one client's page (dark or light); the type scale is set per client by the shell."""
     set_large_text(large_text)
     page.theme = build_theme(False)
     page.dark_theme = build_theme(True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import stat
 from pathlib import Path
 from typing import Any
@@ -279,10 +280,15 @@ def save_settings(settings: Settings) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
     payload = settings.model_dump(mode="json", exclude={"home", "api_key", "credentialed_base_url"})
     _atomic_write(settings.settings_file, json.dumps(payload, indent=2))
-    stored, _problem = read_json_object(settings.secrets_file, "secrets file")
+    stored, problem = read_json_object(settings.secrets_file, "secrets file")
+    if problem and settings.secrets_file.exists():  # never overwrite what cannot be read: keep it aside
+        aside = settings.secrets_file.with_name(f"{settings.secrets_file.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(settings.secrets_file, aside)
     secrets = dict(stored)  # keep the other secrets (the fleet server's token)
     if settings.api_key is not None:
         secrets["api_key"] = settings.api_key.get_secret_value()
+    else:
+        secrets.pop("api_key", None)  # a key belongs to its provider
     if settings.credentialed_base_url is not None:
         secrets["base_url"] = settings.credentialed_base_url.get_secret_value()
     else:

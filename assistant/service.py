@@ -222,6 +222,20 @@ class Fieldlens:
     def page_image(self, doc_id: str, page: int, width: int = 1400) -> Path:
         return self.library.page_image(doc_id, page, width=width)
 
+    def highlighted_page(self, doc_id: str, page: int, passage_id: str | None = None, quote: str = "",
+                         width: int = 1400) -> tuple[bytes, bool]:
+        """A PNG of a PDF page with the cited quote highlighted (found by its text on the page; the
+        passage's stored box when the quote is not found), and whether anything was highlighted."""
+        from assistant.library.highlight import highlight_page, quote_boxes
+
+        png = self.library.page_image(doc_id, page, width=width).read_bytes()
+        boxes = quote_boxes(self.library.original_file(doc_id), page, quote) if quote else []
+        if not boxes and passage_id:
+            passage = self.library.passage(passage_id)
+            box = self.library.passage_box(passage_id) if passage.page == page else None
+            boxes = [box] if box else []
+        return (highlight_page(png, boxes), True) if boxes else (png, False)
+
     def search(self, query: str, equipment_id: str | None = None, limit: int = 20) -> list[SearchHit]:
         hits = self.library.search(query, equipment_id=equipment_id, limit=limit)
         revisions: dict[str, str] = {}
@@ -355,6 +369,10 @@ class Fieldlens:
         loaded = load_photo(self.sessions.photo_path(photo_id))
         observations = [o for o in session.observations if o.photo == photo_id]
         return annotate(loaded.image, observations)
+
+    def remove_photo(self, session_id: str, photo_id: str) -> None:
+        """Take a capture photo (and its readings) out of a session; the event log keeps it."""
+        self.sessions.remove_photo(session_id, photo_id)
 
     def correct_observation(
         self, session_id: str, photo_id: str, index: int, value: str | None = None, confirmed: bool = True
@@ -614,17 +632,31 @@ class Fieldlens:
             updated = Settings(**data)
         except ValidationError as exc:
             raise ConfigError(validation_sentence(exc)) from None
-        updated.api_key = SecretStr(api_key) if api_key else self.settings.api_key
+        if api_key:
+            updated.api_key = SecretStr(api_key)
+        elif updated.provider == self.settings.provider:
+            updated.api_key = self.settings.api_key
+        else:  # a key belongs to its provider: switching provider never carries it over
+            from assistant.config import _load_key
+
+            updated.api_key = _load_key(updated.home, updated.provider, dict(os.environ))
         save_settings(updated)
         self.settings = updated
         return updated
 
     def provider_status(self, probe: bool = False) -> dict:
-        """Which provider answers, whether it is configured and (if `probe`) reachable."""
+        """Which provider answers, whether it is configured and (if `probe`) reachable.
+
+        `state` is one word for the UI: "offline" (the offline engine is chosen), "not configured",
+        "checking" (configured, not probed yet), "reachable" or "unreachable"; `problem` says why
+        a configured provider cannot be used, in one sentence."""
+        from assistant.reasoning.providers import configuration_problem
+
         s = self.settings
-        configured = s.provider == ProviderName.OFFLINE or bool(s.base_url or s.api_key)
+        problem = configuration_problem(s, s.provider)
+        configured = problem is None
         reachable: bool | None = None
-        if probe and s.provider != ProviderName.OFFLINE:
+        if probe and configured and s.provider != ProviderName.OFFLINE:
             url = s.base_url or {
                 ProviderName.OPENAI: "https://api.openai.com/v1",
                 ProviderName.ANTHROPIC: "https://api.anthropic.com",
@@ -635,7 +667,15 @@ class Fieldlens:
                 reachable = True
             except httpx.HTTPError:
                 reachable = False
-        return {"provider": s.provider.value, "model": s.model, "configured": configured, "reachable": reachable}
+                problem = f"The {s.provider.value} server at {url} did not answer."
+        if s.provider == ProviderName.OFFLINE:
+            state = "offline"
+        elif not configured:
+            state = "not configured"
+        else:
+            state = {None: "checking", True: "reachable", False: "unreachable"}[reachable]
+        return {"provider": s.provider.value, "model": s.model, "configured": configured, "reachable": reachable,
+                "state": state, "problem": problem or ""}
 
 
 def _equipment_from_observations(observations: Iterable[Observation]) -> str | None:

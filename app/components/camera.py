@@ -58,6 +58,7 @@ class CameraSheet:
         self.frame_box = self._frame_box()
         self.dialog: ft.AlertDialog | None = None
         self.status = ft.Text("Starting the camera…", size=fs(14))
+        self._told: str | None = None
         self.shots = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._frame_lock = threading.Lock()
@@ -211,11 +212,19 @@ class CameraSheet:
             return
         self.shots += 1
         self.status.value = f"Reading photo {self.shots}…"
+        self._told = None
         self._update()
         await self.on_photo(data)
         if self.dialog is None:  # on_photo closed the sheet
             return
-        self.status.value = f"{self.shots} photo{'s' if self.shots != 1 else ''} taken. Take another or tap Done."
+        self.status.value = self._told or (
+            f"{self.shots} photo{'s' if self.shots != 1 else ''} taken. Take another or tap Done.")
+        self._update()
+
+    def tell(self, sentence: str) -> None:
+        """Say something about the photo just taken inside the sheet (a SnackBar would be hidden by it)."""
+        self._told = sentence
+        self.status.value = sentence
         self._update()
 
     async def close(self) -> None:

@@ -9,7 +9,7 @@ import flet as ft
 
 from app import theme
 from app.components.common import pill, sem
-from app.components.words import FLAG_WORDS, KIND_WORDS, QUALITY_HINTS, words
+from app.components.words import FLAG_WORDS, KIND_WORDS, QUALITY_HINTS, field_words, words
 from app.theme import fs
 from assistant.domain import Citation, Confidence, Flag, Observation, ObservationKind, QualityReport
 
@@ -23,9 +23,10 @@ KIND_ICONS = {
 
 def reading_label(obs: Observation) -> str:
     kind = words(KIND_WORDS, obs.kind)
-    if obs.kind == ObservationKind.NAMEPLATE and obs.field:
-        kind = obs.field.replace("_", " ").capitalize()
-    return f"{kind}: {obs.value}"
+    if obs.field:
+        kind = field_words(obs.field)
+    unit = f" {obs.unit}" if getattr(obs, "unit", "") else ""
+    return f"{kind}: {obs.value}{unit}"
 
 
 def reading_chip(obs: Observation, identifier: str, on_click: Callable | None = None) -> ft.Control:
@@ -88,23 +89,32 @@ def flag_line(flag: Flag) -> ft.Control:
     )
 
 
-def citation_label(c: Citation) -> str:
+def citation_label(c: Citation, revision: str = "") -> str:
+    """Document, revision and page (or section) in full: a technician checks all three."""
     where = f"p. {c.page}" if c.page else (c.section.split(" > ")[-1] if c.section else "")
-    title = c.title or c.doc_id
-    if len(title) > 38:
-        title = title[:36] + "…"
-    return f"{title} · {where}" if where else title
+    parts = [c.title or c.doc_id]
+    if revision:
+        parts.append(f"rev. {revision}")
+    if where:
+        parts.append(where)
+    return " · ".join(parts)
 
 
-def citation_chip(c: Citation, identifier: str, on_click: Callable | None) -> ft.Control:
-    label = citation_label(c)
-    chip = ft.Chip(
-        label=ft.Text(label, size=fs(13), weight=ft.FontWeight.W_600),
-        leading=ft.Icon(ft.Icons.MENU_BOOK_OUTLINED, size=fs(18)),
+def citation_chip(c: Citation, identifier: str, on_click: Callable | None, revision: str = "",
+                  selected: bool = False) -> ft.Control:
+    """A full-width source button (never cut off; wraps on a phone), at least 48 px tall."""
+    label = citation_label(c, revision)
+    chip = ft.Container(
+        content=ft.Row([ft.Icon(ft.Icons.MENU_BOOK_OUTLINED, size=fs(20), color=ft.Colors.PRIMARY),
+                        ft.Text(label, size=fs(14), weight=ft.FontWeight.W_600, expand=True),
+                        ft.Icon(ft.Icons.CHEVRON_RIGHT, size=fs(20), color=ft.Colors.OUTLINE)],
+                       spacing=10, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        padding=ft.Padding.symmetric(horizontal=12, vertical=14), border_radius=10, ink=True,
         on_click=on_click,
-        padding=ft.Padding.symmetric(horizontal=6, vertical=8),
+        bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else ft.Colors.SURFACE_CONTAINER_HIGH,
+        border=ft.Border.all(2 if selected else 1, ft.Colors.PRIMARY if selected else ft.Colors.OUTLINE_VARIANT),
     )
-    return sem(identifier, chip, label=f"Source: {label}", button=True)
+    return sem(identifier, chip, label=f"Source: {label}", button=True, selected=selected)
 
 
 def confidence_badge(conf: Confidence | str | None, prefix: str = "Confidence") -> ft.Control:

@@ -176,29 +176,86 @@ def scroll_column(controls: Sequence[ft.Control], *, spacing: int = 14, padding:
 
 class PaneFrame:
     """Persistent scroll columns for one view, so re-rendering keeps the scroll position:
-    only the columns' children change between renders."""
+    only the columns' children change between renders.
+
+    Both layouts (two panes, one column) stay mounted and only their visibility changes:
+    Flet diffs a control that was detached and re-attached against what it last sent,
+    so a subtree changed while detached would reach the browser as a broken patch."""
 
     def __init__(self, left_flex: int = 5, right_flex: int = 6) -> None:
         stretch = ft.CrossAxisAlignment.STRETCH
         self.left = ft.Column(spacing=14, scroll=ft.ScrollMode.AUTO, expand=True, horizontal_alignment=stretch)
         self.right = ft.Column(spacing=14, scroll=ft.ScrollMode.AUTO, expand=True, horizontal_alignment=stretch)
         self.single = ft.Column(spacing=14, scroll=ft.ScrollMode.AUTO, expand=True, horizontal_alignment=stretch)
+        self.pinned = ft.Container(visible=False)  # stays in view above the right pane (or the one column)
         self.wide_root = ft.Row(
             [ft.Container(self.left, padding=20, expand=left_flex), ft.VerticalDivider(width=1),
-             ft.Container(self.right, padding=20, expand=right_flex)],
+             ft.Container(ft.Column([self.pinned, ft.Container(self.right, expand=True)], spacing=0, expand=True,
+                                    horizontal_alignment=stretch), padding=20, expand=right_flex)],
             expand=True, spacing=0, vertical_alignment=ft.CrossAxisAlignment.STRETCH,
         )
-        self.narrow_root = ft.Container(self.single, padding=14, expand=True)
+        self.pinned_narrow = ft.Container(visible=False)
+        self.narrow_root = ft.Container(ft.Column([self.pinned_narrow, ft.Container(self.single, expand=True)],
+                                                  spacing=0, expand=True, horizontal_alignment=stretch),
+                                        padding=14, expand=True, visible=False)
+        self.root = ft.Column([self.wide_root, self.narrow_root], spacing=0, expand=True,
+                              horizontal_alignment=stretch)
+
+    def show(self, wide: bool) -> ft.Control:
+        self.wide_root.visible = wide
+        self.narrow_root.visible = not wide
+        return self.root
 
 
 def panes(left: Sequence[ft.Control], right: Sequence[ft.Control], wide: bool, *,
-          frame: PaneFrame | None = None) -> ft.Control:
+          frame: PaneFrame | None = None, pinned: ft.Control | None = None) -> ft.Control:
     """Two scrolling panes side by side on a landscape tablet; one scrolling column
-    (left content first) on a phone."""
+    (left content first) on a phone. `pinned` stays in view above the right pane (tablet)
+    or above the column (phone) while the rest scrolls."""
     frame = frame or PaneFrame()
+    frame.pinned.content = pinned if wide else None
+    frame.pinned.visible = wide and pinned is not None
+    frame.pinned_narrow.content = None if wide else pinned
+    frame.pinned_narrow.visible = not wide and pinned is not None
     if wide:
+        frame.single.controls = []
         frame.left.controls = list(left)
         frame.right.controls = list(right)
-        return frame.wide_root
-    frame.single.controls = [*left, ft.Divider(height=1), *right]
-    return frame.narrow_root
+    else:
+        frame.left.controls = []
+        frame.right.controls = []
+        frame.single.controls = [*left, ft.Divider(height=1), *right]
+    return frame.show(wide)
+
+
+def switch(identifier: str, control: ft.Switch) -> ft.Semantics:
+    """A switch whose label grows with large text and wraps instead of being cut, with the whole
+    row (at least 56 px tall) as its touch target."""
+    label = control.label if isinstance(control.label, str) else (control.data or "")
+    control.data = label  # keep the words across re-renders (the label moves into the row)
+    control.label = None
+
+    def toggle(e: Any) -> None:
+        control.value = not bool(control.value)
+        control.update()
+        if control.on_change is not None:
+            result = control.on_change(_SwitchEvent(control))
+            if hasattr(result, "__await__") and control.page is not None:
+                async def _await() -> None:
+                    await result
+
+                control.page.run_task(_await)
+
+    row = ft.Container(
+        ft.Row([control, ft.Text(label, size=fs(16), expand=True)], spacing=10,
+               vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        padding=ft.Padding.symmetric(vertical=8, horizontal=4), border_radius=10, ink=True, on_click=toggle,
+    )
+    return sem(identifier, row, label=label, toggled=bool(control.value))
+
+
+class _SwitchEvent:
+    """What a switch's change handler reads (`e.control.value`) when the row is tapped."""
+
+    def __init__(self, control: ft.Switch) -> None:
+        self.control = control

@@ -71,13 +71,18 @@ class PageViewer:
             muted(" · ".join(x for x in [where, section, f"rev. {v.doc.revision}" if v.doc.revision else ""] if x)),
         ], spacing=2, tight=True))
 
-    def content(self, v: Any) -> ft.Control:
+    def content(self, v: Any, *, embedded: bool = False) -> ft.Control:
+        """The page with its passage; `embedded` for a pane (it scrolls with the pane), else
+        sized for the dialog."""
         parts: list[ft.Control] = []
         if v.passage is not None:
             parts.append(banner("", kind="info", title="Cited passage", icon=ft.Icons.FORMAT_QUOTE,
                                 controls=[passage_with_quote(v.passage.text, v.quote)],
                                 identifier="page-viewer-passage"))
         if v.image:
+            parts.append(sem("page-viewer-marked", muted(
+                "The cited text is marked in yellow on the page." if v.highlighted
+                else "The cited text could not be located on this page image; it is quoted above.")))
             parts.append(sem("page-viewer-image", ft.InteractiveViewer(
                 ft.Image(src=v.image, fit=ft.BoxFit.FIT_WIDTH), max_scale=4, min_scale=1),
                 label=f"Page {v.page} of {v.doc.title}"))
@@ -85,6 +90,9 @@ class PageViewer:
             parts.append(muted("This document has no pages to show."))
         if v.image is None and v.page_passages:
             parts.extend(ft.Text(p.text, size=fs(14), selectable=True) for p in v.page_passages)
+        if embedded:
+            return sem("page-viewer", ft.Column(parts, spacing=12, tight=True,
+                                                horizontal_alignment=ft.CrossAxisAlignment.STRETCH))
         return sem("page-viewer", ft.Container(
             ft.Column(parts, spacing=12, scroll=ft.ScrollMode.AUTO), width=820, height=640))
 

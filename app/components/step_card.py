@@ -27,8 +27,13 @@ def is_safety_critical(step: Step) -> bool:
 
 def step_card(step: Step, prefix: str, *, outcome: StepOutcome | None, on_cite: Callable[[int], Any] | None,
               on_status: Callable[[StepStatus], Any] | None, on_note: Callable[[], Any] | None,
-              note_panel: ft.Control | None = None, streaming: bool = False) -> ft.Control:
-    """`prefix` is e.g. "step-2"; ids: <prefix>-done|nohelp|skip|note|cite-<k>."""
+              note_panel: ft.Control | None = None, streaming: bool = False,
+              revisions: dict[str, str] | None = None, big: bool = False,
+              cited: int | None = None) -> ft.Control:
+    """`prefix` is e.g. "step-2"; ids: <prefix>-done|nohelp|skip|note|cite-<k>.
+    `big`: the step-at-a-time layout with large status buttons; `cited`: the citation shown
+    in the source pane; `revisions`: passage id -> document revision for the chips."""
+    revisions = revisions or {}
     critical = is_safety_critical(step)
     if outcome is None:
         num_bg, num_fg = ft.Colors.PRIMARY, ft.Colors.ON_PRIMARY
@@ -51,8 +56,9 @@ def step_card(step: Step, prefix: str, *, outcome: StepOutcome | None, on_cite: 
                             title="Safety" if not critical else "Safety critical: read before you start",
                             identifier=f"{prefix}-safety"))
     if step.citations:
-        parts.append(ft.Row([citation_chip(c, f"{prefix}-cite-{k}", (lambda e, k=k: on_cite(k)) if on_cite else None)
-                             for k, c in enumerate(step.citations)], wrap=True, spacing=6, run_spacing=6))
+        parts.append(ft.Column([citation_chip(c, f"{prefix}-cite-{k}", (lambda e, k=k: on_cite(k)) if on_cite else None,
+                                              revision=revisions.get(c.passage_id, ""), selected=cited == k)
+                                for k, c in enumerate(step.citations)], spacing=6, tight=True))
     meta: list[ft.Control] = [confidence_badge(step.confidence)]
     meta.extend(flag_chip(f) for f in step.flags if f.code != FlagCode.SAFETY_CRITICAL)
     parts.append(ft.Row(meta, wrap=True, spacing=6, run_spacing=6))
@@ -64,15 +70,23 @@ def step_card(step: Step, prefix: str, *, outcome: StepOutcome | None, on_cite: 
             chosen = outcome is not None and outcome.status == status
             label = words(STATUS_WORDS, status)
             handler = (lambda e, s=status: on_status(s))
-            if chosen:
-                buttons.append(tonal(label, f"{prefix}-{STATUS_IDS[status]}", handler, icon=STATUS_ICONS[status],
+            ident = f"{prefix}-{STATUS_IDS[status]}"
+            if big:
+                buttons.append(big_status_button(label, ident, handler, status, chosen))
+            elif chosen:
+                buttons.append(tonal(label, ident, handler, icon=STATUS_ICONS[status],
                                      bgcolor=theme.OK_BG if status == StepStatus.DONE else theme.SAFETY_BG,
                                      color=theme.OK_FG if status == StepStatus.DONE else theme.SAFETY_FG))
             else:
-                buttons.append(secondary(label, f"{prefix}-{STATUS_IDS[status]}", handler, icon=STATUS_ICONS[status]))
-        buttons.append(secondary("Note / photo", f"{prefix}-note", (lambda e: on_note()) if on_note else None,
-                                 icon=ft.Icons.NOTE_ADD_OUTLINED))
-        parts.append(ft.Row(buttons, wrap=True, spacing=8, run_spacing=8))
+                buttons.append(secondary(label, ident, handler, icon=STATUS_ICONS[status]))
+        note = secondary("Note / photo", f"{prefix}-note", (lambda e: on_note()) if on_note else None,
+                         icon=ft.Icons.NOTE_ADD_OUTLINED)
+        if big:
+            parts.append(ft.Row(buttons, spacing=10))
+            parts.append(note)
+        else:
+            buttons.append(note)
+            parts.append(ft.Row(buttons, wrap=True, spacing=8, run_spacing=8))
         if outcome is not None:
             text = words(STATUS_WORDS, outcome.status) + (f" · {outcome.note}" if outcome.note else "")
             if outcome.photo_ids:
@@ -85,8 +99,26 @@ def step_card(step: Step, prefix: str, *, outcome: StepOutcome | None, on_cite: 
         if note_panel is not None:
             parts.append(note_panel)
     return sem(prefix, ft.Container(
+        key=ft.ScrollKey(prefix),
         content=ft.Column(parts, spacing=10, tight=True),
         padding=16, border_radius=14,
         bgcolor=ft.Colors.SURFACE_CONTAINER_LOW,
         border=ft.Border.all(2 if critical else 1, theme.CRITICAL_ICON if critical else ft.Colors.OUTLINE_VARIANT),
     ))
+
+
+def big_status_button(label: str, identifier: str, handler: Callable, status: StepStatus, chosen: bool) -> ft.Control:
+    """A large status button for gloved hands (step-at-a-time mode): 72 px tall, a third of the row."""
+    if status == StepStatus.DONE:
+        bg, fg = (theme.OK_ICON, "#FFFFFF") if chosen else (theme.OK_BG, theme.OK_FG)
+    else:
+        bg, fg = (theme.SAFETY_ICON, "#FFFFFF") if chosen else (theme.SAFETY_BG, theme.SAFETY_FG)
+    box = ft.Container(
+        ft.Column([ft.Icon(STATUS_ICONS[status], color=fg, size=fs(28)),
+                   ft.Text(label, size=fs(17), weight=ft.FontWeight.W_700, color=fg, text_align=ft.TextAlign.CENTER)],
+                  spacing=4, tight=True, horizontal_alignment=ft.CrossAxisAlignment.CENTER),
+        bgcolor=bg, border_radius=14, padding=ft.Padding.symmetric(horizontal=8, vertical=12), ink=True,
+        on_click=handler, alignment=ft.Alignment.CENTER, height=max(84, fs(17) * 2 + fs(28) + 32),
+        border=ft.Border.all(3, fg) if chosen else None,
+    )
+    return sem(identifier, box, label=label, button=True, selected=chosen, expand=True)

@@ -32,6 +32,8 @@ QUALITY_HINTS: dict[str, str] = {
 
 KIND_WORDS: dict[str, str] = {
     ObservationKind.FAULT_CODE: "Fault code",
+    "unknown_code": "Code not in the manuals",
+    "display_value": "Display reading",
     ObservationKind.ASSET_TAG: "Asset tag",
     ObservationKind.NAMEPLATE: "Nameplate",
     ObservationKind.TEXT: "Text",
@@ -68,6 +70,25 @@ STAGE_WORDS: dict[str, str] = {
     "step": "Step ready",
     "done": "Done",
 }
+
+
+# Nameplate fields in plain words; anything else is humanised by `field_words`.
+FIELD_WORDS: dict[str, str] = {
+    "ip_rating": "IP rating", "serial": "Serial number", "model": "Model", "manufacturer": "Manufacturer",
+    "rated_power": "Rated power", "rated_current": "Rated current", "rated_voltage": "Rated voltage",
+    "frequency": "Frequency", "speed": "Speed", "year": "Year built", "part_number": "Part number",
+    "power": "Power", "voltage": "Voltage", "current": "Current", "pressure": "Pressure",
+}
+_UPPER = {"ip", "id", "kw", "kva", "hz", "rpm", "ac", "dc", "psi"}
+
+
+def field_words(name: str) -> str:
+    """A nameplate field name for people: "ip_rating" -> "IP rating"."""
+    if name in FIELD_WORDS:
+        return FIELD_WORDS[name]
+    parts = [p.upper() if p.lower() in _UPPER else p for p in name.replace("-", "_").split("_") if p]
+    text = " ".join(parts)
+    return text[:1].upper() + text[1:] if text else name
 
 
 def words(table: dict[str, str], value: object) -> str:

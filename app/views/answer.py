@@ -13,6 +13,7 @@ from typing import Any
 import flet as ft
 
 from app import theme
+from app.components.answer_top import answer_top
 from app.components.chips import confidence_badge, flag_chip, flag_line, reading_chip
 from app.components.common import (
     PaneFrame,
@@ -54,10 +55,27 @@ class AnswerView:
         self.working = False
         self._last_render = 0.0
         self.stages: dict[str, list[ProgressEvent]] = {}  # turn id -> the stages its answer went through
+        # the cited page shown beside the steps (tablet) or full screen (phone), and where it came from
+        self.source_frame = PaneFrame(5, 5)
+        self.holder = ft.Column([self.frame.root, self.source_frame.root], spacing=0, expand=True)
+        self.source: Any = None
+        self.source_from: tuple[str, int, int] | None = None  # (turn id, step, citation index)
+        self.one_at_a_time = False
+        self.current_step: dict[str, int] = {}  # turn id -> the step shown in step-at-a-time mode
+        self.revisions: dict[str, dict[str, str]] = {}  # turn id -> passage id -> revision
+        self.closing: Outcome | None = None  # an outcome waiting for confirmation (unticked steps)
 
     async def on_show(self) -> None:
         if self.state.session is not None and not self.working:
             await self.shell.attempt(self.state.reload_session)
+        await self._load_revisions()
+
+    async def _load_revisions(self) -> None:
+        for t in self.state.turns():
+            if t.answer is not None and t.id not in self.revisions:
+                ok, rev = await self.shell.attempt(self.state.revisions_for, t.answer)
+                if ok:
+                    self.revisions[t.id] = rev
 
     def _note_changed(self, e: Any) -> None:
         self.note_text = e.control.value or ""
@@ -109,10 +127,12 @@ class AnswerView:
             self.shell.error(f"Something went wrong ({exc.__class__.__name__}); your session is saved.")
         else:
             self.ask_field.value = ""
+            self.state.note_answer(answer)
             turns = self.state.turns()
             turn_id = answer.turn_id or (turns[-1].id if turns else "")
             if turn_id and pending.stages:
                 self.stages[turn_id] = pending.stages
+            await self._load_revisions()
             if answer.abstained:
                 self.shell.toast("The manuals do not cover this question; see why on the right.")
         self.shell.render()
@@ -127,9 +147,58 @@ class AnswerView:
     # ------------------------------------------------------------------ steps
 
     async def cite(self, turn: Turn, step_index: int, k: int) -> None:
+        """Open the cited page beside the steps (tablet) or full screen (phone), quote highlighted."""
         step = next(s for s in turn.answer.steps if s.index == step_index)
         c = step.citations[k]
-        await self.viewer.open(c.doc_id, c.page, c.passage_id, c.quote)
+        ok, viewer = await self.shell.attempt(self.state.open_page, c.doc_id, c.page, c.passage_id, c.quote)
+        if ok:
+            self.source, self.source_from = viewer, (turn.id, step_index, k)
+            self.current_step[turn.id] = step_index
+            self.shell.render()
+
+    async def source_page(self, delta: int) -> None:
+        v = self.source
+        if v is None or v.page is None:
+            return
+        ok, viewer = await self.shell.attempt(self.state.open_page, v.doc.id, v.page + delta, None, v.quote)
+        if ok:
+            self.source = viewer
+            self.shell.render()
+
+    async def close_source(self) -> None:
+        """Back to the steps, at the step the source was opened from."""
+        back = self.source_from
+        self.source, self.source_from = None, None
+        self.shell.render()
+        if back is None or self.one_at_a_time or self.shell.page is None:
+            return
+        turns = self.state.turns()
+        latest = bool(turns) and turns[-1].id == back[0]
+        index = next((i for i, t in enumerate(turns) if t.id == back[0]), 0)
+        key = f"step-{back[1]}" if latest else f"t{index + 1}-step-{back[1]}"
+        column = self.frame.left if self.shell.wide else self.frame.single
+        try:
+            await column.scroll_to(scroll_key=key, duration=0)
+        except Exception:  # the step is still on screen, only not scrolled to
+            log.debug("could not scroll back to %s", key, exc_info=True)
+
+    async def jump_to_close(self) -> None:
+        if self.shell.page is None:
+            return
+        try:
+            await self.frame.single.scroll_to(scroll_key="close-card", duration=300)
+        except Exception:  # the card is still further down the screen
+            log.debug("could not scroll to the close card", exc_info=True)
+
+    async def set_step_mode(self, one: bool) -> None:
+        if one and not self.one_at_a_time:
+            self.current_step.clear()  # start at the first step not ticked yet
+        self.one_at_a_time = one
+        self.shell.render()
+
+    async def show_step(self, turn_id: str, index: int) -> None:
+        self.current_step[turn_id] = index
+        self.shell.render()
 
     async def set_status(self, turn_id: str, step: int, status: StepStatus) -> None:
         note = ""
@@ -143,6 +212,33 @@ class AnswerView:
             if self.note_for == (turn_id, step):
                 self.note_for, self.note_photo = None, None
                 self.note_field.value = ""
+            if self.one_at_a_time:  # on to the next step not ticked yet
+                turn = next((t for t in self.state.turns() if t.id == turn_id), None)
+                if turn is not None and turn.answer is not None:
+                    later = [s.index for s in turn.answer.steps
+                             if s.index > step and self.state.outcome_for(turn_id, s.index) is None]
+                    if later:
+                        self.current_step[turn_id] = later[0]
+        self.shell.render()
+
+    async def save_note(self, turn_id: str, step: int) -> None:
+        """Save the step's note / photo on its own: with the step's status if it has one, else as
+        a session note that names the step."""
+        note = (self.note_field.value or self.note_text).strip()
+        photo = self.note_photo[1] if self.note_photo else None
+        if not note and photo is None:
+            self.shell.error("Type a note or add a result photo first.")
+            return
+        outcome = self.state.outcome_for(turn_id, step)
+        if outcome is not None:
+            ok, _ = await self.shell.attempt(self.state.record_step, turn_id, step, outcome.status, note, photo)
+        else:
+            ok, _ = await self.shell.attempt(self.state.add_note, f"Step {step}: {note}".strip(), photo)
+        if ok:
+            self.note_for, self.note_photo = None, None
+            self.note_field.value = ""
+            self.note_text = ""
+            self.shell.toast(f"Note saved with step {step}.", "ok")
         self.shell.render()
 
     async def toggle_note(self, turn_id: str, step: int) -> None:
@@ -154,6 +250,14 @@ class AnswerView:
             self.note_text = ""
             self.note_photo = None
         self.shell.render()
+        if self.note_for is not None and self.shell.page is not None:  # the panel opens in view
+            column = self.frame.right if self.shell.wide else self.frame.single
+            if self.one_at_a_time:
+                column = self.frame.right if self.shell.wide else self.frame.single
+            try:
+                await column.scroll_to(scroll_key="step-note-panel", duration=200)
+            except Exception:  # still opened, only not scrolled
+                log.debug("could not scroll to the note panel", exc_info=True)
 
     async def attach_photo(self) -> None:
         files = await self.shell.pick_images(multiple=False)
@@ -163,10 +267,35 @@ class AnswerView:
 
     # ------------------------------------------------------------------ session
 
+    def unticked(self) -> list[int]:
+        """Step numbers of the latest answer that have no status yet."""
+        turns = [t for t in self.state.turns() if t.answer is not None]
+        if not turns:
+            return []
+        t = turns[-1]
+        return [s.index for s in t.answer.steps if self.state.outcome_for(t.id, s.index) is None]
+
     async def close_session(self, outcome: Outcome) -> None:
+        """Close; with steps still unticked, list them first and ask to confirm."""
+        if self.unticked() and self.closing != outcome:
+            self.closing = outcome
+            self.shell.render()
+            return
+        self.closing = outcome
+        await self.confirm_close()
+
+    async def confirm_close(self) -> None:
+        outcome = self.closing
+        self.closing = None
+        if outcome is None:
+            return
         ok, _ = await self.shell.attempt(self.state.close, outcome)
         if ok:
             self.shell.toast(f"Session closed: {words(OUTCOME_WORDS, outcome)}. Everything is saved.", "ok")
+        self.shell.render()
+
+    async def cancel_close(self) -> None:
+        self.closing = None
         self.shell.render()
 
     async def add_session_note(self) -> None:
@@ -189,11 +318,45 @@ class AnswerView:
     # ------------------------------------------------------------------ build
 
     def build(self) -> ft.Control:
+        wide = self.shell.wide
+        reading = self.source is not None and not self.working
+        self.frame.root.visible = not reading
+        self.source_frame.root.visible = reading
+        if reading:  # the cited page beside the steps (tablet) or full screen (phone)
+            panes([], [], wide, frame=self.frame)
+            if wide:
+                panes(self.answer_pane(), self.source_pane(), True, frame=self.source_frame)
+            else:
+                self.source_frame.show(False)
+                self.source_frame.left.controls, self.source_frame.right.controls = [], []
+                self.source_frame.single.controls = self.source_pane()
+            return self.holder
+        panes([], [], wide, frame=self.source_frame)
         ask, answer = self.ask_pane(), self.answer_pane()
-        if not self.shell.wide and (self.working or self.state.turns()):
+        if not wide and (self.working or self.state.turns()):
             # one column on a phone: the answer first, the follow-up and closing below it
-            return panes(answer, ask, False, frame=self.frame)
-        return panes(ask, answer, self.shell.wide, frame=self.frame)
+            panes(answer, ask, False, frame=self.frame)
+        else:
+            panes(ask, answer, wide, frame=self.frame)
+        return self.holder
+
+    def source_pane(self) -> list[ft.Control]:
+        v, back = self.source, self.source_from
+        step = back[1] if back else None
+        shell = self.shell
+        nav: list[ft.Control] = []
+        if shell.wide:
+            nav.append(secondary("Close source", "source-close", shell.handler(self.close_source), icon=ft.Icons.CLOSE))
+        else:
+            nav.append(primary(f"Back to step {step}" if step else "Back to the steps", "source-back",
+                               shell.handler(self.close_source), icon=ft.Icons.ARROW_BACK))
+        paged = v.page is not None and bool(v.doc.page_count)
+        nav.append(secondary("Previous page", "source-prev", shell.handler(self.source_page, -1),
+                             icon=ft.Icons.CHEVRON_LEFT, disabled=not paged or v.page <= 1))
+        nav.append(secondary("Next page", "source-next", shell.handler(self.source_page, 1),
+                             icon=ft.Icons.CHEVRON_RIGHT, disabled=not paged or v.page >= (v.doc.page_count or 0)))
+        return [ft.Row(nav, wrap=True, spacing=8, run_spacing=8), self.viewer.title(v),
+                self.viewer.content(v, embedded=True)]
 
     def ask_pane(self) -> list[ft.Control]:
         st, shell = self.state, self.shell
@@ -278,7 +441,19 @@ class AnswerView:
             buttons.append(secondary(words(OUTCOME_WORDS, outcome), f"close-{outcome.value}",
                                      self.shell.handler(self.close_session, outcome), icon=icons[outcome]))
         notes = self.state.session.notes if self.state.session else []
-        return card(ft.Column([
+        confirm: list[ft.Control] = []
+        if self.closing is not None:
+            left = self.unticked()
+            confirm.append(banner(
+                f"Step{'s' if len(left) != 1 else ''} {', '.join(str(i) for i in left)} "
+                f"{'are' if len(left) != 1 else 'is'} not ticked yet. Close as "
+                f"“{words(OUTCOME_WORDS, self.closing)}” anyway?", kind="warning", title="Steps not ticked",
+                identifier="close-unticked",
+                controls=[ft.Row([primary(f"Close as {words(OUTCOME_WORDS, self.closing)}", "close-confirm",
+                                          self.shell.handler(self.confirm_close), icon=ft.Icons.CHECK),
+                                  secondary("Keep working", "close-cancel", self.shell.handler(self.cancel_close))],
+                                 wrap=True, spacing=8, run_spacing=8)]))
+        box = card(ft.Column([
             subheading("Notes"),
             *[muted(f"• {n.text}") for n in notes[-3:]],
             ft.Row([self.session_note_box, secondary("Add", "session-note-add", self.shell.handler(self.add_session_note),
@@ -286,7 +461,9 @@ class AnswerView:
                    vertical_alignment=ft.CrossAxisAlignment.CENTER),
             ft.Divider(height=8),
             subheading("Close the session"), muted("How did it end? Everything is saved."),
-            ft.Row(buttons, wrap=True, spacing=8, run_spacing=8)], spacing=8, tight=True))
+            ft.Row(buttons, wrap=True, spacing=8, run_spacing=8), *confirm], spacing=8, tight=True))
+        box.key = ft.ScrollKey("close-card")
+        return sem("close-card", box)
 
     def answer_pane(self) -> list[ft.Control]:
         st = self.state
@@ -318,11 +495,9 @@ class AnswerView:
             out.append(banner(turn.error or "This question has no answer yet.", kind="critical",
                               title="Could not answer", identifier="answer-error"))
             return out
-        meta: list[ft.Control] = [confidence_badge(a.confidence, "Overall confidence")]
+        out.append(answer_top(a))  # what matters first: the code read, confidence, why unsure
         mode_text = "Thinking" if a.mode == Mode.THINKING else "Instant"
-        meta.append(muted(f"{mode_text} · {a.provider}" + (f" · {a.model}" if a.model else "")))
-        out.append(sem("answer-meta", ft.Row(meta, wrap=True, spacing=10,
-                                             vertical_alignment=ft.CrossAxisAlignment.CENTER)))
+        out.append(sem("answer-meta", muted(f"{mode_text} · {a.provider}" + (f" · {a.model}" if a.model else ""))))
         if any(f.code == FlagCode.OFFLINE_FALLBACK for f in a.flags):
             out.append(banner("No model was reachable, so these steps come straight from the manuals.",
                               kind="info", title="Answered offline", icon=ft.Icons.CLOUD_OFF,
@@ -332,7 +507,7 @@ class AnswerView:
                               "will not guess.", kind="warning", title="Not covered by the manuals",
                               icon=ft.Icons.DO_NOT_DISTURB_ON_OUTLINED, identifier="answer-abstained"))
         elif a.summary:
-            out.append(sem("answer-summary", ft.Text(a.summary, size=fs(16))))
+            out.append(sem("answer-summary", ft.Text(a.summary, size=fs(15))))
         safety_steps = [s.index for s in a.steps if is_safety_critical(s)]
         if safety_steps or any(f.code == FlagCode.SAFETY_CRITICAL for f in a.flags):
             which = ", ".join(str(i) for i in safety_steps)
@@ -341,7 +516,39 @@ class AnswerView:
                                                                     else f" in steps {which}" if which else "")
                 + ". Lock out and tag out, and wear the PPE the manual names before you start.",
                 kind="critical", title="Safety critical", identifier="answer-safety"))
-        for s in a.steps:
+        if not shell.wide and not self.state.is_closed:  # a phone: closing is one tap away, not six screens
+            out.append(secondary("Notes and close the session", "answer-jump-close",
+                                 shell.handler(self.jump_to_close), icon=ft.Icons.FLAG_OUTLINED))
+        if a.steps:
+            out.append(ft.Row([
+                self._mode_toggle("All steps", "answer-mode-list", not self.one_at_a_time, False, ft.Icons.LIST),
+                self._mode_toggle("One step at a time", "answer-mode-steps", self.one_at_a_time, True,
+                                  ft.Icons.VIEW_CAROUSEL_OUTLINED),
+            ], spacing=8, wrap=True, run_spacing=8))
+        steps = list(a.steps)
+        if self.one_at_a_time and steps:
+            current = self.current_step.get(turn.id)
+            if current is None or all(s.index != current for s in steps):
+                untouched = [s.index for s in steps if self.state.outcome_for(turn.id, s.index) is None]
+                current = untouched[0] if untouched else steps[0].index
+                self.current_step[turn.id] = current
+            pos = next(i for i, s in enumerate(steps) if s.index == current)
+            done = sum(1 for s in steps if self.state.outcome_for(turn.id, s.index) is not None)
+            out.append(sem("step-progress", ft.Column([
+                ft.Text(f"Step {pos + 1} of {len(steps)} · {done} ticked", size=fs(15), weight=ft.FontWeight.W_600),
+                ft.ProgressBar(value=done / len(steps), bar_height=8, border_radius=4)], spacing=6, tight=True)))
+            steps = [steps[pos]]
+            nav = ft.Row([
+                secondary("Previous step", "step-prev", shell.handler(self.show_step, turn.id, a.steps[pos - 1].index)
+                          if pos > 0 else None, icon=ft.Icons.CHEVRON_LEFT, disabled=pos == 0, expand=True),
+                secondary("Next step", "step-next", shell.handler(self.show_step, turn.id, a.steps[pos + 1].index)
+                          if pos + 1 < len(a.steps) else None, icon=ft.Icons.CHEVRON_RIGHT,
+                          disabled=pos + 1 >= len(a.steps), expand=True),
+            ], spacing=8)
+        else:
+            nav = None
+        cited = self.source_from if self.source is not None else None
+        for s in steps:
             outcome = self.state.outcome_for(turn.id, s.index)
             note_open = self.note_for == (turn.id, s.index)
             out.append(step_card(
@@ -351,8 +558,12 @@ class AnswerView:
                 (lambda status, s=s: shell.page.run_task(self.set_status, turn.id, s.index, status)
                  if shell.page else None),
                 on_note=lambda s=s: shell.page.run_task(self.toggle_note, turn.id, s.index) if shell.page else None,
-                note_panel=self.note_panel(prefix, s.index) if note_open else None,
+                note_panel=self.note_panel(prefix, turn.id, s.index) if note_open else None,
+                revisions=self.revisions.get(turn.id), big=self.one_at_a_time,
+                cited=cited[2] if cited and cited[0] == turn.id and cited[1] == s.index else None,
             ))
+        if nav is not None:
+            out.append(nav)
         if turn.id in self.stages:  # asked on this screen: how the work went, stage by stage
             out.append(sem("answer-stages", card(ft.Column(
                 [subheading("How this answer was worked out"), *self.stage_rows(self.stages[turn.id], live=False)],
@@ -368,14 +579,24 @@ class AnswerView:
             out.append(sem("answer-unsure", card(ft.Column(items, spacing=8, tight=True))))
         return out
 
-    def note_panel(self, prefix: str, step: int) -> ft.Control:
+    def _mode_toggle(self, label: str, identifier: str, chosen: bool, one: bool, icon: ft.IconData) -> ft.Control:
+        handler = self.shell.handler(self.set_step_mode, one)
+        return tonal(label, identifier, handler, icon=icon) if chosen else secondary(label, identifier, handler,
+                                                                                     icon=icon)
+
+    def note_panel(self, prefix: str, turn_id: str, step: int) -> ft.Control:
         photo = self.note_photo[0] if self.note_photo else "No result photo"
         return ft.Container(ft.Column([
+            subheading(f"Note for step {step}"),
             self.note_box,
             ft.Row([secondary("Result photo", f"{prefix}-{step}-photo", self.shell.handler(self.attach_photo),
                               icon=ft.Icons.ADD_A_PHOTO_OUTLINED), muted(photo)], wrap=True),
-            muted("Then tap Done, Did not help or Skipped to save the note with the step."),
-        ], spacing=8, tight=True), padding=ft.Padding.only(top=4))
+            ft.Row([primary("Save note", f"{prefix}-{step}-note-save", self.shell.handler(self.save_note, turn_id, step),
+                            icon=ft.Icons.SAVE),
+                    secondary("Cancel", f"{prefix}-{step}-note-cancel",
+                              self.shell.handler(self.toggle_note, turn_id, step))], wrap=True, spacing=8),
+            muted("Or tap Done, Did not help or Skipped: the note is saved with that status."),
+        ], spacing=8, tight=True), padding=ft.Padding.only(top=4), key=ft.ScrollKey("step-note-panel"))
 
 
 __all__ = ["AnswerView", "flag_chip", "FLAG_WORDS", "card"]

@@ -14,7 +14,8 @@ from app.components.camera import CameraSheet, camera_supported
 from app.components.chips import quality_chips, reading_chip, reading_label
 from app.components.common import (
     PaneFrame,
-    banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, text_field, tonal,
+    banner, body, card, empty_state, heading, icon_button, muted, panes, primary, secondary, sem, subheading,
+    text_field, tonal,
 )
 from app.theme import fs
 
@@ -90,6 +91,8 @@ class CaptureView:
             return
         ok, _ = await self.shell.attempt(self.state.correct, self.selected, index, None, True)
         if ok:
+            self.annotated.pop(self.selected, None)
+            await self._load_annotated(self.selected)
             self.shell.toast("Reading confirmed.", "ok")
             self.shell.render()
 
@@ -109,6 +112,39 @@ class CaptureView:
             await self._load_annotated(self.selected)
             self.shell.toast(f"Reading corrected to {obs.value}.", "ok")
             self.shell.render()
+
+    async def confirm_all(self) -> None:
+        ok, count = await self.shell.attempt(self.state.confirm_all, self.selected)
+        if ok:
+            self.annotated.pop(self.selected, None)
+            if self.selected:
+                await self._load_annotated(self.selected)
+            self.shell.toast(f"{count} reading{'s' if count != 1 else ''} confirmed." if count
+                             else "Every reading was already confirmed.", "ok")
+            self.shell.render()
+
+    async def remove(self, photo_id: str) -> bool:
+        ok, _ = await self.shell.attempt(self.state.remove_photo, photo_id)
+        if ok:
+            self.thumbs.pop(photo_id, None)
+            self.annotated.pop(photo_id, None)
+            if self.selected == photo_id:
+                remaining = self.state.capture_photos()
+                self.selected = remaining[-1].id if remaining else None
+                if self.selected:
+                    await self._load_annotated(self.selected)
+            self.shell.toast("Photo removed from the session.", "ok")
+            self.shell.render()
+        return ok
+
+    async def retake(self, photo_id: str) -> None:
+        """Replace this photo: take it out, then open the camera (or the file picker)."""
+        if not await self.remove(photo_id):
+            return
+        if camera_supported(self.shell.page):
+            await self.camera.open()
+        else:
+            await self.pick()
 
     async def cancel_edit(self) -> None:
         self.editing = None
@@ -130,8 +166,16 @@ class CaptureView:
                                           border_radius=10))
         chips = [reading_chip(o, f"photo-{i + 1}-reading-{k}") for k, (_, o) in enumerate(obs[:4])]
         text_count = len(self.state.photo_observations(photo.id, include_text=True)) - len(obs)
+        closed = self.state.is_closed
+        actions = ft.Row([
+            icon_button(ft.Icons.CAMERA_ALT_OUTLINED, f"photo-{i + 1}-retake", "Retake this photo",
+                        self.shell.handler(self.retake, photo.id)) if not closed else ft.Container(),
+            icon_button(ft.Icons.DELETE_OUTLINE, f"photo-{i + 1}-remove", "Remove this photo",
+                        self.shell.handler(self.remove, photo.id)) if not closed else ft.Container(),
+        ], spacing=4, alignment=ft.MainAxisAlignment.END)
         content = ft.Column([
             img,
+            actions,
             ft.Row(quality_chips(self.state.photo_quality(photo.id)), wrap=True, spacing=6, run_spacing=6),
             ft.Row(chips, wrap=True, spacing=6, run_spacing=6) if chips else muted(
                 "No codes or tags read" + (f" · {text_count} text lines" if text_count > 0 else "")),
@@ -193,10 +237,19 @@ class CaptureView:
         quality = st.photo_quality(pid)
         if quality is not None and quality.flags:
             out.append(banner(" ".join(f.message for f in quality.flags),
-                              kind="warning", title="Retake this photo?", icon=ft.Icons.CAMERA_ALT))
+                              kind="warning", title="Retake this photo?", icon=ft.Icons.CAMERA_ALT,
+                              identifier="retake-hint",
+                              controls=[] if st.is_closed else [ft.Row([
+                                  primary("Retake", "retake-hint-retake", self.shell.handler(self.retake, pid),
+                                          icon=ft.Icons.CAMERA_ALT),
+                                  secondary("Remove photo", "retake-hint-remove", self.shell.handler(self.remove, pid),
+                                            icon=ft.Icons.DELETE_OUTLINE)], wrap=True, spacing=8, run_spacing=8)]))
         obs = st.photo_observations(pid)
         if not obs:
             out.append(muted("No fault codes, tags or nameplate fields were read on this photo."))
+        elif any(not o.confirmed for _, o in obs) and not st.is_closed:
+            out.append(primary(f"Confirm all {len(obs)} readings", "readings-confirm-all",
+                               self.shell.handler(self.confirm_all), icon=ft.Icons.DONE_ALL))
         for k, (index, o) in enumerate(obs):
             row: list[ft.Control] = [reading_chip(o, f"reading-{k}")]
             extra = []

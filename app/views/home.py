@@ -26,7 +26,7 @@ class HomeView:
         self.state = shell.state
         self.frame = PaneFrame(5, 6)
         self.search_field, self.search_box = text_field(
-            "home-equipment-search", "Find equipment", hint="Model, name, alias or asset tag",
+            "home-equipment-search", "Find equipment", hint="Name, model, asset tag or fault code",
             on_submit=shell.handler(self.search), on_change=shell.handler(self.search),
             prefix_icon=ft.Icons.SEARCH,
         )
@@ -36,6 +36,7 @@ class HomeView:
         self.recent_eq: list[Equipment] = []
         self.recent: list[SessionSummary] = []
         self.scan_note: str = ""
+        self.scan_ok = True  # whether the last scan found the equipment
         self.camera = CameraSheet(shell, "Scan the asset tag", self.on_tag_photo, "home-scan",
                                   hint="Hold the QR code or barcode label flat and fill the frame.")
 
@@ -72,10 +73,14 @@ class HomeView:
         if not ok:
             return
         if eq is None:
-            self.shell.error(f"No equipment in the library has the asset tag {tag}.")
+            self.scan_note = f"No equipment in the library has the asset tag {tag}."
+            self.scan_ok = False
+            self.shell.error(self.scan_note)
+            self.shell.render()
             return
         self.tag_field.value = ""
-        self.shell.toast(f"Asset tag {tag}: {eq.name}.", "ok")
+        self.scan_note, self.scan_ok = f"Asset tag {tag}: {eq.name}.", True
+        self.shell.toast(self.scan_note, "ok")
         await self.shell.go("capture")
 
     async def scan_photo(self) -> None:
@@ -84,26 +89,33 @@ class HomeView:
             await self._identify(data, name)
 
     async def on_tag_photo(self, data: bytes) -> None:
-        found = await self._identify(data, "tag-camera.jpg")
+        found = await self._identify(data, "tag-camera.jpg", in_camera=True)
         if found:
             await self.camera.close()
             await self.shell.go("capture")
 
-    async def _identify(self, data: bytes, name: str) -> bool:
+    async def _identify(self, data: bytes, name: str, in_camera: bool = False) -> bool:
+        """Read one tag photo; its message replaces the last scan's, and is shown where the
+        technician is looking (inside the camera sheet while it is open)."""
+        self.scan_note, self.scan_ok = "Reading the tag…", True
         ok, res = await self.shell.attempt(self.state.identify, data, name)
         if not ok:
+            self.scan_note, self.scan_ok = "", True
             return False
         eq, reading = res
         tags = [o.value for o in reading.observations if o.kind.value == "asset_tag"]
         if eq is not None:
             self.scan_note = f"Identified {eq.name}" + (f" from tag {tags[0]}." if tags else ".")
+            self.scan_ok = True
             self.shell.toast(self.scan_note, "ok")
-        elif tags:
-            self.scan_note = f"Read tag {tags[0]}, but no equipment in the library has it."
-            self.shell.error(self.scan_note)
         else:
-            self.scan_note = "No asset tag or nameplate could be read: try closer, or search the catalog."
-            self.shell.error(self.scan_note)
+            self.scan_note = (f"Read tag {tags[0]}, but no equipment in the library has it." if tags else
+                              "No asset tag or nameplate could be read: try closer, or search the catalog.")
+            self.scan_ok = False
+            if in_camera:
+                self.camera.tell(self.scan_note)
+            else:
+                self.shell.error(self.scan_note)
         self.shell.render()
         return eq is not None
 
@@ -143,7 +155,7 @@ class HomeView:
                 ft.Icon(ft.Icons.ASSIGNMENT_OUTLINED, color=ft.Colors.PRIMARY),
                 ft.Column([ft.Text(s.first_question or "No question yet", size=fs(15), weight=ft.FontWeight.W_600,
                                    max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
-                           muted(f"{s.equipment_id or 'equipment not set'} · {when} · {state}")],
+                           muted(f"{self.state.equipment_name(s.equipment_id)} · {when} · {state}")],
                           spacing=2, expand=True, tight=True),
                 ft.Icon(ft.Icons.CHEVRON_RIGHT, color=ft.Colors.OUTLINE),
             ], spacing=14),
@@ -178,7 +190,8 @@ class HomeView:
             ], wrap=True, spacing=10),
             ft.Row([self.tag_box, primary("Go", "home-tag-submit", shell.handler(self.enter_tag))],
                    vertical_alignment=ft.CrossAxisAlignment.CENTER),
-            *([sem("home-scan-note", muted(self.scan_note))] if self.scan_note else []),
+            *([banner(self.scan_note, kind="ok" if self.scan_ok else "warning", identifier="home-scan-note")]
+              if self.scan_note else []),
         ], spacing=10)))
         left.append(subheading("Catalog"))
         left.append(self.search_box)
@@ -192,11 +205,13 @@ class HomeView:
         if self.recent_eq:
             right.append(subheading("Recent equipment"))
             right.append(ft.Row([
-                sem(f"recent-eq-{e.id}", ft.Chip(label=ft.Text(e.model or e.name, size=fs(14)),
-                                                 leading=ft.Icon(ft.Icons.PRECISION_MANUFACTURING, size=18),
-                                                 on_click=shell.handler(self.pick, e.id),
-                                                 padding=ft.Padding.symmetric(horizontal=6, vertical=8)),
-                    button=True)
+                sem(f"recent-eq-{e.id}", ft.Container(
+                    ft.Row([ft.Icon(ft.Icons.PRECISION_MANUFACTURING, size=fs(18)),
+                            ft.Text(e.model or e.name, size=fs(15), weight=ft.FontWeight.W_600)],
+                           spacing=8, tight=True),
+                    on_click=shell.handler(self.pick, e.id), ink=True, border_radius=10,
+                    padding=ft.Padding.symmetric(horizontal=14, vertical=14),
+                    bgcolor=ft.Colors.SECONDARY_CONTAINER), label=e.model or e.name, button=True)
                 for e in self.recent_eq], wrap=True, spacing=8, run_spacing=8))
         right.append(subheading("Recent sessions"))
         if self.recent:
@@ -218,9 +233,17 @@ class HomeView:
                           "manuals alone. Open Settings to finish.", kind="warning", title="Model not configured",
                           identifier="home-status")
         model = st.get("model") or "default model"
-        return banner(f"Answers use {provider} ({model}); if it cannot be reached, the offline engine answers "
-                      "from the manuals.", kind="ok", title="Model configured", icon=ft.Icons.CLOUD_DONE,
-                      identifier="home-status")
+        state = st.get("state", "checking")
+        if state == "unreachable":
+            return banner(f"{st.get('problem') or provider + ' did not answer.'} Until it does, the offline engine "
+                          "answers from the manuals alone.", kind="warning", title="Model unreachable",
+                          icon=ft.Icons.CLOUD_OFF, identifier="home-status")
+        if state == "reachable":
+            return banner(f"Answers use {provider} ({model}); if it cannot be reached, the offline engine answers "
+                          "from the manuals.", kind="ok", title="Model reachable", icon=ft.Icons.CLOUD_DONE,
+                          identifier="home-status")
+        return banner(f"Checking whether {provider} ({model}) answers…", kind="info", title="Checking the model",
+                      icon=ft.Icons.CLOUD_SYNC, identifier="home-status")
 
     async def open_library(self, equipment_id: str) -> None:
         await self.shell.views["library"].show_equipment(equipment_id)

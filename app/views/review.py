@@ -8,8 +8,10 @@ from typing import Any
 import flet as ft
 
 from app import theme
-from app.components.common import banner, card, muted, primary, secondary, sem, subheading, text_field, tonal
-from app.components.words import VERDICT_WORDS, words
+from app.components.common import (
+    banner, card, heading, muted, primary, secondary, sem, subheading, switch, text_field, tonal,
+)
+from app.components.words import OUTCOME_WORDS, VERDICT_WORDS, words
 from app.theme import fs
 from app.views.sessions import SessionsView
 from assistant.domain import Session, StepRating, Verdict
@@ -40,8 +42,13 @@ class ReviewView(SessionsView):
             self.dash = d
 
     def on_open(self, s: Session) -> None:
-        self.verdict = None
+        """Start from what is saved: the latest verdict and every step's latest rating."""
+        self.verdict = next((r.verdict for r in reversed(s.reviews) if r.verdict), None)
         self.ratings = {}
+        last_turn = s.turns[-1].id if s.turns else None
+        for r in s.reviews:
+            for step, rating in r.step_ratings.items():
+                self.ratings[(r.turn_id or last_turn, int(step))] = rating
         self.comment_field.value = ""
 
     async def set_verdict(self, v: Verdict) -> None:
@@ -77,38 +84,53 @@ class ReviewView(SessionsView):
     # ------------------------------------------------------------------ build
 
     def top(self) -> list[ft.Control]:
-        d = self.dash or {}
-        tiles: list[ft.Control] = []
-        extra: list[ft.Control] = []
-        for key, value in d.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                shown = f"{value:.0%}" if isinstance(value, float) and 0 <= value <= 1 and "rate" in key else (
-                    f"{value:.1f}" if isinstance(value, float) else str(value))
-                tiles.append(ft.Container(ft.Column([
-                    ft.Text(shown, size=fs(20), weight=ft.FontWeight.W_800, color=ft.Colors.PRIMARY),
-                    ft.Text(_label(key), size=fs(11), color=ft.Colors.ON_SURFACE_VARIANT, max_lines=1,
-                            overflow=ft.TextOverflow.ELLIPSIS)], spacing=0, tight=True),
-                    padding=ft.Padding.symmetric(horizontal=10, vertical=8), border_radius=10,
-                    bgcolor=ft.Colors.SURFACE_CONTAINER_LOW, border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT),
-                    width=132))
-            elif isinstance(value, dict) and value:
-                total = max(sum(v for v in value.values() if isinstance(v, (int, float))), 1)
-                rows = [muted(_label(key), 12)]
-                for k, v in list(value.items())[:6]:
-                    if not isinstance(v, (int, float)):
-                        continue
-                    rows.append(ft.Row([ft.Text(_label(k), size=fs(13), width=130, max_lines=1,
-                                                overflow=ft.TextOverflow.ELLIPSIS),
-                                        ft.ProgressBar(value=v / total, expand=True, bar_height=8, border_radius=4),
-                                        ft.Text(str(v), size=fs(13), width=36, text_align=ft.TextAlign.RIGHT)]))
-                extra.append(ft.Container(ft.Column(rows, spacing=4, tight=True), padding=12, border_radius=12,
-                                          border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT), width=410))
-        if not tiles and not extra:
+        if self.detail is None:
             return []
-        tiles, extra = tiles[:9], extra[:2]  # a small dashboard: the list stays in view
-        return [sem("dashboard", ft.Column([subheading("Dashboard"),
-                                            ft.Row(tiles + extra, wrap=True, spacing=10, run_spacing=10)],
-                                           spacing=8))]
+        return [secondary("Dashboard", "review-dashboard", self.shell.handler(self.close_detail),
+                          icon=ft.Icons.INSIGHTS)]
+
+    async def close_detail(self) -> None:
+        self.detail = None
+        self.shell.render()
+
+    def dashboard(self) -> list[ft.Control]:
+        """The fleet's figures, with room: tiles, then bars per equipment, outcome and verdict."""
+        d = self.dash or {}
+
+        def pct(v: Any) -> str:
+            return "–" if v is None else f"{v:.0%}"
+
+        tiles = [("Sessions", str(d.get("sessions", 0)), "dash-sessions"),
+                 ("Open", str(d.get("open", 0)), "dash-open"),
+                 ("Fixed", pct(d.get("fix_rate")), "dash-fix-rate"),
+                 ("Needs review", str(d.get("needs_review", 0)), "dash-needs-review"),
+                 ("Low confidence", str(d.get("low_confidence", 0)), "dash-low-confidence"),
+                 ("Not reviewed yet", str(d.get("unreviewed", 0)), "dash-unreviewed")]
+        tile_controls = [sem(ident, ft.Container(ft.Column([
+            ft.Text(value, size=fs(28), weight=ft.FontWeight.W_800, color=ft.Colors.PRIMARY),
+            ft.Text(label, size=fs(14), color=ft.Colors.ON_SURFACE_VARIANT)], spacing=2, tight=True),
+            padding=ft.Padding.symmetric(horizontal=16, vertical=12), border_radius=12, width=180,
+            bgcolor=ft.Colors.SURFACE_CONTAINER_LOW, border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT)),
+            label=f"{label}: {value}") for label, value, ident in tiles]
+        out: list[ft.Control] = [heading("Dashboard", 19),
+                                 muted("“Needs review”: not reviewed yet, and low confidence, an uncertainty flag "
+                                       "or not fixed. Safety notes alone do not count."),
+                                 ft.Row(tile_controls, wrap=True, spacing=10, run_spacing=10)]
+        for key, title in (("per_equipment", "Sessions per equipment"), ("outcomes", "Outcomes"),
+                           ("verdicts", "Verdicts")):
+            value = {k: v for k, v in (d.get(key) or {}).items() if k and isinstance(v, (int, float)) and v}
+            if not value:
+                continue
+            total = max(sum(value.values()), 1)
+            names = OUTCOME_WORDS if key == "outcomes" else VERDICT_WORDS if key == "verdicts" else {}
+            rows: list[ft.Control] = [subheading(title)]
+            for k, v in value.items():
+                rows.append(ft.Row([ft.Text(words(names, k) if names else k, size=fs(14), expand=2),
+                                    ft.ProgressBar(value=v / total, expand=3, bar_height=10, border_radius=5),
+                                    ft.Text(str(v), size=fs(14), width=44, text_align=ft.TextAlign.RIGHT)],
+                                   vertical_alignment=ft.CrossAxisAlignment.CENTER))
+            out.append(card(ft.Column(rows, spacing=8, tight=True)))
+        return [sem("dashboard", ft.Column(out, spacing=12, tight=True))]
 
     def detail_actions(self, s: Session) -> list[ft.Control]:
         shell = self.shell
@@ -117,16 +139,11 @@ class ReviewView(SessionsView):
         return [ft.Row([
             secondary("Export PDF", "export-pdf", shell.handler(self.export, "pdf"), icon=ft.Icons.PICTURE_AS_PDF),
             secondary("Export JSON", "export-json", shell.handler(self.export, "json"), icon=ft.Icons.DATA_OBJECT),
-            sem("export-anonymize", anonym),
+            switch("export-anonymize", anonym),
         ], wrap=True, spacing=8, run_spacing=8, vertical_alignment=ft.CrossAxisAlignment.CENTER)]
 
     def rating_controls(self, turn: Any, step: Any, ti: int) -> list[ft.Control]:
-        current = self.ratings.get((turn.id, step.index))
-        saved = None
-        if self.detail is not None:
-            for r in self.detail.reviews:
-                if (r.turn_id in (None, turn.id)) and step.index in r.step_ratings:
-                    saved = r.step_ratings[step.index]
+        current = self.ratings.get((turn.id, step.index))  # saved ratings are loaded in on_open
         buttons: list[ft.Control] = []
         prefix = f"rate-{step.index}" if ti == len(self.detail.turns) - 1 else f"rate-t{ti + 1}-{step.index}"
         for r, label, icon in ((StepRating.GOOD, "Good", ft.Icons.THUMB_UP_ALT_OUTLINED),
@@ -138,8 +155,6 @@ class ReviewView(SessionsView):
                                      color=theme.OK_FG if r == StepRating.GOOD else theme.CRITICAL_FG))
             else:
                 buttons.append(secondary(label, f"{prefix}-{r.value}", handler, icon=icon))
-        if saved is not None:
-            buttons.append(muted(f"Rated {saved.value} before"))
         return [ft.Row(buttons, spacing=8, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER)]
 
     def draft_text(self) -> str:
@@ -149,10 +164,26 @@ class ReviewView(SessionsView):
         return f"Your review: {verdict} · {good} good, {bad} bad step ratings"
 
     def detail_pane(self) -> list[ft.Control]:
+        if self.detail is None:
+            return self.dashboard()
         out = super().detail_pane()
         s = self.detail
+        if s.reviews:
+            last = s.reviews[-1]
+            out.insert(2, banner(last.comment or "", kind="info", identifier="review-latest",
+                                 title=f"Latest review: {words(VERDICT_WORDS, last.verdict) if last.verdict else 'comment'}"
+                                 + (f" by {last.reviewer}" if last.reviewer else "")))
+        out.append(card(ft.Column([
+            subheading("Comment"), self.comment_box,
+            ft.Row([self.reviewer_box], vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        ], spacing=10, tight=True)))
+        return out
+
+    def pinned(self) -> ft.Control | None:
+        """The verdict bar: always in view above the session, however far down the steps go."""
+        s = self.detail
         if s is None:
-            return out
+            return None
         shell = self.shell
         verdicts: list[ft.Control] = []
         icons = {Verdict.APPROVED: ft.Icons.VERIFIED, Verdict.NEEDS_FOLLOW_UP: ft.Icons.PENDING_ACTIONS,
@@ -163,22 +194,12 @@ class ReviewView(SessionsView):
                 verdicts.append(tonal(words(VERDICT_WORDS, v), f"verdict-{v.value}", handler, icon=icons[v]))
             else:
                 verdicts.append(secondary(words(VERDICT_WORDS, v), f"verdict-{v.value}", handler, icon=icons[v]))
-        if s.reviews:
-            last = s.reviews[-1]
-            out.append(banner(last.comment or "", kind="info", identifier="review-latest",
-                              title=f"Latest review: {words(VERDICT_WORDS, last.verdict) if last.verdict else 'comment'}"
-                              + (f" by {last.reviewer}" if last.reviewer else "")))
-        out.append(card(ft.Column([
-            subheading("Your review"),
-            muted("Rate the steps above, choose a verdict and leave a comment."),
-            ft.Row(verdicts, wrap=True, spacing=8, run_spacing=8),
+        return sem("verdict-bar", ft.Container(ft.Column([
+            ft.Row([*verdicts, primary("Save review", "review-submit", shell.handler(self.submit), icon=ft.Icons.SAVE)],
+                   wrap=True, spacing=8, run_spacing=8),
             sem("review-draft", muted(self.draft_text())),
-            self.comment_box,
-            ft.Row([self.reviewer_box, primary("Save review", "review-submit", shell.handler(self.submit),
-                                               icon=ft.Icons.SAVE)],
-                   vertical_alignment=ft.CrossAxisAlignment.CENTER),
-        ], spacing=10, tight=True)))
-        return out
+        ], spacing=6, tight=True), padding=12, border_radius=12, bgcolor=ft.Colors.SURFACE_CONTAINER_HIGH,
+            border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT), margin=ft.Margin.only(bottom=10)))
 
 
 __all__ = ["ReviewView"]

@@ -13,8 +13,9 @@ from app import theme
 from app.components.chips import confidence_badge, flag_chip
 from app.components.common import (
     PaneFrame,
-    banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, text_field, tonal,
+    banner, body, card, empty_state, heading, muted, panes, primary, secondary, sem, subheading, switch, text_field, tonal,
 )
+from app.state import needs_review
 from app.components.words import FLAG_WORDS, OUTCOME_WORDS, STATUS_WORDS, VERDICT_WORDS, words
 from app.theme import fs
 from assistant.domain import Outcome, Session, SessionSummary
@@ -87,20 +88,24 @@ class SessionsView:
         if not ok:
             return
         path = Path(path)
-        self.export_note = f"Saved {fmt.upper()} report to {path}"
+        self.export_note = f"{fmt.upper()} report ready: {path.name}"  # a file name, never a server folder
         self.shell.toast(f"{fmt.upper()} report saved.", "ok")
         self.shell.render()
         if self.shell.web and self.shell.file_picker is not None:
             try:  # in a browser, also hand the file over as a download
                 await self.shell.file_picker.save_file(file_name=path.name, src_bytes=path.read_bytes())
             except Exception as exc:  # the saved file is still there; say so plainly
-                self.shell.toast(f"The report is saved on the tablet at {path} (download unavailable: "
-                                 f"{exc.__class__.__name__}).")
+                self.shell.toast(f"The report {path.name} is saved on this device; the download did not start "
+                                 f"({exc.__class__.__name__}).")
 
     # ------------------------------------------------------------------ build
 
     def build(self) -> ft.Control:
-        return panes(self.list_pane(), self.detail_pane(), self.shell.wide, frame=self.frame)
+        return panes(self.list_pane(), self.detail_pane(), self.shell.wide, frame=self.frame, pinned=self.pinned())
+
+    def pinned(self) -> ft.Control | None:
+        """What stays in view above the session (the review desk's verdict bar)."""
+        return None
 
     def filters(self) -> ft.Control:
         f, shell = self.state.filters, self.shell
@@ -118,20 +123,28 @@ class SessionsView:
             on_select=lambda e: shell.page.run_task(self.set_filter, "outcome",
                                                     None if e.control.value == "any" else e.control.value),
         )
-        flagged = ft.Switch(label="Flagged", value=f.flagged,
+        sort = ft.Dropdown(
+            label="Sort", value=f.sort, dense=True, expand=True,
+            options=[ft.DropdownOption(key="latest", text="Latest activity first"),
+                     ft.DropdownOption(key="oldest", text="Oldest first"),
+                     ft.DropdownOption(key="equipment", text="Equipment A-Z"),
+                     ft.DropdownOption(key="confidence", text="Lowest confidence first")],
+            on_select=lambda e: shell.page.run_task(self.set_filter, "sort", e.control.value or "latest"),
+        )
+        flagged = ft.Switch(label="Needs review", value=f.flagged,
                             on_change=lambda e: shell.page.run_task(self.set_filter, "flagged", e.control.value))
         low = ft.Switch(label="Low confidence", value=f.low_confidence,
                         on_change=lambda e: shell.page.run_task(self.set_filter, "low_confidence", e.control.value))
         return card(ft.Column([
             ft.Row([sem("filter-equipment", eq, expand=True), sem("filter-outcome", out, expand=True)], spacing=10),
-            ft.Row([self.tech_box], spacing=12),
-            ft.Row([sem("filter-flagged", flagged), sem("filter-low-confidence", low)],
+            ft.Row([self.tech_box, sem("filter-sort", sort, expand=True)], spacing=10),
+            ft.Row([switch("filter-flagged", flagged), switch("filter-low-confidence", low)],
                    spacing=16, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER),
         ], spacing=10, tight=True), padding=12)
 
     def row(self, i: int, s: SessionSummary) -> ft.Control:
         selected = self.detail is not None and self.detail.id == s.id
-        when = s.created_at.astimezone().strftime("%d %b %Y %H:%M")
+        when = s.updated_at.astimezone().strftime("%d %b %Y %H:%M")  # the list is ordered by activity
         badges: list[ft.Control] = []
         badges.append(theme_pill(words(OUTCOME_WORDS, s.outcome) if s.outcome else "Open",
                                  "ok" if s.outcome == Outcome.FIXED else "info"))
@@ -139,12 +152,12 @@ class SessionsView:
             badges.append(confidence_badge(s.confidence))
         if s.verdict is not None:
             badges.append(theme_pill("Reviewed: " + words(VERDICT_WORDS, s.verdict), "info"))
-        if s.flag_codes:
-            badges.append(theme_pill(f"{len(s.flag_codes)} flags", "warning"))
+        if needs_review(s):
+            badges.append(theme_pill("Needs review", "warning"))
+        name = self.state.equipment_name(s.equipment_id)
         tile = ft.Container(ft.Column([
-            ft.Text(s.first_question or "No question asked", size=fs(15), weight=ft.FontWeight.W_600, max_lines=2,
-                    overflow=ft.TextOverflow.ELLIPSIS),
-            muted(" · ".join(x for x in [s.equipment_id or "equipment not set", s.technician, when] if x)),
+            ft.Text(f"{name} · {when}", size=fs(15), weight=ft.FontWeight.W_700),
+            muted(" · ".join(x for x in [s.first_question or "No question asked", s.technician] if x)),
             ft.Row(badges, wrap=True, spacing=6, run_spacing=6),
         ], spacing=6, tight=True), padding=14, border_radius=12, ink=True,
             bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else ft.Colors.SURFACE_CONTAINER_LOW,
@@ -170,9 +183,10 @@ class SessionsView:
         if s is None:
             return [empty_state(ft.Icons.ARTICLE_OUTLINED, "Open a session",
                                 "The timeline shows photos, questions, answers with sources, and what was done.")]
-        out: list[ft.Control] = [heading(s.equipment_id or "Equipment not set", 19)]
+        out: list[ft.Control] = [sem("session-title", heading(self.state.equipment_name(s.equipment_id), 19))]
         started = s.created_at.astimezone().strftime("%d %b %Y %H:%M")
-        out.append(muted(" · ".join(x for x in [s.technician, started, s.device] if x)))
+        out.append(muted(" · ".join(x for x in [f"started {started}", s.technician,
+                                                 f"device {s.device}" if s.device else ""] if x)))
         out.extend(self.detail_actions(s))
         if self.export_note:
             out.append(banner(self.export_note, kind="ok", identifier="export-result"))

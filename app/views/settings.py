@@ -8,7 +8,9 @@ from typing import Any
 
 import flet as ft
 
-from app.components.common import PaneFrame, banner, card, heading, muted, panes, primary, sem, subheading, text_field
+from app.components.common import (
+    PaneFrame, banner, card, heading, muted, panes, primary, sem, subheading, switch, text_field,
+)
 from app.theme import fs
 from assistant.domain import ProviderName
 from assistant.errors import ConfigError
@@ -61,8 +63,8 @@ class SettingsView:
         self.side_field.value = str(s.photo_policy.long_side)
         self.blur.value = s.photo_policy.blur_faces
         self.never_send.value = not s.photo_policy.send_photos
-        self.large.value = s.large_text
-        self.dark.value = s.dark_theme
+        self.large.value = self.shell.large_text  # display choices belong to this device
+        self.dark.value = self.shell.dark
         self.loaded = True
 
     def changes(self) -> dict:
@@ -76,8 +78,6 @@ class SettingsView:
             "base_url": (self.url_field.value or "").strip(),
             "api_key": (self.key_field.value or "").strip() or None,
             "technician": (self.tech_field.value or "").strip(),
-            "large_text": bool(self.large.value),
-            "dark_theme": bool(self.dark.value),
             "photo_policy": {"long_side": int(side_text), "jpeg_quality": current.jpeg_quality,
                              "blur_faces": bool(self.blur.value), "send_photos": not bool(self.never_send.value)},
         }
@@ -93,12 +93,14 @@ class SettingsView:
         ok, res = await self.shell.attempt(self.state.save_settings, **changes)
         if ok:
             self.error = ""
+            await self.shell.save_device_display(bool(self.dark.value), bool(self.large.value))
             self.load(res)
-            self.shell.apply_theme(res.dark_theme, res.large_text)
             self.shell.toast("Settings saved.", "ok")
         else:
             self.error = str(res)
         self.shell.render()
+        if ok:
+            self.shell.spawn(self.shell.probe_provider)
 
     def build(self) -> ft.Control:
         shell = self.shell
@@ -109,16 +111,18 @@ class SettingsView:
         left += [
             sem("settings-provider", self.provider),
             self.model_box, self.url_box, self.key_box,
-            muted(f"Saved key: {self.masked}" if self.masked else "No API key saved."),
+            muted(f"Saved key for this provider: {self.masked}" if self.masked
+                  else "No API key saved for this provider."),
+            sem("settings-status", muted("Status: " + shell.status_words()[0])),
         ]
         right: list[ft.Control] = [
             heading("Technician and photos", 19), self.tech_box,
             card(ft.Column([subheading("Photo policy"), self.side_box,
-                            sem("settings-blur-faces", self.blur), sem("settings-never-send", self.never_send),
+                            switch("settings-blur-faces", self.blur), switch("settings-never-send", self.never_send),
                             muted("Photos sent to a model are downscaled and stripped of EXIF and GPS.")],
                            spacing=10, tight=True)),
-            card(ft.Column([subheading("Display"), sem("settings-large-text", self.large),
-                            sem("settings-dark-theme", self.dark)], spacing=10, tight=True)),
+            card(ft.Column([subheading("Display on this device"), switch("settings-large-text", self.large),
+                            switch("settings-dark-theme", self.dark)], spacing=10, tight=True)),
             primary("Save settings", "settings-save", shell.handler(self.save), icon=ft.Icons.SAVE),
         ]
         return panes(left, right, self.shell.wide, frame=self.frame)

@@ -42,9 +42,10 @@ STEP_RECORDED = "step_recorded"
 NOTE_ADDED = "note_added"
 CLOSED = "closed"
 REVIEWED = "reviewed"
+PHOTO_REMOVED = "photo_removed"  # the technician took a photo out (its bytes and the log keep it)
 
 EVENT_TYPES = (CREATED, IMPORTED, PHOTO_ADDED, OBSERVATIONS_ADDED, OBSERVATION_CORRECTED, EQUIPMENT_SET,
-               TURN_ADDED, ANSWER_SET, STEP_RECORDED, NOTE_ADDED, CLOSED, REVIEWED)
+               TURN_ADDED, ANSWER_SET, STEP_RECORDED, NOTE_ADDED, CLOSED, REVIEWED, PHOTO_REMOVED)
 
 _RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
 
@@ -65,6 +66,10 @@ def apply_event(session: Session | None, etype: str, payload: dict, at: datetime
         photo = Photo.model_validate(payload["photo"])
         if not any(p.id == photo.id and p.role == photo.role for p in s.photos):
             s.photos.append(photo)
+    elif etype == PHOTO_REMOVED:
+        photo_id = payload["photo_id"]
+        s.photos = [p for p in s.photos if not (p.id == photo_id and p.role == "capture")]
+        s.observations = [o for o in s.observations if o.photo != photo_id]
     elif etype == OBSERVATIONS_ADDED:
         s.observations.extend(Observation.model_validate(o) for o in payload["observations"])
     elif etype == OBSERVATION_CORRECTED:

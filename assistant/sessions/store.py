@@ -301,6 +301,15 @@ class SessionStore:
         self._event(session_id, build, extra)
         return photo
 
+    def remove_photo(self, session_id: str, photo_id: str) -> None:
+        """Take a capture photo and its readings out of the session (an event: nothing is erased)."""
+        def build(current: Session) -> tuple[str, dict]:
+            if not any(p.id == photo_id and p.role == "capture" for p in current.photos):
+                raise UnknownTurn(f"The photo {photo_id[:12]} is not part of this session.")
+            return ev.PHOTO_REMOVED, {"photo_id": photo_id}
+
+        self._event(session_id, build)
+
     def add_observations(self, session_id: str, observations: list[Observation]) -> None:
         def build(current: Session) -> tuple[str, dict]:
             ids = {p.id for p in current.photos}

@@ -205,6 +205,52 @@ class App:
         return self.page.eval_on_selector_all(
             "[flt-semantics-identifier]", "els => els.map(e => e.getAttribute('flt-semantics-identifier'))")
 
+    def size(self, identifier: str) -> tuple[float, float]:
+        """(width, height) in CSS pixels of the node's box as drawn."""
+        box = self.wait(identifier).bounding_box()
+        assert box is not None, f"{identifier!r} is not drawn"
+        return box["width"], box["height"]
+
+    def assert_touch_targets(self, identifiers: list[str], minimum: float = 48.0) -> None:
+        """Every listed control is at least `minimum` px tall and wide (gloved fingers)."""
+        small = {}
+        for identifier in identifiers:
+            if not identifier.startswith("nav-"):  # a node cut by the screen edge measures short
+                self.bring_into_view(identifier, tries=8)
+            w, h = self.size(identifier)
+            if w < minimum or h < minimum:
+                small[identifier] = (round(w), round(h))
+        assert not small, f"touch targets under {minimum:.0f} px: {small}"
+
+    def tap_center(self, identifier: str) -> None:
+        """Tap the middle of a node as a finger would (for nodes the canvas draws over, e.g. a
+        switch with its label)."""
+        box = self.wait(identifier).bounding_box()
+        assert box is not None, f"{identifier!r} is not drawn"
+        self.page.mouse.click(box["x"] + min(box["width"] / 2, 40), box["y"] + box["height"] / 2)
+
+    def bring_into_view(self, identifier: str, tries: int = 20, margin: float = 90) -> None:
+        """Scroll the Flutter view (mouse wheel over the page) until the node is fully on screen."""
+        vp = self.page.viewport_size
+        for _ in range(tries):
+            box = self.wait(identifier).bounding_box()
+            if box and box["y"] >= 0 and box["y"] + box["height"] <= vp["height"] - margin:
+                return
+            self.page.mouse.move(vp["width"] / 2, vp["height"] / 2)
+            self.page.mouse.wheel(0, 300 if (box is None or box["y"] > 0) else -300)
+            time.sleep(0.3)
+
+    def tap_until(self, identifier: str, shows: str, tries: int = 4, timeout: float = 5000) -> None:
+        """Tap, and tap again if `shows` did not appear (a tap can land on a node being replaced)."""
+        for _ in range(tries):
+            self.click(identifier)
+            try:
+                self.wait(shows, timeout=timeout)
+                return
+            except Exception:  # playwright's TimeoutError: tap again
+                continue
+        raise AssertionError(f"tapping {identifier!r} never showed {shows!r}")
+
     def snackbar_text(self, timeout: float = 15000) -> str:
         return self.text("snackbar") if self.wait("snackbar", timeout) else ""
 

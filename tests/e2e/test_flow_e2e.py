@@ -58,11 +58,19 @@ def test_capture_readings_ask_steps_close(app, artifacts: Path) -> None:
     app.fill("ask-input", "The drive trips when the motor accelerates")
     app.click("ask-submit")
     app.wait("step-1", timeout=120000)
+    app.wait("answer-meta", timeout=120000)  # the whole answer is in, not only the first streamed step
     app.wait("step-1-cite-0")
     ids = app.ids()
     steps = sorted({i.split("-")[1] for i in ids if i.startswith("step-") and i.count("-") == 1})
     assert len(steps) >= 2, f"expected several steps, got {steps}"
+    top = _wait_text(app, "answer-top-code", "F004")
+    assert "confirmed by you" in top or "% sure" in top, top  # how sure the read was
+    assert "Overall confidence" in app.text("answer-top-confidence")
+    assert app.text("answer-top-unsure").startswith(("Unsure because", "Nothing flagged"))
+    chip = app.text("step-1-cite-0")
+    assert "rev." in chip and "p." in chip, chip  # document, revision and page in full
     app.screenshot(artifacts / "03-answer.png")
+    app.assert_touch_targets(["step-1-cite-0", "step-1-done", "step-1-note", "answer-mode-steps", "close-fixed"])
 
     app.click("step-1-done")
     _wait_text(app, "step-1-status", "Done")
@@ -71,36 +79,68 @@ def test_capture_readings_ask_steps_close(app, artifacts: Path) -> None:
     app.click("step-2-nohelp")
     _wait_text(app, "step-2-status", "Accel ramp")
 
-    app.click("step-1-cite-0")
+    app.click("step-2-note")  # a note saved with its own button, no status needed
+    app.fill("step-note-input", "Motor cable checked")
+    app.click("step-2-note-save")
+    _wait_text(app, "snackbar", "Note saved with step 2")
+
+    app.click("step-1-cite-0")  # on a landscape tablet the page opens beside the steps
     app.wait("page-viewer")
     app.wait("page-viewer-passage")
+    assert "marked in yellow" in _wait_text(app, "page-viewer-marked", "marked")
+    assert app.has("step-1") and not app.has("ask-input")
     app.screenshot(artifacts / "04-source.png")
-    app.click("page-viewer-close")
+    app.click("source-close")
     app.gone("page-viewer")
 
-    app.click("close-fixed")
+    app.click("answer-mode-steps")  # one step at a time, big buttons
+    _wait_text(app, "step-progress", "2 ticked")
+    app.assert_touch_targets(["step-3-done", "step-3-nohelp", "step-3-skip"], minimum=72)
+    app.assert_touch_targets(["step-next", "step-prev"])
+    app.screenshot(artifacts / "05-one-step.png")
+    app.click("step-3-skip")
+    _wait_text(app, "step-progress", "3 ticked")
+    app.click("answer-mode-list")
+
+    app.tap_until("close-fixed", "close-unticked")  # steps 4.. are not ticked: listed, and asked first
+    _wait_text(app, "close-unticked", "not ticked")
+    app.click("close-confirm")
     _wait_text(app, "session-closed", "Fixed")
-    app.screenshot(artifacts / "05-closed.png")
+    app.screenshot(artifacts / "05b-closed.png")
 
 
 def test_supervisor_review_and_export(app, artifacts: Path, app_home: Path) -> None:
     app.click("nav-review")
-    app.click("session-row-0")
-    app.wait("session-timeline")
+    app.wait("dashboard")  # with no session open the dashboard has the pane's room
+    assert "Needs review" in app.text("dash-needs-review")
+    app.screenshot(artifacts / "06a-dashboard.png")
+    row = app.text("session-row-0")
+    assert "Variable-frequency drive VX-500" in row and "vfd-vx500" not in row, row  # named, not an id
+    app.tap_until("session-row-0", "session-timeline")
     timeline = app.text("session-timeline")
     assert "Closed: Fixed" in timeline and "Step 1: Done" in timeline
     for target, shows in (("rate-1-good", "1 good"), ("rate-2-bad", "1 bad"), ("verdict-approved", "Approved")):
         _click_until(app, target, "review-draft", shows)
+    app.page.mouse.move(900, 500)
+    app.page.mouse.wheel(0, 8000)  # far down the steps, the verdict bar is still in view
+    time.sleep(0.8)
+    bar = app.wait("verdict-bar").bounding_box()
+    assert bar and 0 <= bar["y"] < 800, bar
     app.fill("review-comment", "Good call on the ramp time.")
     app.fill("review-reviewer", "M. Supervisor")
     app.click("review-submit")
     _wait_text(app, "review-latest", "Approved")
+    draft = _wait_text(app, "review-draft", "Approved")
+    assert "1 good, 1 bad" in draft, draft  # the ratings stay after saving
 
     app.click("export-pdf")
-    _wait_text(app, "export-result", ".pdf")
+    result = _wait_text(app, "export-result", ".pdf")
+    assert str(app_home) not in result and "/" not in result, result  # no server folder
     app.click("export-json")
     _wait_text(app, "export-result", ".json")
     app.screenshot(artifacts / "06-review.png")
+    app.assert_touch_targets(["verdict-approved", "review-submit", "rate-1-good", "export-pdf", "filter-flagged",
+                              "session-row-0"])
 
     pdfs = sorted((app_home / "exports").glob("*.pdf"))
     assert pdfs and pdfs[-1].read_bytes().startswith(b"%PDF")

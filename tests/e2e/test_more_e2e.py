@@ -120,5 +120,5 @@ def test_thinking_mode_shows_stages_and_cited_steps(app: harness.App, artifacts:
     app.click("step-1-cite-0")
     app.wait("page-viewer-passage")
     app.screenshot(artifacts / "16-thinking-source.png")
-    app.click("page-viewer-close")
+    app.click("source-close")
     app.gone("page-viewer")

@@ -1,4 +1,5 @@
-"""PDF export (fpdf2): header, photos with their readings drawn on them,
+"""PDF export (fpdf2): a one-page summary first (equipment, technician, outcome, verdict,
+flags, confidence), then photos with their readings drawn on them,
 questions and answers with every step's citations, confidence, safety notes
 and flags, step outcomes, notes, outcome and review.
 
@@ -34,9 +35,9 @@ _FONTS = [
 
 
 class _Report(FPDF):
-    def __init__(self, session_id: str):
+    def __init__(self, title: str):
         super().__init__(format="A4")
-        self.session_id = session_id
+        self.report_title = title
         self.family = "helvetica"
         self.unicode = False
         for regular, bold in _FONTS:
@@ -52,7 +53,7 @@ class _Report(FPDF):
         self.set_y(-12)
         self.set_font(self.family, "", 8)
         self.set_text_color(120)
-        self.cell(0, 5, self.t(f"Fieldlens session {self.session_id} - page {self.page_no()}"), align="C")
+        self.cell(0, 5, self.t(f"Fieldlens report - {self.report_title} - page {self.page_no()}"), align="C")
         self.set_text_color(0)
 
     def t(self, text) -> str:
@@ -93,12 +94,75 @@ class _Report(FPDF):
         self.set_y(self.get_y() + height + 2)
 
 
+def equipment_name(session: Session) -> str:
+    """The equipment's name as the answers saw it (the catalog's name), else its id."""
+    for turn in reversed(session.turns):
+        if turn.answer is not None and turn.answer.equipment is not None:
+            return turn.answer.equipment.name
+    return session.equipment_id or "Equipment not identified"
+
+
+_CONF_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+
+def summary_facts(session: Session, *, anonymized: bool) -> list[tuple[str, str]]:
+    """(label, value) rows for the report's first page, in reading order."""
+    s = session
+    answers = [t.answer for t in s.turns if t.answer is not None]
+    verdict = next((r for r in reversed(s.reviews) if r.verdict), None)
+    flags: dict[str, int] = {}
+    for a in answers:
+        seen = {f.code for f in a.flags} | {f.code for st in a.steps for f in st.flags}
+        for code in seen:
+            flags[label(code)] = flags.get(label(code), 0) + 1
+    confs = [label(a.confidence) for a in answers]
+    lowest = min(confs, key=lambda c: _CONF_ORDER.get(c, 0)) if confs else ""
+    steps = sum(len(a.steps) for a in answers[-1:])
+    ticked = len({(o.turn_id, o.step) for o in s.step_outcomes if answers and o.turn_id == s.turns[-1].id})
+    return [
+        ("Equipment", equipment_name(s)),
+        ("Technician", s.technician or (REMOVED if anonymized else "not named")),
+        ("Outcome", label(s.outcome) or "still open"),
+        ("Verdict", (label(verdict.verdict) + (f" by {verdict.reviewer}" if verdict.reviewer else ""))
+         if verdict else "not reviewed yet"),
+        ("Confidence", (f"{confs[-1]} (latest answer)" + (f", lowest {lowest}" if lowest != confs[-1] else ""))
+         if confs else "no answer"),
+        ("Flags", ", ".join(f"{k} x{v}" if v > 1 else k for k, v in flags.items()) or "none"),
+        ("Steps ticked", f"{ticked} of {steps}" if steps else "no steps"),
+        ("Questions", str(len(s.turns))),
+        ("Started", fmt_time(s.created_at)),
+        ("Closed", fmt_time(s.closed_at) or "open"),
+    ]
+
+
+def _summary_page(pdf: _Report, s: Session, *, anonymized: bool) -> None:
+    pdf.para("Fieldlens session report", size=18, style="B")
+    pdf.para(equipment_name(s), size=14, style="B")
+    pdf.ln(2)
+    for key, value in summary_facts(s, anonymized=anonymized):
+        pdf.set_font(pdf.family, "B", 11)
+        pdf.cell(42, 8, pdf.t(key))
+        pdf.set_font(pdf.family, "", 11)
+        pdf.multi_cell(0, 8, pdf.t(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    verdict = next((r for r in reversed(s.reviews) if r.verdict), None)
+    if verdict is not None and verdict.comment:
+        pdf.ln(2)
+        pdf.para(f"Reviewer's comment: {verdict.comment}", size=10)
+    if s.turns:
+        pdf.ln(2)
+        pdf.para(f"Last question: {s.turns[-1].question}", size=10)
+    pdf.ln(4)
+    pdf.para(f"Reference {s.id}", size=8, colour=(110, 110, 110))
+
+
 def render_pdf(session: Session, images: dict[str, bytes | None], *, anonymized: bool) -> bytes:
     s = session
-    pdf = _Report(s.id)
+    pdf = _Report(equipment_name(s))
     pdf.add_page()
-    pdf.para("Fieldlens session report", size=18, style="B")
-    meta = [("Session", s.id), ("Equipment", s.equipment_id or "not identified"),
+    _summary_page(pdf, s, anonymized=anonymized)
+    pdf.add_page()
+    pdf.heading("Details")
+    meta = [("Session", s.id), ("Equipment", equipment_name(s)),
             ("Technician", s.technician or (REMOVED if anonymized else "")), ("Device", s.device),
             ("Started", fmt_time(s.created_at)), ("Last activity", fmt_time(s.updated_at)),
             ("Closed", fmt_time(s.closed_at) or "open"), ("Outcome", label(s.outcome) or "none yet")]

@@ -59,3 +59,25 @@ def test_pending_turn_keeps_streamed_steps_sorted_and_one_entry_per_stage() -> N
     assert [s.index for s in p.steps] == [1, 2]
     assert [e.stage for e in p.stages] == ["searching", "drafting"]
     assert p.fraction == 0.2
+
+
+def test_top_of_answer_names_the_code_read_how_sure_and_one_reason() -> None:
+    from app.components.answer_top import top_facts
+    from assistant.domain import Answer, Confidence, Flag, FlagCode, Observation, ObservationKind, Severity
+
+    answer = Answer(
+        provider="offline", confidence=Confidence.MEDIUM,
+        observations=[Observation(photo="p", kind=ObservationKind.TEXT, value="RUN", confidence=0.99),
+                      Observation(photo="p", kind=ObservationKind.FAULT_CODE, value="F004", confidence=0.8)],
+        flags=[Flag(code=FlagCode.SAFETY_CRITICAL, severity=Severity.CRITICAL, message="Lock out"),
+               Flag(code=FlagCode.READING_UNCERTAIN, severity=Severity.WARNING, message="F004 could be F005")],
+    )
+    f = top_facts(answer)
+    assert (f.code, f.read_confidence, f.confidence) == ("F004", 0.8, Confidence.MEDIUM)
+    assert f.unsure == "F004 could be F005"  # a safety note is not a reason to be unsure
+    answer.unsure_because = ["Two revisions of the manual disagree.\nmore detail"]
+    assert top_facts(answer).unsure == "Two revisions of the manual disagree."
+    answer.observations[1].confirmed = True
+    assert top_facts(answer).read_confirmed and top_facts(answer).read_confidence == 1.0
+    bare = top_facts(Answer(provider="offline"))
+    assert bare.code == "" and bare.read_confidence is None and bare.unsure == ""

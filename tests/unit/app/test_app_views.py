@@ -14,8 +14,10 @@ from assistant.domain import StepStatus
 
 
 def _ids(control: object, out: set[str] | None = None) -> set[str]:
-    """Every semantics identifier in a control tree."""
+    """Every semantics identifier in the visible part of a control tree."""
     out = set() if out is None else out
+    if isinstance(control, ft.Control) and control.visible is False:
+        return out
     if isinstance(control, ft.Semantics) and control.identifier:
         out.add(control.identifier)
     for name in ("content", "controls", "actions", "title"):
@@ -47,8 +49,30 @@ def test_narrow_layout_is_one_column_with_bottom_navigation(seeded_host: Service
     asyncio.run(shell.go("home"))
     root = shell.layout()
     assert not shell.wide
-    assert "nav-settings" in _ids(root)
-    assert isinstance(root.content, ft.Column)  # SafeArea(Column[main, bottom bar])
+    ids = _ids(root)
+    bar = {i for i in ids if i.startswith("nav-")}
+    assert bar == {"nav-home", "nav-capture", "nav-answer", "nav-sessions", "nav-more"}, bar
+    assert shell.bar_slot.visible and not shell.rail_slot.visible
+
+    asyncio.run(shell.open_more())
+    assert {"nav-library", "nav-review", "nav-settings", "nav-more"} <= _ids(shell.layout())
+    asyncio.run(shell.go("settings"))
+    assert "screen-title" in _ids(shell.layout())
+
+
+def test_every_view_stays_mounted_so_a_second_visit_patches_cleanly(seeded_host: ServiceHost) -> None:
+    """Flet diffs a re-attached subtree against what it last sent: views are shown and hidden,
+    never detached, so the tree always holds every view's slot and only one is visible."""
+    shell = Shell(None, seeded_host)
+
+    async def visit() -> None:
+        for key in ("home", "capture", "answer", "sessions", "capture", "answer"):
+            await shell.go(key)
+            shell.layout()
+            assert list(shell.body.controls) == list(shell.view_slots.values())
+            assert [k for k, slot in shell.view_slots.items() if slot.visible] == [key]
+
+    asyncio.run(visit())
 
 
 def test_technician_flow_through_handlers(seeded_host: ServiceHost, photos: Path) -> None:
@@ -73,16 +97,42 @@ def test_technician_flow_through_handlers(seeded_host: ServiceHost, photos: Path
         answer.ask_field.value = "Drive trips on acceleration"
         await answer.submit()
         ids = _ids(shell.layout())
-        assert {"step-1", "step-1-cite-0", "step-1-done", "answer-question"} <= ids
+        assert {"step-1", "step-1-cite-0", "step-1-done", "answer-question", "answer-top-code",
+                "answer-top-confidence", "answer-top-unsure"} <= ids
         turn = shell.state.turns()[-1]
+
+        # the cited page opens beside the steps, then the steps come back
+        await answer.cite(turn, 1, 0)
+        ids = _ids(shell.layout())
+        assert {"page-viewer", "source-close", "step-1"} <= ids and "ask-input" not in ids
+        await answer.close_source()
+        assert "ask-input" in _ids(shell.layout())
+
+        # a note is saved with its own button, before any status
+        await answer.toggle_note(turn.id, 2)
+        answer.note_field.value = "ramp 2 s"
+        await answer.save_note(turn.id, 2)
+        assert shell.state.session.notes[-1].text == "Step 2: ramp 2 s"
+
+        # one step at a time: a status moves on to the next unticked step
+        await answer.set_step_mode(True)
+        ids = _ids(shell.layout())
+        assert "step-1" in ids and "step-2" not in ids and "step-next" in ids
         await answer.toggle_note(turn.id, 1)
         answer.note_field.value = "checked"
         await answer.set_status(turn.id, 1, StepStatus.DONE)
         assert shell.state.outcome_for(turn.id, 1).note == "checked"
+        assert answer.current_step[turn.id] == 2 and "step-2-done" in _ids(shell.layout())
+        await answer.set_step_mode(False)
         assert "step-1-status" in _ids(shell.layout())
         from assistant.domain import Outcome
 
+        # closing with unticked steps lists them and waits for a confirmation
         await answer.close_session(Outcome.ESCALATED)
+        ids = _ids(shell.layout())
+        assert "session-closed" not in ids and {"close-unticked", "close-confirm"} <= ids
+        assert not shell.state.is_closed
+        await answer.confirm_close()
         assert "session-closed" in _ids(shell.layout())
 
     asyncio.run(flow())
@@ -192,5 +242,35 @@ def test_abstention_is_shown_as_such_and_notes_are_saved(seeded_host: ServiceHos
         answer.session_note_field.value = "  "
         await answer.add_session_note()
         assert shell.messages[-1][0] == "error"
+
+    asyncio.run(run())
+
+
+def test_review_desk_names_sessions_keeps_ratings_and_pins_the_verdict(seeded_host: ServiceHost) -> None:
+    from assistant.domain import StepRating, Verdict
+
+    shell = Shell(None, seeded_host)
+    review = shell.views["review"]
+    fl = seeded_host.fl
+    sid = seeded_host.call(lambda: fl.start_session("vfd-vx500").id)
+    seeded_host.call(lambda: fl.ask("Drive trips on acceleration, F004", session_id=sid))
+
+    async def run() -> None:
+        await shell.go("review")
+        assert "dashboard" in _ids(shell.layout())  # the dashboard has the right pane's room
+        assert "equipment" not in review.dash["per_equipment"] and "" not in review.dash["per_equipment"]
+        assert "Variable-frequency drive VX-500, 7.5-22 kW" in review.dash["per_equipment"]
+        row = next(i for i, s in enumerate(shell.state.summaries) if s.id == sid)
+        await review.open(sid)
+        assert review.frame.pinned.visible and "verdict-bar" in _ids(review.frame.pinned)
+        turn = review.detail.turns[-1]
+        await review.rate(turn.id, 1, StepRating.BAD)
+        await review.set_verdict(Verdict.NEEDS_FOLLOW_UP)
+        await review.submit()
+        assert review.ratings[(turn.id, 1)] == StepRating.BAD  # still shown after saving
+        assert review.verdict == Verdict.NEEDS_FOLLOW_UP
+        await review.open(shell.state.summaries[row].id)
+        assert review.ratings.get((turn.id, 1)) == StepRating.BAD  # and after opening it again
+        assert "rate-1-bad" in _ids(shell.layout())
 
     asyncio.run(run())
