@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import stat
+import time
 from pathlib import Path
 from typing import Any
 

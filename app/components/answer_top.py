@@ -1,7 +1,7 @@
 """The top of an answer: what matters first to a technician at the machine — the code that
 was read (large) with how sure the read was, the overall confidence, and one line saying why
 Fieldlens is unsure. `top_facts` derives these from an Answer (using the dedicated Answer
-fields when the model has them); `answer_top` draws them."""
+fields `code_read` and `unsure_summary`); `answer_top` draws them."""
 
 from __future__ import annotations
 
@@ -30,17 +30,20 @@ class TopFacts:
 
 
 def top_facts(answer: Answer) -> TopFacts:
-    code = getattr(answer, "code_read", None)
-    read_conf = getattr(answer, "read_confidence", None)
-    confirmed, known = False, True
-    if not code:
+    code, read_conf, confirmed, known = "", None, False, True
+    read = answer.code_read
+    if read is not None:
+        code, read_conf, known = read.value, read.confidence, read.listed
+        confirmed = any(o.confirmed and o.value == read.value for o in answer.observations)
+        read_conf = 1.0 if confirmed else read_conf
+    else:
         codes = [o for o in answer.observations if str(getattr(o.kind, "value", o.kind)) in _CODE_KINDS]
         codes.sort(key=lambda o: (not o.confirmed, str(o.kind) != ObservationKind.FAULT_CODE.value, -o.confidence))
         if codes:
             best = codes[0]
             code, read_conf, confirmed = best.value, (1.0 if best.confirmed else best.confidence), best.confirmed
             known = str(getattr(best.kind, "value", best.kind)) == ObservationKind.FAULT_CODE.value
-    unsure = getattr(answer, "unsure_line", None) or ""
+    unsure = answer.unsure_summary or (read.message if read is not None and not read.listed else "")
     if not unsure:
         if answer.unsure_because:
             unsure = answer.unsure_because[0]

@@ -48,8 +48,12 @@ def step_card(step: Step, prefix: str, *, outcome: StepOutcome | None, on_cite: 
     head: list[ft.Control] = [ft.Text(step.action, size=fs(17), weight=ft.FontWeight.W_600)]
     if step.detail:
         head.append(ft.Text(step.detail, size=fs(15), color=ft.Colors.ON_SURFACE_VARIANT))
-    parts: list[ft.Control] = [ft.Row([number, ft.Column(head, spacing=4, expand=True, tight=True)],
-                                      vertical_alignment=ft.CrossAxisAlignment.START, spacing=14)]
+    parts: list[ft.Control] = []
+    if step.danger:  # a step that would defeat a safety function: the warning comes before the step itself
+        parts.append(banner(step.danger, kind="critical", title="Danger: do not do this as written",
+                            identifier=f"{prefix}-danger"))
+    parts.append(ft.Row([number, ft.Column(head, spacing=4, expand=True, tight=True)],
+                        vertical_alignment=ft.CrossAxisAlignment.START, spacing=14))
     if critical or step.safety:
         notes = step.safety or [f.message for f in step.flags if f.code == FlagCode.SAFETY_CRITICAL]
         parts.append(banner("\n".join(f"• {n}" for n in notes), kind="critical" if critical else "warning",

@@ -274,3 +274,16 @@ def test_review_desk_names_sessions_keeps_ratings_and_pins_the_verdict(seeded_ho
         assert "rate-1-bad" in _ids(shell.layout())
 
     asyncio.run(run())
+
+
+def test_a_dangerous_step_shows_its_warning_before_the_step() -> None:
+    from app.components.step_card import step_card
+    from assistant.domain import Confidence, Step
+
+    plain = Step(index=1, action="Check the fan", confidence=Confidence.MEDIUM)
+    dangerous = Step(index=2, action="Bypass the door interlock", confidence=Confidence.LOW,
+                     danger="This step would defeat a safety function: the door interlock.")
+    kwargs = dict(outcome=None, on_cite=None, on_status=None, on_note=None)
+    assert "step-1-danger" not in _ids(step_card(plain, "step-1", **kwargs))
+    card = step_card(dangerous, "step-2", **kwargs)
+    assert "step-2-danger" in _ids(card)
