@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.library.codes import looks_like_code
+from assistant.library.codes import looks_like_code as _shaped
 from assistant.library.ingest.base import FaultRow, Seg
 
 CODE, TITLE, CAUSE, REMEDY = "code", "title", "cause", "remedy"
@@ -36,6 +36,15 @@ _INDEX_WORDS = {"no", "nr", "number", "pos", "item", "index", "n°", "nº", "lfd
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+def looks_like_code(text: str) -> bool:
+    """A code cell: code-shaped; letters only when in capitals or two letters ('OC', 'Eb'), so
+    a word in the code column ('Motor') is not taken for a code."""
+    value = text.strip().rstrip(":")
+    if not _shaped(value):
+        return False
+    return bool(re.search(r"\d", value)) or value.isupper() or len(value) <= 2 or "." in value
+
+
 def header_roles(cells: Sequence[str]) -> dict[int, str] | None:
     """Column index -> role for a fault-table header, or None when the row is not one.
 
@@ -44,7 +53,7 @@ def header_roles(cells: Sequence[str]) -> dict[int, str] | None:
     roles: dict[int, str] = {}
     taken: set[str] = set()
     filled = [c for c in cells if c.strip()]
-    if len(filled) < 2 or any(looks_like_code(c) or any(ch.isdigit() for ch in c) for c in filled):
+    if len(filled) < 2 or any(any(ch.isdigit() for ch in c) for c in filled):
         return None  # data, not a header
     first = set(_WORD.findall(cells[0].lower())) if cells else set()
     second = set(_WORD.findall(cells[1].lower())) if len(cells) > 2 else set()

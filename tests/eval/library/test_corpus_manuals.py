@@ -59,6 +59,8 @@ def title_matches(key: str, got: str) -> bool:
 
 def shape(code: str) -> str:
     """'E01' -> 'A9', '0x2310' -> '9A9', '40-60-90' -> '9-9-9': the family a code belongs to."""
+    if re.fullmatch(r"0x[0-9A-Fa-f]+", code.strip()):
+        return "hex"
     value = re.sub(r"[\s\-_.:/]+", "-", code.strip().strip("-"))
     return re.sub(r"\d+", "9", re.sub(r"[^\W\d_]+", "A", value))
 

@@ -1,0 +1,592 @@
+"""Fault-code entries, found the same way in every format: on the structure the readers
+produce (table rows and cells, list items, headings, lines), code-shaped tokens that START
+a cell, an item, a heading or a line and recur as one FAMILY (same container: the same
+table column, the same list, the same heading depth, the same run of lines; the same kind
+of code; several members) in a fault CONTEXT (a header, heading, lead-in, the code's own
+prefix or the document title saying code / fault / error / alarm / Fehler / défaut /
+storing / avería ...) are the codes. An entry runs from its code to the next member of its
+family. Title, cause and remedy come from column headers or labels (any language) where the
+manual has them; otherwise the title is the text on the code's own line or cell and the
+rest is its description.
+
+    find_entries(blocks, headings, doc_title) -> blocks, with FAULT_CODE blocks for entries
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.domain import PassageKind
+from assistant.library.codes import head_code, looks_like_code, strip_separators
+from assistant.library.ingest.base import Block, FaultRow, Heading, union_box
+
+_STEM = r"(?<![^\W\d_])"
+CONTEXT = re.compile(
+    _STEM + r"(?:codes?|fault|faults|error|errors|err|alarm|alarms|alarme|alm|trip|trouble|failure|fehler|st[öo]r|"
+    r"warn|meldung|d[ée]faut|erreur|panne|anomal|storing|storingen|fout|aver[íi]a|fallo|fallos|c[óo]digo|alarma|"
+    r"errore|guasto|allarme|malfunction|diagnos|emcy)", re.I)
+
+_ROLE_WORDS = {
+    "title": ("title", "name", "description", "descripción", "descripcion", "beschreibung", "bezeichnung",
+              "bedeutung", "meldung", "meaning", "define", "definition", "message", "designation", "désignation",
+              "signification", "libellé", "texte", "text", "significado", "nombre", "omschrijving", "beschrijving",
+              "foutbeschrijving", "betekenis", "descrizione", "significato", "explanation", "display", "indication",
+              "condition", "event", "fehlertext", "meldetext"),
+    "cause": ("cause", "causes", "reason", "reasons", "origin", "ursache", "ursachen", "causa", "causas", "raison",
+              "oorzaak", "oorzaken", "motivo", "motivi", "root"),
+    "remedy": ("remedy", "remedies", "action", "actions", "solution", "solutions", "fix", "steps", "troubleshooting",
+               "countermeasure", "countermeasures", "measure", "measures", "corrective", "correction", "handling",
+               "check", "todo", "resetting", "reset", "abhilfe", "lösung", "lösungen", "maßnahme", "maßnahmen",
+               "massnahme", "behebung", "beseitigung", "remède", "remèdes", "solución", "soluciones", "acción",
+               "acciones", "oplossing", "oplossingen", "maatregel", "maatregelen", "rimedio", "soluzione", "azione",
+               "procedure", "procedimiento"),
+}
+_WORD = re.compile(r"[^\W\d_]+")
+_MULTI = re.compile(r"\s*(?:/|,|;|&|\bor\b|\band\b|\bund\b|\bet\b|\by\b|\bo\b|\ben\b)\s*", re.I)
+_MARKS = re.compile(r"(?:\s*[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+|\s*\(\*+\))+$")
+MAX_TITLE_WORDS = 16
+
+
+def role_of(label: str) -> str | None:
+    """'Mögliche Ursachen' -> 'cause', 'Fault Description' -> 'title', 'Solution' -> 'remedy'."""
+    words = [w.lower() for w in _WORD.findall(label)]
+    if not words or len(words) > 5:
+        return None
+    for role in ("cause", "remedy", "title"):
+        if any(w in _ROLE_WORDS[role] for w in words):
+            return role
+    return None
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\u00ad", "").split())
+
+
+def _join(parts: Sequence[str], sep: str = " ") -> str:
+    out = ""
+    for part in parts:
+        part = _clean(part)
+        if not part:
+            continue
+        if out.endswith("-") and not out.endswith(" -") and part[:1].islower():
+            out = out[:-1] + part
+        else:
+            out = f"{out}{sep}{part}" if out else part
+    return out
+
+
+def cell_codes(text: str) -> tuple[list[str], str]:
+    """Codes that start a cell and the text after them: 'E16 / E17' -> (['E16', 'E17'], ''),
+    'E04 Fehler niedriger Druck' -> (['E04'], 'Fehler niedriger Druck'), 'F0003*' -> (['F0003'], '')."""
+    value = _clean(text)
+    whole = _MARKS.sub("", value).rstrip(":").strip()
+    if looks_like_code(whole):
+        return [whole], ""
+    parts = [p for p in _MULTI.split(whole) if p]
+    if 2 <= len(parts) <= 8 and all(looks_like_code(_MARKS.sub("", p)) for p in parts):
+        return [_MARKS.sub("", p) for p in parts], ""
+    head = head_code(value)
+    if head is None:
+        return [], value
+    code, rest = head
+    codes = [code]
+    raw = value[value.index(code) + len(code):]
+    while (sep := re.match(r"^\s*(?:/|,|&|\bor\b|\band\b|\bund\b|\bet\b)\s*", raw, re.I)) and sep.group().strip():
+        nxt = head_code(raw[sep.end():])
+        if nxt is None or kind_of(nxt[0]) != kind_of(code):
+            break
+        codes.append(nxt[0])
+        rest = nxt[1]
+        raw = raw[sep.end():]
+        raw = raw[raw.index(nxt[0]) + len(nxt[0]):]
+    return codes, _MARKS.sub("", rest) if rest.startswith(("*", "(*")) else rest
+
+
+def kind_of(code: str) -> str:
+    """The kind of code, for telling families apart: 'E01' and 'E105' -> 'E9', '0x2310' -> 'hex',
+    '12' -> '9', 'Err 4' -> 'ERR9', 'OC' -> 'A'."""
+    if code.lower().startswith("0x"):
+        return "hex"
+    if re.fullmatch(r"[\d\-.]+", code):
+        return "9-" if "-" in code else "9"
+    letters = re.match(r"[^\W\d_]+", code)
+    if not re.search(r"\d", code):
+        return "A"
+    return (letters.group().upper()[:3] if letters else "") + "9"
+
+
+@dataclass
+class _Unit:
+    kind: str  # row, item, heading, line
+    block: int  # index of its block (heading: first block of its body, -1 if none)
+    codes: list[str]
+    rest: str  # text after the code on its cell / item / heading / line
+    family: tuple
+    context: str = ""
+    row: int = 0  # row index in the table / item index / line index
+    col: int = 0
+    heading: Heading | None = None
+    body: list[int] = field(default_factory=list)  # heading units: blocks under the heading
+
+
+def _strong(codes: Sequence[str], unit_kind: str) -> bool:
+    """Outside a table cell, letters-only codes are easily words ('The', 'NOTE'): only short,
+    all-capital ones count there; a bare number on a heading, or a dotted number ('3.1') on a
+    heading or line, is section numbering."""
+    code = codes[0]
+    if unit_kind == "row":
+        return True
+    if re.fullmatch(r"\d+(?:\.\d+)+", code) or (unit_kind == "heading" and re.fullmatch(r"\d+", code)):
+        return False
+    if re.search(r"\d", code):
+        return True
+    return bool(re.fullmatch(r"[A-Z]{2,4}|(?:[A-Za-z]\.){2,4}", code))
+
+
+def find_entries(blocks: list[Block], headings: Sequence[Heading], doc_title: str = "") -> list[Block]:
+    units: list[_Unit] = []
+    lead_in: dict[int, str] = {}
+    for index, block in enumerate(blocks):
+        prev = blocks[index - 1] if index else None
+        lead_in[index] = prev.text[-300:] if prev is not None and prev.kind != PassageKind.FAULT_CODE else ""
+    units += _row_units(blocks, lead_in)
+    units += _item_units(blocks, lead_in)
+    units += _heading_units(blocks, headings)
+    units += _line_units(blocks, lead_in)
+    accepted = _families(units, doc_title)
+    return _build(blocks, accepted)
+
+
+# --------------------------------------------------------------------------- units
+
+
+def _context(block: Block, lead: str) -> str:
+    return " ".join([" > ".join(block.section), lead])
+
+
+def _row_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
+    out: list[_Unit] = []
+    for index, block in enumerate(blocks):
+        if block.kind == PassageKind.FAULT_CODE or not block.rows:
+            continue
+        header = [" ".join(cells) for cells in zip(*block.rows[:block.header_rows])] if block.header_rows else []
+        width = max(len(r) for r in block.rows)
+        for col in range(width):
+            for r, row in enumerate(block.rows[block.header_rows:], start=block.header_rows):
+                if col >= len(row):
+                    continue
+                codes, rest = cell_codes(row[col])
+                if codes and rest and not _strong(codes, "line"):
+                    continue  # 'Den Wärmetauscher reinigen': a word, not a code
+                if codes:
+                    out.append(_Unit("row", index, codes, rest, ("row", index, col),
+                                     " ".join(header) + " " + _context(block, lead_in[index]), r, col))
+    return out
+
+
+def _item_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
+    out = []
+    for index, block in enumerate(blocks):
+        if block.kind == PassageKind.FAULT_CODE or not block.items:
+            continue
+        for r, item in enumerate(block.items):
+            codes, rest = cell_codes(item.split("\n", 1)[0])
+            if codes and _strong(codes, "item"):
+                out.append(_Unit("item", index, codes, rest, ("item", index, kind_of(codes[0])),
+                                 _context(block, lead_in[index]), r))
+    return out
+
+
+def _heading_units(blocks: list[Block], headings: Sequence[Heading]) -> list[_Unit]:
+    out = []
+    by_section: dict[tuple, list[int]] = defaultdict(list)
+    for index, block in enumerate(blocks):
+        for depth in range(1, len(block.section) + 1):
+            by_section[block.section[:depth]].append(index)
+    for heading in headings:
+        if not heading.section:
+            continue
+        text = heading.section[-1]
+        codes, rest = cell_codes(text)
+        if not codes:
+            codes, rest = _labelled_code(text)
+        if not codes or not _strong(codes, "heading"):
+            continue
+        depth = len(heading.section)
+        body = [i for i in by_section.get(tuple(heading.section), []) if blocks[i].kind != PassageKind.FAULT_CODE]
+        out.append(_Unit("heading", body[0] if body else -1, codes, rest, ("heading", depth, kind_of(codes[0])),
+                         " > ".join(heading.section[:-1]) + " " + text, heading=heading, body=body))
+    return out
+
+
+_LABELLED = re.compile(r"^(?P<label>[^\W\d_][\w\s]{0,30}?)\s*[:：]\s*(?P<code>\S.*)$")
+
+
+def _labelled_code(text: str) -> tuple[list[str], str]:
+    """'Software Error Code：C24' -> (['C24'], ''): a code after a fault label."""
+    m = _LABELLED.match(text.strip())
+    if not m or not CONTEXT.search(m.group("label")):
+        return [], text
+    return cell_codes(m.group("code"))
+
+
+_CALL = re.compile(r"^[^\w]*(?:[A-Za-z_]\w{0,15}\(\s*)?[\"']?")
+
+
+def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
+    out = []
+    for index, block in enumerate(blocks):
+        if block.kind == PassageKind.FAULT_CODE or block.rows or block.items or not block.lines:
+            continue
+        for r, line in enumerate(block.lines):
+            text = line.text if hasattr(line, "text") else str(line)
+            start = _CALL.match(text)
+            codes, rest = cell_codes(text[start.end():] if start else text)
+            if not codes or not _strong(codes, "line"):
+                continue
+            out.append(_Unit("line", index, codes, rest, ("line", kind_of(codes[0])),
+                             _context(block, lead_in[index]), r))
+    return out
+
+
+# --------------------------------------------------------------------------- families
+
+
+def _families(units: list[_Unit], doc_title: str) -> list[list[_Unit]]:
+    groups: dict[tuple, list[_Unit]] = defaultdict(list)
+    for unit in units:
+        groups[unit.family].append(unit)
+    # a table's code column: the column with most codes (a row holds one code family)
+    best_col: dict[int, tuple[int, int]] = {}
+    for key, members in groups.items():
+        if key[0] == "row":
+            index, col = key[1], key[2]
+            score = len({m.codes[0] for m in members}) + sum(1 for m in members if re.search(r"\d", m.codes[0]))
+            if index not in best_col or score > best_col[index][1]:
+                best_col[index] = (col, score)
+    title_context = bool(CONTEXT.search(doc_title or ""))
+    accepted: list[list[_Unit]] = []
+    for key, members in groups.items():
+        if key[0] == "row" and best_col[key[1]][0] != key[2]:
+            continue
+        if key[0] == "line":
+            for run in _runs(members):
+                if _accept(run, title_context):
+                    accepted.append(run)
+            continue
+        if _accept(members, title_context):
+            accepted.append(members)
+    return accepted
+
+
+def _runs(members: list[_Unit]) -> list[list[_Unit]]:
+    """Lines of one kind of code, split where other text comes between them for long: one run
+    per list. Several members must follow each other closely."""
+    runs: list[list[_Unit]] = []
+    for unit in sorted(members, key=lambda u: (u.block, u.row)):
+        if runs and unit.block - runs[-1][-1].block <= 2:
+            runs[-1].append(unit)
+        else:
+            runs.append([unit])
+    return runs
+
+
+def _accept(members: list[_Unit], title_context: bool) -> bool:
+    distinct = {m.codes[0] for m in members}
+    kind = members[0].kind
+    if len(distinct) < (3 if kind == "line" else 2):
+        return False
+    if kind in ("line", "item"):
+        # the code's own line names the fault: text follows most codes
+        if sum(1 for m in members if m.rest and m.rest[:1].isalpha() or m.rest[:1] in "\"'(") < 0.7 * len(members):
+            return False
+    prefixed = all(CONTEXT.match(m.codes[0]) for m in members)
+    context = prefixed or title_context or any(CONTEXT.search(m.context) for m in members[:3])
+    return context
+
+
+# --------------------------------------------------------------------------- entries
+
+
+def _build(blocks: list[Block], families: list[list[_Unit]]) -> list[Block]:
+    replace: dict[int, list[Block]] = {}
+    before: dict[int, list[Block]] = {}
+    consumed: set[int] = set()
+    order = {"row": 0, "item": 1, "heading": 2, "line": 3}
+    for members in sorted(families, key=lambda f: order[f[0].kind]):
+        kind = members[0].kind
+        if kind == "row":
+            index = members[0].block
+            if index in consumed:
+                continue
+            replace[index] = _table_entries(blocks[index], members)
+            consumed.add(index)
+        elif kind == "item":
+            index = members[0].block
+            if index in consumed:
+                continue
+            replace[index] = _item_entries(blocks[index], members)
+            consumed.add(index)
+        elif kind == "heading":
+            boiler = _boilerplate(blocks, members)
+            for unit in members:
+                body = [i for i in unit.body if i not in consumed]
+                entry = _heading_entry(blocks, unit, body, boiler)
+                if not body:  # a heading with nothing under it: the entry sits where the heading is
+                    at = next((i for i, b in enumerate(blocks) if b.start > unit.heading.start), len(blocks))
+                    before.setdefault(at, []).append(entry)
+                    continue
+                replace.setdefault(body[0], []).insert(0, entry)
+                consumed.update(body)
+                for i in body[1:]:
+                    replace.setdefault(i, [])
+        else:
+            by_block: dict[int, list[_Unit]] = defaultdict(list)
+            for unit in members:
+                by_block[unit.block].append(unit)
+            for index, units in by_block.items():
+                if index in consumed:
+                    continue
+                replace[index] = _line_entries(blocks[index], units)
+                consumed.add(index)
+    out: list[Block] = []
+    for index, block in enumerate(blocks):
+        out.extend(before.get(index, []))
+        if index in replace:
+            out.extend(replace[index])
+        else:
+            out.append(block)
+    out.extend(before.get(len(blocks), []))
+    return out
+
+
+def _boilerplate(blocks: list[Block], members: list[_Unit]) -> set[str]:
+    """Text repeated under most entries of a family (a brand line, 'Read more') names none of them."""
+    if len(members) < 3:
+        return set()
+    counts: dict[str, int] = defaultdict(int)
+    for unit in members:
+        for text in {blocks[i].text for i in unit.body[:4]}:
+            counts[text] += 1
+    return {t for t, n in counts.items() if n >= max(3, len(members) // 2)}
+
+
+def fault_text(row: FaultRow) -> str:
+    parts = [f"{row.code} {row.title}".strip()]
+    if row.description:
+        parts.append(row.description)
+    if row.cause:
+        parts.append(f"Cause: {row.cause}")
+    if row.remedy:
+        parts.append(f"Remedy: {row.remedy}")
+    return "\n".join(parts)
+
+
+def _entry(rows: list[FaultRow], block: Block, section=None, page=None, box=None) -> list[Block]:
+    out = []
+    for row in rows:
+        if not _WORD.search(" ".join((row.title, row.cause, row.remedy, row.description))):
+            continue  # a code with no words ('Fehler 04 | ○ | ●') explains nothing: a display pattern
+        if len(row.title.split()) > MAX_TITLE_WORDS:  # a long text is a description, its first sentence a title
+            first, _, rest = row.title.partition(". ")
+            if rest and len(first.split()) <= MAX_TITLE_WORDS:
+                row.title, row.description = first, _join([rest, row.description])
+        out.append(Block(PassageKind.FAULT_CODE, fault_text(row), section if section is not None else block.section,
+                         page if page is not None else block.page, block.start, block.end, fault=row,
+                         codes=(row.code,), box=box or block.box))
+    return out
+
+
+def _table_entries(block: Block, members: list[_Unit]) -> list[Block]:
+    code_col = members[0].col
+    header = [" ".join(c for c in cells if c) for cells in zip(*block.rows[:block.header_rows])] \
+        if block.header_rows else []
+    roles: dict[int, str] = {}
+    for col, label in enumerate(header):
+        if col != code_col and (role := role_of(label)) and role not in roles.values():
+            roles[col] = role
+    width = max(len(r) for r in block.rows)
+    free = [c for c in range(width) if c != code_col and c not in roles]
+    by_row = {m.row: m for m in members}
+    rows: list[FaultRow] = []
+    current: list[FaultRow] = []
+    for r, cells in enumerate(block.rows[block.header_rows:], start=block.header_rows):
+        cells = [_clean(c) for c in cells] + [""] * (width - len(cells))
+        unit = by_row.get(r)
+        if unit is None:
+            if current and not cells[code_col]:  # an empty code cell continues the entry above
+                for entry in current:
+                    _fill(entry, cells, roles, free, continued=True)
+            elif cells[code_col]:
+                current = []  # a group row ('Motor faults') or another table's text
+            continue
+        current = [FaultRow(code=c) for c in unit.codes]
+        for entry in current:
+            if unit.rest:
+                entry.title = unit.rest
+            _fill(entry, cells, roles, free, continued=False)
+        rows.extend(current)
+    return _entry(rows, block)
+
+
+def _fill(entry: FaultRow, cells: list[str], roles: dict[int, str], free: list[int], continued: bool) -> None:
+    for col, role in roles.items():
+        if cells[col]:
+            setattr(entry, role, _join([getattr(entry, role), cells[col]]))
+    for col in free:
+        text = cells[col]
+        if not text or re.fullmatch(r"[\d\s.,\-–]+", text):
+            continue  # page numbers, running numbers
+        if not entry.title and not continued:
+            entry.title = text
+        else:
+            entry.description = _join([entry.description, text])
+    if not entry.title and not continued and "title" not in roles.values():
+        # no title column: the first description / cause text names the fault
+        for role in ("cause", "remedy"):
+            col = next((c for c, r in roles.items() if r == role and cells[c]), None)
+            if col is not None:
+                entry.title = _first_sentence(cells[col])
+                break
+
+
+def _starts_with_code(text: str) -> bool:
+    codes, _ = cell_codes(text)
+    return bool(codes) and _strong(codes, "line")
+
+
+def _first_sentence(text: str) -> str:
+    text = re.sub(r"^\s*(?:\d{1,2}[.)]|[-•*])\s+", "", text)
+    first = re.split(r"(?<=[.!?])\s+|\s+(?=\d{1,2}[.)]\s)", text, maxsplit=1)[0]
+    return first
+
+
+def _item_entries(block: Block, members: list[_Unit]) -> list[Block]:
+    by_item = {m.row: m for m in members}
+    rows: list[FaultRow] = []
+    for r, item in enumerate(block.items):
+        unit = by_item.get(r)
+        if unit is None:
+            if rows:
+                rows[-1].description = _join([rows[-1].description, item])
+            continue
+        rest = item.split("\n", 1)
+        for code in unit.codes:
+            row = FaultRow(code=code, title=unit.rest, description=_join(rest[1:]))
+            _split_labels(row)
+            rows.append(row)
+    return _entry(rows, block)
+
+
+def _line_entries(block: Block, units: list[_Unit]) -> list[Block]:
+    by_line = {u.row: u for u in units}
+    rows: list[tuple[FaultRow, list]] = []
+    before: list = []
+    for r, line in enumerate(block.lines):
+        unit = by_line.get(r)
+        text = line.text if hasattr(line, "text") else str(line)
+        if unit is None:
+            if rows and len(rows[-1][1]) < 12:
+                rows[-1][0].description = _join([rows[-1][0].description, text])
+                rows[-1][1].append(line)
+            elif not rows:
+                before.append(line)
+            continue
+        title = strip_separators(unit.rest)
+        rows.append((FaultRow(code=unit.codes[0], title=title), [line]))
+    out: list[Block] = []
+    if before:
+        text = "\n".join(x.text if hasattr(x, "text") else str(x) for x in before)
+        out.append(Block(block.kind, text, block.section, block.page, block.start, block.end,
+                         box=union_box(_line_box(x) for x in before)))
+    for row, lines in rows:
+        _split_labels(row)
+        confs = [s.conf for x in lines for s in getattr(x, "segs", []) if s.conf is not None]
+        row.conf = sum(confs) / len(confs) if confs else None
+        out.extend(_entry([row], block, box=union_box(_line_box(x) for x in lines)))
+    return out
+
+
+def _line_box(line):
+    if not hasattr(line, "segs") or not line.segs:
+        return None
+    return (line.x0, line.top, line.x1, line.bottom)
+
+
+_LABEL_LINE = re.compile(r"^\s*(?P<label>[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,3})\s*[:：]\s*(?P<value>.*)$", re.S)
+
+
+def _split_labels(row: FaultRow) -> None:
+    """'Cause: ... Remedy: ...' inside a description become the cause and remedy."""
+    if not row.description:
+        return
+    parts = re.split(r"(?:(?<=\n)|(?<=[.;]\s)|^)\s*([^\W\d_][^\W\d_ ]{2,}(?: [^\W\d_]+){0,2})\s*[:：]\s*",
+                     row.description)
+    if len(parts) < 3:
+        return
+    rest = [parts[0]]
+    for label, value in zip(parts[1::2], parts[2::2]):
+        role = role_of(label)
+        if role in ("cause", "remedy"):
+            setattr(row, role, _join([getattr(row, role), value]))
+        elif role == "title" and not row.title:
+            row.title = _clean(value)
+        else:
+            rest.append(f"{label}: {value}")
+    row.description = _join(rest)
+
+
+def _heading_entry(blocks: list[Block], unit: _Unit, body: list[int], boiler: set[str]) -> Block:
+    heading = unit.heading
+    depth = len(heading.section)
+    row = FaultRow(code=unit.codes[0], title=strip_separators(unit.rest))
+    texts: list[tuple[str | None, str]] = []  # (role from a sub-heading or label, text)
+    pending_label: str | None = None
+    for i in body:
+        block = blocks[i]
+        if block.text in boiler:
+            continue
+        sub = block.section[depth:] if len(block.section) > depth else ()
+        role = role_of(sub[0]) if sub else None
+        text = block.text
+        if pending_label is not None:
+            texts.append((pending_label, text))
+            pending_label = None
+            continue
+        label = _LABEL_LINE.match(text) if len(text) < 400 else None
+        bare = role_of(text.rstrip(":： ")) if len(text) <= 40 else None
+        if bare and not _LABEL_LINE.match(text) or (bare and text.rstrip().endswith((":", "："))
+                                                     and not text.split(":", 1)[1].strip()):
+            pending_label = bare
+            continue
+        if label and role_of(label.group("label")):
+            texts.append((role_of(label.group("label")), label.group("value")))
+            continue
+        texts.append((role, text))
+    for role, text in texts:
+        if role == "title" and not row.title:
+            row.title = _first_sentence(_clean(text)) if len(text.split()) > MAX_TITLE_WORDS else _clean(text)
+            continue
+        if role in ("cause", "remedy"):
+            setattr(row, role, _join([getattr(row, role), text], "\n"))
+        elif role == "title":
+            row.description = _join([row.description, text], "\n")
+        else:
+            row.description = _join([row.description, text], "\n")
+    if not row.title and row.description:
+        first = [t for r, t in texts if r is None and t.strip() and not _starts_with_code(t)
+                 and not _labelled_code(t)[0]]
+        if first:
+            line = _clean(first[0].strip().split("\n", 1)[0])
+            row.title = line if len(line.split()) <= 40 else _first_sentence(line)
+            if row.description.startswith(row.title):
+                row.description = row.description[len(row.title):].strip()
+    first_block = blocks[body[0]] if body else None
+    page = heading.page if heading.page is not None or first_block is None else first_block.page
+    block = Block(PassageKind.FAULT_CODE, "", tuple(heading.section), page,
+                  first_block.start if first_block else heading.start,
+                  blocks[body[-1]].end if body else heading.start, box=first_block.box if first_block else None)
+    return _entry([row], block, section=tuple(heading.section), page=page)[0]
