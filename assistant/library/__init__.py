@@ -602,7 +602,7 @@ class Library:
         return [self._fault(r) for r in rows]
 
     def known_codes(self, equipment_id: str | None = None) -> set[str]:
-        """Every fault code the library knows, upper-cased as printed (e.g. 'F0001', 'E-21', 'ERR 07')."""
+        """Every fault code the library knows, as printed (e.g. "F0001", "E-21", "Err 07")."""
         if equipment_id:
             rows = self.store.query("SELECT DISTINCT f.code FROM fault_codes f JOIN doc_equipment de "
                                     "ON de.doc_id=f.doc_id WHERE de.equipment_id=?", (equipment_id,))

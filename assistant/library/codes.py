@@ -20,6 +20,7 @@ WORD_PREFIX = (r"(?:err(?:or)?|alarm|alm|al|fault|flt|fehler|st[öo]rung|erreur|
 _CODE_BODY = (
     rf"(?:(?i:{WORD_PREFIX})\s?[:#]?\s?\d{{1,6}}\b)"                    # Err 07, error:22, ALARM:9
     r"|(?:0x[0-9A-Fa-f]{1,8}\b)"                                   # 0x2310
+    r"|(?:\d[0-9A-Fa-f]{1,7}h\b)"                                 # 3210h
     r"|(?:\d{1,3}(?:-\d{1,3}){1,5}\b)"                             # 21-3, 40-60-90
     r"|(?:\d{1,6}(?:\.\d{1,3})?\b)"                                # 01, 2310, 4.12
     r"|(?:[A-Za-z]{1,4}[.\-]?\d{1,6}(?:[.\-]\d{1,4})?[A-Za-z]?\b)"  # E01, F0001, OL1, Er.07, E101.0, A12-3
@@ -30,7 +31,7 @@ _CODE_BODY = (
 _WHOLE = re.compile(rf"^(?:{_CODE_BODY})$")
 _HEAD = re.compile(rf"^(?:{_CODE_BODY})(?=$|[\s,;:|)\]*\"'’”–—=/]|-\s|\.\s|\.$)")
 _PREFIXED = re.compile(rf"^{WORD_PREFIX}\s?[:#]?\s?(\d{{1,6}})$", re.I)
-_HEX = re.compile(r"^0x([0-9A-Fa-f]{1,8})$", re.I)
+_HEX = re.compile(r"^0x([0-9A-Fa-f]{1,8})$|^(\d[0-9A-Fa-f]{1,7})h$", re.I)
 
 
 def compact(code: str) -> str:
@@ -45,7 +46,7 @@ def code_key(code: str) -> str:
     value = " ".join(code.split()).strip(" :.")
     hexa = _HEX.match(value)
     if hexa:
-        return f"0X{int(hexa.group(1), 16):X}"
+        return f"0X{int(hexa.group(1) or hexa.group(2), 16):X}"
     prefixed = _PREFIXED.match(value)
     if prefixed:
         return str(int(prefixed.group(1)))

@@ -52,7 +52,7 @@ MAX_TITLE_WORDS = 16
 
 def role_of(label: str) -> str | None:
     """'Mögliche Ursachen' -> 'cause', 'Fault Description' -> 'title', 'Solution' -> 'remedy'."""
-    words = [w.lower() for w in _WORD.findall(label)]
+    words = [w.lower() for w in _WORD.findall(label.lower().replace("what to do", "todo"))]
     if not words or len(words) > 5:
         return None
     for role in ("cause", "remedy", "title"):
@@ -106,16 +106,15 @@ def cell_codes(text: str) -> tuple[list[str], str]:
 
 
 def kind_of(code: str) -> str:
-    """The kind of code, for telling families apart: 'E01' and 'E105' -> 'E9', '0x2310' -> 'hex',
-    '12' -> '9', 'Err 4' -> 'ERR9', 'OC' -> 'A'."""
+    """The kind of code, for telling families apart: 'E01', 'F0001', 'E-4' -> 'A9'; '0x2310' ->
+    'hex'; '12' -> '9'; '40-60-90' -> '9-'; 'OC' -> 'A'."""
     if code.lower().startswith("0x"):
         return "hex"
     if re.fullmatch(r"[\d\-.]+", code):
         return "9-" if "-" in code else "9"
-    letters = re.match(r"[^\W\d_]+", code)
     if not re.search(r"\d", code):
         return "A"
-    return (letters.group().upper()[:3] if letters else "") + "9"
+    return "A9"
 
 
 @dataclass
@@ -130,6 +129,7 @@ class _Unit:
     col: int = 0
     heading: Heading | None = None
     body: list[int] = field(default_factory=list)  # heading units: blocks under the heading
+    labelled: bool = False  # its text has cause / remedy labels: an entry of a fault list
 
 
 def _strong(codes: Sequence[str], unit_kind: str) -> bool:
@@ -217,8 +217,10 @@ def _heading_units(blocks: list[Block], headings: Sequence[Heading]) -> list[_Un
             continue
         depth = len(heading.section)
         body = [i for i in by_section.get(tuple(heading.section), []) if blocks[i].kind != PassageKind.FAULT_CODE]
+        labelled = any(_LABEL_IN_TEXT.search(_block_text(blocks[i])) for i in body[:3])
         out.append(_Unit("heading", body[0] if body else -1, codes, rest, ("heading", depth, kind_of(codes[0])),
-                         " > ".join(heading.section[:-1]) + " " + text, heading=heading, body=body))
+                         " > ".join(heading.section[:-1]) + " " + text, heading=heading, body=body,
+                         labelled=labelled))
     return out
 
 
@@ -239,9 +241,9 @@ _CALL = re.compile(r"^[^\w]*(?:[A-Za-z_]\w{0,15}\(\s*)?[\"']?")
 def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
     out = []
     for index, block in enumerate(blocks):
-        if block.kind == PassageKind.FAULT_CODE or block.rows or block.items or not block.lines:
+        if block.kind == PassageKind.FAULT_CODE or block.rows or block.items:
             continue
-        for r, line in enumerate(block.lines):
+        for r, line in enumerate(_lines(block)):
             text = line.text if hasattr(line, "text") else str(line)
             start = _CALL.match(text)
             codes, rest = cell_codes(text[start.end():] if start else text)
@@ -304,7 +306,8 @@ def _accept(members: list[_Unit], title_context: bool) -> bool:
         if sum(1 for m in members if m.rest and m.rest[:1].isalpha() or m.rest[:1] in "\"'(") < 0.7 * len(members):
             return False
     prefixed = all(CONTEXT.match(m.codes[0]) for m in members)
-    context = prefixed or title_context or any(CONTEXT.search(m.context) for m in members[:3])
+    labelled = sum(m.labelled for m in members) * 2 >= len(members)
+    context = prefixed or labelled or title_context or any(CONTEXT.search(m.context) for m in members[:3])
     return context
 
 
@@ -334,12 +337,12 @@ def _build(blocks: list[Block], families: list[list[_Unit]]) -> list[Block]:
             boiler = _boilerplate(blocks, members)
             for unit in members:
                 body = [i for i in unit.body if i not in consumed]
-                entry = _heading_entry(blocks, unit, body, boiler)
+                entries = _heading_entries(blocks, unit, body, boiler)
                 if not body:  # a heading with nothing under it: the entry sits where the heading is
                     at = next((i for i, b in enumerate(blocks) if b.start > unit.heading.start), len(blocks))
-                    before.setdefault(at, []).append(entry)
+                    before.setdefault(at, []).extend(entries)
                     continue
-                replace.setdefault(body[0], []).insert(0, entry)
+                replace[body[0]] = entries + replace.get(body[0], [])
                 consumed.update(body)
                 for i in body[1:]:
                     replace.setdefault(i, [])
@@ -347,11 +350,21 @@ def _build(blocks: list[Block], families: list[list[_Unit]]) -> list[Block]:
             by_block: dict[int, list[_Unit]] = defaultdict(list)
             for unit in members:
                 by_block[unit.block].append(unit)
+            member_blocks = set(by_block)
             for index, units in by_block.items():
                 if index in consumed:
                     continue
-                replace[index] = _line_entries(blocks[index], units)
+                follow = []
+                j = index + 1
+                while (j < len(blocks) and j not in member_blocks and j not in consumed and len(follow) < 8
+                       and blocks[j].section == blocks[index].section and blocks[j].kind in _CONTINUES):
+                    follow.append(j)
+                    j += 1
+                replace[index] = _line_entries(blocks[index], units, [blocks[j] for j in follow])
                 consumed.add(index)
+                for j in follow:
+                    consumed.add(j)
+                    replace[j] = []
     out: list[Block] = []
     for index, block in enumerate(blocks):
         out.extend(before.get(index, []))
@@ -406,7 +419,10 @@ def _table_entries(block: Block, members: list[_Unit]) -> list[Block]:
         if block.header_rows else []
     roles: dict[int, str] = {}
     for col, label in enumerate(header):
-        if col != code_col and (role := role_of(label)) and role not in roles.values():
+        role = role_of(label) if col != code_col else None
+        if role == "title" and "title" in roles.values():
+            role = "cause"  # 'Alarm text | Description | Countermeasure': the second text column explains
+        if role and role not in roles.values():
             roles[col] = role
     width = max(len(r) for r in block.rows)
     free = [c for c in range(width) if c != code_col and c not in roles]
@@ -481,22 +497,35 @@ def _item_entries(block: Block, members: list[_Unit]) -> list[Block]:
     return _entry(rows, block)
 
 
-def _line_entries(block: Block, units: list[_Unit]) -> list[Block]:
+def _lines(block: Block) -> list:
+    """A block's lines; a paragraph read without line breaks is one line."""
+    return block.lines or ([block.text] if "\n" not in block.text else block.text.split("\n"))
+
+
+_CONTINUES = (PassageKind.TEXT, PassageKind.PROCEDURE, PassageKind.WARNING, PassageKind.TABLE)
+
+
+def _line_entries(block: Block, units: list[_Unit], follow: Sequence[Block] = ()) -> list[Block]:
     by_line = {u.row: u for u in units}
     rows: list[tuple[FaultRow, list]] = []
     before: list = []
-    for r, line in enumerate(block.lines):
+    for r, line in enumerate(_lines(block)):
         unit = by_line.get(r)
         text = line.text if hasattr(line, "text") else str(line)
         if unit is None:
             if rows and len(rows[-1][1]) < 12:
-                rows[-1][0].description = _join([rows[-1][0].description, text])
+                rows[-1][0].description = _join([rows[-1][0].description, _line_text(line)], "\n")
                 rows[-1][1].append(line)
             elif not rows:
                 before.append(line)
             continue
         title = strip_separators(unit.rest)
         rows.append((FaultRow(code=unit.codes[0], title=title), [line]))
+    if rows:
+        for extra in follow:
+            for line in _lines(extra):
+                rows[-1][0].description = _join([rows[-1][0].description, _line_text(line)], "\n")
+            rows[-1][1].extend(x for x in _lines(extra) if hasattr(x, "segs"))
     out: list[Block] = []
     if before:
         text = "\n".join(x.text if hasattr(x, "text") else str(x) for x in before)
@@ -519,74 +548,121 @@ def _line_box(line):
 _LABEL_LINE = re.compile(r"^\s*(?P<label>[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,3})\s*[:：]\s*(?P<value>.*)$", re.S)
 
 
+_QUALIFIER = r"(?:(?:probable|possible|likely|mögliche|m[öo]gliche|possibles?|root|corrective|recommended|failure|fault|error|falen)\s+)?"
+_LABEL_WORDS = sorted({w for role in ("cause", "remedy") for w in _ROLE_WORDS[role]}, key=len, reverse=True)
+_LABEL_IN_TEXT = re.compile(r"(?<![\w])(" + _QUALIFIER + "(?:" + "|".join(map(re.escape, _LABEL_WORDS)) +
+                            r")(?:\s*\(s\))?)\s*[:：]\s*", re.I)
+
+
 def _split_labels(row: FaultRow) -> None:
     """'Cause: ... Remedy: ...' inside a description become the cause and remedy."""
     if not row.description:
         return
-    parts = re.split(r"(?:(?<=\n)|(?<=[.;]\s)|^)\s*([^\W\d_][^\W\d_ ]{2,}(?: [^\W\d_]+){0,2})\s*[:：]\s*",
-                     row.description)
-    if len(parts) < 3:
+    marks = list(_LABEL_IN_TEXT.finditer(row.description))
+    if not marks:
         return
-    rest = [parts[0]]
-    for label, value in zip(parts[1::2], parts[2::2]):
-        role = role_of(label)
-        if role in ("cause", "remedy"):
-            setattr(row, role, _join([getattr(row, role), value]))
-        elif role == "title" and not row.title:
-            row.title = _clean(value)
-        else:
-            rest.append(f"{label}: {value}")
-    row.description = _join(rest)
+    rest = row.description[:marks[0].start()]
+    for k, m in enumerate(marks):
+        end = marks[k + 1].start() if k + 1 < len(marks) else len(row.description)
+        role = role_of(m.group(1)) or "remedy"
+        setattr(row, role, _join([getattr(row, role), row.description[m.end():end]]))
+    row.description = _clean(rest)
 
 
-def _heading_entry(blocks: list[Block], unit: _Unit, body: list[int], boiler: set[str]) -> Block:
+def _line_text(line) -> str:
+    """A positioned line whose first cell is a bare label ('Cause    The motor ...') reads as
+    'Cause: The motor ...'."""
+    if not hasattr(line, "segs"):
+        return str(line)
+    if len(line.segs) >= 2 and role_of(line.segs[0].text) in ("cause", "remedy") and \
+            len(line.segs[0].text.split()) <= 3 and not line.segs[0].text.rstrip().endswith(":"):
+        return f"{line.segs[0].text.strip()}: {' '.join(s.text.strip() for s in line.segs[1:])}"
+    return line.text
+
+
+def _block_text(block: Block) -> str:
+    if block.lines and any(hasattr(x, "segs") for x in block.lines):
+        return "\n".join(_line_text(x) for x in block.lines)
+    return block.text
+
+
+def _heading_entries(blocks: list[Block], unit: _Unit, body: list[int], boiler: set[str]) -> list[Block]:
+    """One entry per code heading; a block in its body that starts with another code of the
+    family's kind (a heading the layout did not see as one) starts the next entry."""
     heading = unit.heading
     depth = len(heading.section)
-    row = FaultRow(code=unit.codes[0], title=strip_separators(unit.rest))
+    kind = kind_of(unit.codes[0])
+    parts: list[tuple[str, str, list[int]]] = [(unit.codes[0], strip_separators(unit.rest), [])]
+    for i in body:
+        first_line = _lines(blocks[i])[0] if _lines(blocks[i]) else ""
+        first_line = first_line.text if hasattr(first_line, "text") else str(first_line)
+        codes, rest = cell_codes(first_line)
+        if (codes and _strong(codes, "line") and kind_of(codes[0]) == kind and rest and rest[:1].isalpha()
+                and len(rest.split()) <= MAX_TITLE_WORDS and len(blocks[i].section) == depth):
+            parts.append((codes[0], rest, []))
+            rest_lines = _lines(blocks[i])[1:]
+            if rest_lines:
+                parts[-1][2].append(-i - 1)  # the block's other lines belong to the new entry
+            continue
+        parts[-1][2].append(i)
+    out: list[Block] = []
+    for n, (code, title, members) in enumerate(parts):
+        section = tuple(heading.section) if n == 0 else tuple(heading.section[:-1]) + (f"{code} {title}",)
+        out.extend(_one_heading_entry(blocks, heading, depth, code, title, members, boiler, section))
+    return out
+
+
+def _one_heading_entry(blocks, heading: Heading, depth: int, code: str, title: str, body: list[int],
+                       boiler: set[str], section: tuple) -> list[Block]:
+    row = FaultRow(code=code, title=title)
     texts: list[tuple[str | None, str]] = []  # (role from a sub-heading or label, text)
     pending_label: str | None = None
-    for i in body:
-        block = blocks[i]
+    indexes = [i if i >= 0 else -i - 1 for i in body]
+    for raw in body:
+        block = blocks[raw if raw >= 0 else -raw - 1]
         if block.text in boiler:
             continue
         sub = block.section[depth:] if len(block.section) > depth else ()
         role = role_of(sub[0]) if sub else None
-        text = block.text
+        if raw >= 0:
+            text = _block_text(block)
+        else:
+            text = "\n".join(_line_text(x) for x in _lines(block)[1:])
         if pending_label is not None:
             texts.append((pending_label, text))
             pending_label = None
             continue
-        label = _LABEL_LINE.match(text) if len(text) < 400 else None
         bare = role_of(text.rstrip(":： ")) if len(text) <= 40 else None
-        if bare and not _LABEL_LINE.match(text) or (bare and text.rstrip().endswith((":", "："))
-                                                     and not text.split(":", 1)[1].strip()):
+        if bare and (not _LABEL_LINE.match(text) or not text.split(":", 1)[-1].strip()):
             pending_label = bare
             continue
-        if label and role_of(label.group("label")):
-            texts.append((role_of(label.group("label")), label.group("value")))
+        label = _LABEL_LINE.match(text) if len(text) < 400 else None
+        if label and role_of(label.group("label")) == "title" and role is None:
+            texts.append(("title", label.group("value")))
             continue
         texts.append((role, text))
     for role, text in texts:
         if role == "title" and not row.title:
             row.title = _first_sentence(_clean(text)) if len(text.split()) > MAX_TITLE_WORDS else _clean(text)
-            continue
-        if role in ("cause", "remedy"):
+        elif role in ("cause", "remedy"):
             setattr(row, role, _join([getattr(row, role), text], "\n"))
-        elif role == "title":
-            row.description = _join([row.description, text], "\n")
         else:
             row.description = _join([row.description, text], "\n")
-    if not row.title and row.description:
+    _split_labels(row)
+    if not row.title:
         first = [t for r, t in texts if r is None and t.strip() and not _starts_with_code(t)
-                 and not _labelled_code(t)[0]]
+                 and not _labelled_code(t)[0] and not _LABEL_IN_TEXT.match(t)]
         if first:
             line = _clean(first[0].strip().split("\n", 1)[0])
             row.title = line if len(line.split()) <= 40 else _first_sentence(line)
             if row.description.startswith(row.title):
                 row.description = row.description[len(row.title):].strip()
-    first_block = blocks[body[0]] if body else None
+    first_block = blocks[indexes[0]] if indexes else None
     page = heading.page if heading.page is not None or first_block is None else first_block.page
-    block = Block(PassageKind.FAULT_CODE, "", tuple(heading.section), page,
+    if first_block is not None and first_block.page is not None and len(section) and section != tuple(heading.section):
+        page = first_block.page
+    block = Block(PassageKind.FAULT_CODE, "", section, page,
                   first_block.start if first_block else heading.start,
-                  blocks[body[-1]].end if body else heading.start, box=first_block.box if first_block else None)
-    return _entry([row], block, section=tuple(heading.section), page=page)[0]
+                  blocks[indexes[-1]].end if indexes else heading.start,
+                  box=union_box(blocks[i].box for i in indexes) if indexes else None)
+    return _entry([row], block, section=section, page=page)
