@@ -130,6 +130,7 @@ class _Unit:
     heading: Heading | None = None
     body: list[int] = field(default_factory=list)  # heading units: blocks under the heading
     labelled: bool = False  # its text has cause / remedy labels: an entry of a fault list
+    x: float | None = None  # left edge of a positioned code
 
 
 def _strong(codes: Sequence[str], unit_kind: str) -> bool:
@@ -250,7 +251,8 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
             if not codes or not _strong(codes, "line"):
                 continue
             out.append(_Unit("line", index, codes, rest, ("line", kind_of(codes[0])),
-                             _context(block, lead_in[index]), r))
+                             _context(block, lead_in[index]), r,
+                             x=line.segs[0].x0 if getattr(line, "segs", None) else None))
     return out
 
 
@@ -277,11 +279,25 @@ def _families(units: list[_Unit], doc_title: str) -> list[list[_Unit]]:
         if key[0] == "line":
             for run in _runs(members):
                 if _accept(run, title_context):
-                    accepted.append(run)
+                    accepted.append(_absorb(run, units))
             continue
         if _accept(members, title_context):
             accepted.append(members)
     return accepted
+
+
+def _absorb(run: list[_Unit], units: list[_Unit]) -> list[_Unit]:
+    """Codes of another kind inside a run of positioned code lines, at the same left edge, are
+    members too (a table column mixing 'F0001', 'Err 07' and '2310')."""
+    xs = sorted(u.x for u in run if u.x is not None)
+    if not xs:
+        return run
+    x = xs[len(xs) // 2]
+    span = ((run[0].block, run[0].row), (run[-1].block, run[-1].row))
+    have = {(u.block, u.row) for u in run}
+    extra = [u for u in units if u.kind == "line" and u.x is not None and abs(u.x - x) < 3
+             and span[0] < (u.block, u.row) < span[1] and (u.block, u.row) not in have]
+    return sorted(run + extra, key=lambda u: (u.block, u.row)) if extra else run
 
 
 def _runs(members: list[_Unit]) -> list[list[_Unit]]:
@@ -289,7 +305,7 @@ def _runs(members: list[_Unit]) -> list[list[_Unit]]:
     per list. Several members must follow each other closely."""
     runs: list[list[_Unit]] = []
     for unit in sorted(members, key=lambda u: (u.block, u.row)):
-        if runs and unit.block - runs[-1][-1].block <= 2:
+        if runs and unit.block - runs[-1][-1].block <= 8:
             runs[-1].append(unit)
         else:
             runs.append([unit])
@@ -346,6 +362,13 @@ def _build(blocks: list[Block], families: list[list[_Unit]]) -> list[Block]:
                 consumed.update(body)
                 for i in body[1:]:
                     replace.setdefault(i, [])
+        elif _positioned(blocks, members) and not any(u.block in consumed for u in members):
+            first, entries, used = _positioned_entries(blocks, members)
+            replace[first] = entries
+            for i in used:
+                consumed.add(i)
+                if i != first:
+                    replace[i] = []
         else:
             by_block: dict[int, list[_Unit]] = defaultdict(list)
             for unit in members:
@@ -666,3 +689,138 @@ def _one_heading_entry(blocks, heading: Heading, depth: int, code: str, title: s
                   blocks[indexes[-1]].end if indexes else heading.start,
                   box=union_box(blocks[i].box for i in indexes) if indexes else None)
     return _entry([row], block, section=section, page=page)
+
+
+# --------------------------------------------------------------------------- positioned lines (PDF, OCR)
+
+
+def _positioned(blocks: list[Block], members: list[_Unit]) -> bool:
+    return all(blocks[u.block].lines and hasattr(blocks[u.block].lines[u.row], "segs") for u in members)
+
+
+def _columns(lefts: list[float], tol: float) -> list[float]:
+    out: list[list[float]] = []
+    for x in sorted(lefts):
+        if out and x - out[-1][-1] <= tol:
+            out[-1].append(x)
+        else:
+            out.append([x])
+    return [min(c) for c in out if len(c) >= 2] or [min(c) for c in out]
+
+
+def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int, list[Block], list[int]]:
+    """A run of code lines laid out as a table (PDF text, OCR): columns start where the cells
+    after the codes start; every other line's cells go to the nearest code row of its page
+    (cells are top-aligned or centred on their row), lines on a new page before its first code
+    finish the row above (a table continued over a page break). Column headers (any language)
+    give the roles; without them the first column is the title, the rest description."""
+    member_at = {(u.block, u.row): u for u in members}
+    first_block, last_block = min(u.block for u in members), max(u.block for u in members)
+    used = list(range(first_block, last_block + 1))
+    if last_block + 1 < len(blocks) and blocks[last_block + 1].lines and blocks[last_block + 1].kind in _CONTINUES \
+            and blocks[last_block + 1].page == blocks[last_block].page \
+            and blocks[last_block + 1].section == blocks[last_block].section:
+        used.append(last_block + 1)
+    lines = [(i, r, line) for i in used for r, line in enumerate(blocks[i].lines or []) if hasattr(line, "segs")]
+    heights = sorted(line.height for _, _, line in lines) or [10.0]
+    line_h = heights[len(heights) // 2]
+    tol = 1.5 * line_h
+    code_x = sorted(blocks[u.block].lines[u.row].segs[0].x0 for u in members)[len(members) // 2]
+    lefts = [seg.x0 for (i, r), u in member_at.items() for seg in blocks[i].lines[r].segs[1:]
+             if seg.x0 > code_x + line_h]
+    cols = _columns(lefts, tol) or [code_x + 4 * line_h]
+
+    def column(x: float) -> int:
+        k = -1
+        for n, left in enumerate(cols):
+            if x >= left - tol:
+                k = n
+        return k  # -1: the code column
+
+    # header: lines above the first code that name roles
+    roles: dict[int, str] = {}
+    header_lines: set[tuple[int, int]] = set()
+    for i, r, line in lines:
+        if (i, r) in member_at:
+            break
+        found = {column((s.x0 + s.x1) / 2 if s.x1 - s.x0 < 3 * line_h else s.x0): role_of(s.text) for s in line.segs}
+        if sum(1 for v in found.values() if v) >= 1 and len(line.segs) >= 2:
+            header_lines.add((i, r))
+            for k, role in found.items():
+                if role and k >= 0 and role not in roles.values():
+                    if role == "title" and "title" in roles.values():
+                        role = "cause"
+                    roles[k] = role
+    rows: list[dict] = []
+    order = [(i, r, line) for i, r, line in lines if (i, r) not in header_lines]
+    for pos, (i, r, line) in enumerate(order):
+        unit = member_at.get((i, r))
+        if unit is not None:
+            rows.append({"unit": unit, "page": blocks[i].page, "line": line, "cells": defaultdict(list),
+                         "lines": [line], "block": i})
+            for seg in line.segs[1:]:
+                rows[-1]["cells"][max(column(seg.x0), 0)].append(seg)
+            if unit.rest and not line.segs[1:]:  # code and title in one run
+                rows[-1]["title_text"] = unit.rest
+    # every other line: nearest row on its page; before the page's first row: the row above
+    for i, r, line in order:
+        if (i, r) in member_at:
+            continue
+        page = blocks[i].page
+        same = [row for row in rows if row["page"] == page]
+        if not same:
+            continue
+        mid = (line.top + line.bottom) / 2
+        first = same[0]
+        if mid < first["line"].top - 0.3 * line_h:
+            before_rows = [row for row in rows if row["page"] is not None and page is not None
+                           and row["page"] < page]
+            # the lines above the first code row of a continued page finish the last row
+            if before_rows and mid < first["line"].top - 1.2 * line_h:
+                owner = before_rows[-1]
+            elif mid >= first["line"].top - 3 * line_h:
+                owner = first
+            else:
+                continue
+        else:
+            dist = [abs((row["line"].top + row["line"].bottom) / 2 - mid) for row in same]
+            best = min(range(len(same)), key=lambda k: (dist[k], k))
+            if best + 1 < len(same) and dist[best] == dist[best + 1]:
+                pass  # a tie: the row above (lines run on below their code)
+            elif best > 0 and dist[best - 1] - dist[best] < 0.25 * line_h and \
+                    (same[best]["line"].top + same[best]["line"].bottom) / 2 > mid:
+                best -= 1
+            owner = same[best]
+            if mid - same[-1]["line"].bottom > 6 * line_h:
+                continue
+        owner["lines"].append(line)
+        for seg in line.segs:
+            owner["cells"][column(seg.x0)].append(seg)  # -1: text under the codes ('Cause: ...')
+    entries: list[Block] = []
+    kept = [line for i, r, line in lines if (i, r) in header_lines]
+    for row in rows:
+        unit = row["unit"]
+        entry = FaultRow(code=unit.codes[0])
+        title_col = next((k for k, v in roles.items() if v == "title"), None)
+        if title_col is None:
+            free = [k for k in range(len(cols)) if k not in roles]
+            title_col = free[0] if free else None
+        for k in sorted(row["cells"]):
+            segs = sorted(row["cells"][k], key=lambda s: (round(s.top / (0.5 * line_h)), s.x0))
+            text = _join([s.text for s in segs])
+            role = "title" if k == title_col else roles.get(k, "description")
+            setattr(entry, role, _join([getattr(entry, role), text], "\n" if k < 0 else " "))
+        _split_labels(entry)
+        if row.get("title_text") and not entry.title:
+            entry.title = row["title_text"]
+        confs = [s.conf for line in row["lines"] for s in line.segs if s.conf is not None]
+        entry.conf = sum(confs) / len(confs) if confs else None
+        block = blocks[row["block"]]
+        box = union_box((x.x0, x.top, x.x1, x.bottom) for x in row["lines"]) if block.box is not None else None
+        entries.extend(_entry([entry], block, page=row["page"], box=box))
+    head = []
+    if kept:
+        block = blocks[first_block]
+        head = [Block(PassageKind.TABLE, "\n".join(x.text for x in kept), block.section, block.page, block.start,
+                      block.end)]
+    return first_block, head + entries, used

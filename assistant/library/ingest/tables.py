@@ -228,7 +228,10 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
         ok = True
         placed = []
         category = False
-        for seg in _split_code_runs(segs, lefts, code_col, tol):
+        run = _split_code_runs(segs, lefts, code_col, tol)
+        if any(_column_of(x, lefts, tol) == code_col and cell_codes(x.text) for x in run):
+            run = [part for x in run for part in _split_at_columns(x, lefts, tol)]  # OCR joins cells of a row
+        for seg in run:
             col = _column_of(seg, lefts, tol)
             if seg.x1 - seg.x0 > width[col] * 1.6 + tol * 4 and len(lefts) > 1 and col < len(lefts) - 1:
                 ok = False  # prose running across columns
@@ -413,6 +416,30 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
                      max(s.bottom for s in segs))
         out.extend((row["first"], row["last"], e) for e in _copies(entry, codes))
     return out, consumed
+
+
+def _split_at_columns(seg: Seg, lefts: Sequence[float], tol: float) -> list[Seg]:
+    """A run crossing column edges, split between the words that fall on either side (positions
+    interpolated from the run's width)."""
+    words = seg.text.split()
+    if len(words) < 2 or _column_of(seg, lefts, tol) == len(lefts) - 1:
+        return [seg]
+    per_char = (seg.x1 - seg.x0) / max(len(seg.text), 1)
+    parts: list[tuple[int, list[str], float, float]] = []
+    pos = 0
+    for word in words:
+        at = seg.text.find(word, pos)
+        pos = at + len(word)
+        x0, x1 = seg.x0 + at * per_char, seg.x0 + pos * per_char
+        col = _column_of(Seg(word, x0, x1, seg.top, seg.bottom), lefts, tol)
+        if parts and parts[-1][0] == col:
+            parts[-1][1].append(word)
+            parts[-1] = (col, parts[-1][1], parts[-1][2], x1)
+        else:
+            parts.append((col, [word], x0, x1))
+    if len(parts) == 1:
+        return [seg]
+    return [Seg(" ".join(ws), x0, x1, seg.top, seg.bottom, seg.size, seg.bold, seg.conf) for _, ws, x0, x1 in parts]
 
 
 def _split_code_runs(segs: Sequence[Seg], lefts: Sequence[float], code_col: int, tol: float) -> list[Seg]:
