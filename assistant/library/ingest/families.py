@@ -25,7 +25,7 @@ from assistant.library.ingest.base import Block, FaultRow, Heading, union_box
 
 _STEM = r"(?<![^\W\d_])"
 CONTEXT = re.compile(
-    _STEM + r"(?:codes?|fault|faults|error|errors|err|alarm|alarms|alarme|alm|trip|trouble|failure|fehler|st[öo]r|"
+    _STEM + r"(?:codes?|fault|faults|error|errors|err|alarm|alarms|alarme|alm|trip|trouble|failure|fehler|st[öo]rung|"
     r"warn|meldung|d[ée]faut|erreur|panne|anomal|storing|storingen|fout|aver[íi]a|fallo|fallos|c[óo]digo|alarma|"
     r"errore|guasto|allarme|malfunction|diagnos|emcy)", re.I)
 
@@ -152,7 +152,14 @@ def find_entries(blocks: list[Block], headings: Sequence[Heading], doc_title: st
     lead_in: dict[int, str] = {}
     for index, block in enumerate(blocks):
         prev = blocks[index - 1] if index else None
-        lead_in[index] = prev.text[-300:] if prev is not None and prev.kind != PassageKind.FAULT_CODE else ""
+        # a caption, header line or short lead-in names what follows; a long paragraph does not
+        if prev is None or prev.kind == PassageKind.FAULT_CODE:
+            lead_in[index] = ""
+        elif prev.lines:
+            last = prev.lines[-1]
+            lead_in[index] = last.text if hasattr(last, "text") else str(last)
+        else:
+            lead_in[index] = prev.text if len(prev.text) <= 160 else ""
     units += _row_units(blocks, lead_in)
     units += _item_units(blocks, lead_in)
     units += _heading_units(blocks, headings)
@@ -323,7 +330,9 @@ def _accept(members: list[_Unit], title_context: bool) -> bool:
             return False
     prefixed = all(CONTEXT.match(m.codes[0]) for m in members)
     labelled = sum(m.labelled for m in members) * 2 >= len(members)
-    context = prefixed or labelled or title_context or any(CONTEXT.search(m.context) for m in members[:3])
+    # lines: the text before the run (a heading, a header line, a lead-in), not text between members
+    near = members[:1] if kind == "line" else members[:3]
+    context = prefixed or labelled or title_context or any(CONTEXT.search(m.context) for m in near)
     return context
 
 

@@ -60,7 +60,14 @@ def page_segments(page: pdfium.PdfPage) -> tuple[list[Seg], int]:
         segs: list[Seg] = []
         for i in range(textpage.count_rects()):
             left, bottom, right, top = textpage.get_rect(i)
-            text = textpage.get_text_bounded(left, bottom, right, top)
+            text = textpage.get_text_bounded(left + min(0.6, (right - left) / 4), bottom,
+                                             right - min(0.6, (right - left) / 4), top)
+            if right - left < top - bottom and sum(ch.isalpha() for ch in text) >= 2:
+                # one glyph per rectangle, yet two letters read: a neighbour's glyph overlapping the
+                # edge ('fafailure'); read the rectangle's core
+                inset, band = (right - left) / 4, (top - bottom) / 4
+                core = textpage.get_text_bounded(left + inset, bottom + band, right - inset, top - band)
+                text = core if core.strip() and text.lstrip().startswith(core.strip()) else text
             if not text or not text.strip():
                 continue
             probe = pdfium_c.FPDFText_GetCharIndexAtPos(textpage.raw, left + 1.0, (bottom + top) / 2, 3.0, 3.0)
@@ -95,10 +102,11 @@ def merge_words(segs: list[Seg]) -> list[Seg]:
         for seg in sorted(row, key=lambda s: s.x0):
             prev = merged[-1] if merged else None
             if prev is not None:
-                size = max(prev.size, seg.size) or 0.8 * max(prev.height, seg.height)
+                # the reported font size can be in unscaled text-space units: bound it by the glyphs' height
+                size = min(max(prev.size, seg.size) or 99.0, 1.6 * max(prev.height, seg.height))
                 gap = seg.x0 - prev.x1
                 if -0.2 * size <= gap <= WORD_GAP * size and abs(prev.size - seg.size) < 0.6 and prev.bold == seg.bold:
-                    space = "" if prev.text.endswith(" ") or seg.text.startswith(" ") or gap < 0.12 * size else " "
+                    space = "" if prev.text.endswith(" ") or seg.text.startswith(" ") or gap < 0.25 * size else " "
                     merged[-1] = Seg(prev.text + space + seg.text, prev.x0, max(prev.x1, seg.x1),
                                      min(prev.top, seg.top), max(prev.bottom, seg.bottom), prev.size or seg.size,
                                      prev.bold)

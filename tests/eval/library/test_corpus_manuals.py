@@ -61,7 +61,8 @@ def shape(code: str) -> str:
     """'E01' -> 'A9', '0x2310' -> '9A9', '40-60-90' -> '9-9-9': the family a code belongs to."""
     if re.fullmatch(r"0x[0-9A-Fa-f]+", code.strip()):
         return "hex"
-    value = re.sub(r"[\s\-_.:/]+", "-", code.strip().strip("-"))
+    value = re.sub(r"(?<=[^\W\d_])\s+(?=\d)", "", code.strip())  # 'E 10' is printed 'E10' too
+    value = re.sub(r"[\s\-_.:/]+", "-", value.strip("-"))
     return re.sub(r"\d+", "9", re.sub(r"[^\W\d_]+", "A", value))
 
 
