@@ -225,7 +225,9 @@ def _heading_units(blocks: list[Block], headings: Sequence[Heading]) -> list[_Un
             continue
         depth = len(heading.section)
         body = [i for i in by_section.get(tuple(heading.section), []) if blocks[i].kind != PassageKind.FAULT_CODE]
-        labelled = any(_LABEL_IN_TEXT.search(_block_text(blocks[i])) for i in body[:3])
+        labelled = any(_LABEL_IN_TEXT.search(_block_text(blocks[i])) or
+                       role_of(blocks[i].text.rstrip(":： ")) in ("cause", "remedy") and len(blocks[i].text) <= 40
+                       for i in body[:4])
         out.append(_Unit("heading", body[0] if body else -1, codes, rest, ("heading", depth, kind_of(codes[0])),
                          " > ".join(heading.section[:-1]) + " " + text, heading=heading, body=body,
                          labelled=labelled))
@@ -416,7 +418,7 @@ def _boilerplate(blocks: list[Block], members: list[_Unit]) -> set[str]:
     for unit in members:
         for text in {blocks[i].text for i in unit.body[:4]}:
             counts[text] += 1
-    return {t for t, n in counts.items() if n >= max(3, len(members) // 2)}
+    return {t for t, n in counts.items() if n >= max(3, len(members) // 2) and not role_of(t.rstrip(":： "))}
 
 
 def fault_text(row: FaultRow) -> str:
