@@ -19,7 +19,7 @@ def parse_rst(source: str, name: str = "document") -> ParsedDoc:
     from docutils.utils import SystemMessage
 
     try:
-        parts = publish_parts(_INCLUDE.sub("", source), writer_name="html5", settings_overrides={
+        parts = publish_parts(_INCLUDE.sub("", source), writer="html5", settings_overrides={
             "report_level": 5, "halt_level": 5, "file_insertion_enabled": False, "raw_enabled": False,
             "doctitle_xform": True, "sectsubtitle_xform": False, "warning_stream": False,
             "syntax_highlight": "none"})
