@@ -250,6 +250,10 @@ _CALL = re.compile(r"^[^\w]*(?:[A-Za-z_]\w{0,15}\(\s*)?[\"']?")
 
 def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
     out = []
+    # the short line after a run of lines ('Whenever these fault codes appear, ...') names it too
+    lead_out = {i: (_lines(blocks[i + 1])[0].text if hasattr(_lines(blocks[i + 1])[0], "text")
+                    else str(_lines(blocks[i + 1])[0]))[:160]
+                for i in range(len(blocks) - 1) if _lines(blocks[i + 1])}
     for index, block in enumerate(blocks):
         if block.kind == PassageKind.FAULT_CODE or block.rows or block.items:
             continue
@@ -257,6 +261,16 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
             text = line.text if hasattr(line, "text") else str(line)
             start = _CALL.match(text)
             codes, rest = cell_codes(text[start.end():] if start else text)
+            segs = getattr(line, "segs", None) or []
+            if not codes and len(segs) >= 2 and re.search(r"\d", segs[-1].text) \
+                    and looks_like_code(_MARKS.sub("", segs[-1].text.strip())):
+                # the description left, the code right: a code ending a positioned line
+                code = _MARKS.sub("", segs[-1].text.strip())
+                rest = _MARKS.sub("", _join([x.text for x in segs[:-1]]))
+                out.append(_Unit("line", index, [code], rest, ("line-right", kind_of(code)),
+                                 _context(block, lead_in[index]) + " " + lead_out.get(index, ""), r,
+                                 x=segs[-1].x0))
+                continue
             if not codes or not _strong(codes, "line"):
                 continue
             out.append(_Unit("line", index, codes, rest, ("line", kind_of(codes[0])),
@@ -285,7 +299,7 @@ def _families(units: list[_Unit], doc_title: str) -> list[list[_Unit]]:
     for key, members in groups.items():
         if key[0] == "row" and best_col[key[1]][0] != key[2]:
             continue
-        if key[0] == "line":
+        if key[0] in ("line", "line-right"):
             for run in _runs(members):
                 if _accept(run, title_context):
                     accepted.append(_absorb(run, units))
@@ -326,6 +340,8 @@ def _accept(members: list[_Unit], title_context: bool) -> bool:
     kind = members[0].kind
     if len(distinct) < (3 if kind == "line" else 2):
         return False
+    if kind == "line" and len(distinct) < 0.7 * len(members):
+        return False  # values that repeat ('Function 03', 'Address Hi 00') are not a list of codes
     if kind in ("line", "item"):
         # the code's own line names the fault: text follows most codes
         if sum(1 for m in members if m.rest and m.rest[:1].isalpha() or m.rest[:1] in "\"'(") < 0.7 * len(members):
@@ -333,7 +349,7 @@ def _accept(members: list[_Unit], title_context: bool) -> bool:
     prefixed = all(CONTEXT.match(m.codes[0]) for m in members)
     labelled = sum(m.labelled for m in members) * 2 >= len(members)
     # lines: the text before the run (a heading, a header line, a lead-in), not text between members
-    near = members[:1] if kind == "line" else members[:3]
+    near = [members[0], members[-1]] if kind == "line" else members[:3]
     context = prefixed or labelled or title_context or any(CONTEXT.search(m.context) for m in near)
     return context
 
@@ -373,7 +389,8 @@ def _build(blocks: list[Block], families: list[list[_Unit]]) -> list[Block]:
                 consumed.update(body)
                 for i in body[1:]:
                     replace.setdefault(i, [])
-        elif _positioned(blocks, members) and not any(u.block in consumed for u in members):
+        elif members[0].family[0] == "line" and _positioned(blocks, members) and \
+                not any(u.block in consumed for u in members):
             first, entries, used = _positioned_entries(blocks, members)
             replace[first] = entries
             for i in used:
