@@ -63,3 +63,12 @@ def test_broken_docx_is_refused_and_nothing_is_added(lib, tmp_path):
     with pytest.raises(MalformedFile, match="broken.docx") as err:
         lib.add(path)
     assert str(err.value).count(".") <= 3 and lib.documents() == []
+
+
+def test_scanned_page_render_is_bounded():
+    from assistant.library.ingest.pdf import MAX_OCR_PIXELS, OCR_SCALE, render_scale
+
+    a4 = render_scale(595, 842)
+    assert a4 == OCR_SCALE  # an ordinary page is read at 200 dpi
+    poster = render_scale(200 * 72, 200 * 72)  # a 200-inch page
+    assert (200 * 72 * poster) ** 2 <= MAX_OCR_PIXELS * 1.001
