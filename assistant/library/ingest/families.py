@@ -599,7 +599,8 @@ def _line_box(line):
 _LABEL_LINE = re.compile(r"^\s*(?P<label>[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,3})\s*[:：]\s*(?P<value>.*)$", re.S)
 
 
-_QUALIFIER = r"(?:(?:probable|possible|likely|mögliche|m[öo]gliche|possibles?|root|corrective|recommended|failure|fault|error|falen)\s+)?"
+_QUALIFIER = (r"(?:(?:probable|possible|likely|m[öo]gliche|possibles?|root|corrective|recommended|failure|fault|"
+              r"error|falen)\s+)?")
 _LABEL_WORDS = sorted({w for role in ("cause", "remedy") for w in _ROLE_WORDS[role]}, key=len, reverse=True)
 _LABEL_IN_TEXT = re.compile(r"(?<![\w])(" + _QUALIFIER + "(?:" + "|".join(map(re.escape, _LABEL_WORDS)) +
                             r")(?:\s*\(s\))?)\s*[:：]\s*", re.I)

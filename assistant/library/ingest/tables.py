@@ -135,29 +135,6 @@ def _copies(entry: FaultRow, codes: list[str]) -> list[FaultRow]:
             for c in codes]
 
 
-def rows_to_faults(roles: dict[int, str], rows: Sequence[Sequence[str]]) -> list[tuple[int, FaultRow]]:
-    """Data rows (cell lists) -> (row index, FaultRow). A row without a code-shaped code
-    cell continues the previous entry (wrapped cells in text tables)."""
-    out: list[tuple[int, FaultRow]] = []
-    code_col = next(i for i, r in roles.items() if r == CODE)
-    for index, row in enumerate(rows):
-        cells = [_clean(c) for c in row]
-        code = cells[code_col] if code_col < len(cells) else ""
-        codes = cell_codes(code) if code else []
-        if codes:
-            entry = FaultRow(code=codes[0])
-            for col, role in roles.items():
-                if role != CODE and col < len(cells):
-                    setattr(entry, role, cells[col])
-            out.extend((index, e) for e in _copies(entry, codes))
-        elif out and not code:
-            entry = out[-1][1]
-            for col, role in roles.items():
-                if role != CODE and col < len(cells) and cells[col]:
-                    setattr(entry, role, _join([getattr(entry, role), cells[col]]))
-    return out
-
-
 # --------------------------------------------------------------------------- positioned tables
 
 
@@ -483,7 +460,3 @@ def _reading_order(segs: Sequence[Seg]) -> list[Seg]:
                 continue
         lines.append([seg])
     return [s for line in lines for s in sorted(line, key=lambda s: s.x0)]
-
-
-def _same_col(group, seg: Seg, lefts, tol) -> bool:
-    return _column_of(group[0][1], lefts, tol) == _column_of(seg, lefts, tol)
