@@ -1,8 +1,7 @@
-"""Recognise fault-code tables: map a header row to column roles (code, title,
-cause, remedy) by its words, then turn rows into `FaultRow`s. Works on cell
-lists (Markdown, HTML, text) and on positioned segments (PDF text and OCR),
-where rows are rebuilt from geometry. Nothing here knows any code scheme:
-codes are recognised by where they sit, with a loose shape check."""
+"""Rebuild the rows of a positioned table (PDF text, OCR) under a header line whose words
+name its columns (code, title, cause, remedy): multi-line and vertically centred cells,
+rows continued over a page break, repeated headers. Cell-list tables (Markdown, HTML,
+RST, Word) and tables without such a header are read by `families.py`."""
 
 from __future__ import annotations
 
