@@ -131,6 +131,7 @@ class _Unit:
     body: list[int] = field(default_factory=list)  # heading units: blocks under the heading
     labelled: bool = False  # its text has cause / remedy labels: an entry of a fault list
     x: float | None = None  # left edge of a positioned code
+    header: list[str] = field(default_factory=list)  # row units: the table's column headers
 
 
 def _strong(codes: Sequence[str], unit_kind: str) -> bool:
@@ -191,7 +192,8 @@ def _row_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
                     continue  # 'Den Wärmetauscher reinigen': a word, not a code
                 if codes:
                     out.append(_Unit("row", index, codes, rest, ("row", index, col),
-                                     " ".join(header) + " " + _context(block, lead_in[index]), r, col))
+                                     " ".join(header) + " " + _context(block, lead_in[index]), r, col,
+                                     header=header + [""] * (width - len(header))))
     return out
 
 
@@ -338,6 +340,9 @@ def _runs(members: list[_Unit]) -> list[list[_Unit]]:
 def _accept(members: list[_Unit], title_context: bool) -> bool:
     distinct = {m.codes[0] for m in members}
     kind = members[0].kind
+    if kind == "row" and members[0].header and CONTEXT.search(members[0].header[members[0].col]) and \
+            any(role_of(h) for k, h in enumerate(members[0].header) if k != members[0].col):
+        return True  # a fault-table header ('Alarm | Description | Cause | Remedy') over even one row
     if len(distinct) < (3 if kind == "line" else 2):
         return False
     if kind == "line" and len(distinct) < 0.7 * len(members):
