@@ -96,6 +96,8 @@ class DocumentFormat(StrEnum):
     TEXT = "text"
     YAML = "yaml"
     JSON = "json"
+    RST = "rst"
+    DOCX = "docx"
 
 
 class DocumentKind(StrEnum):
@@ -220,6 +222,8 @@ class FaultCode(Model):
     page: int | None = None
     section: str = ""
     equipment_ids: list[str] = Field(default_factory=list)
+    description: str = Field("", description="the entry's text when the manual does not label cause and remedy")
+    confidence: float | None = Field(None, description="mean OCR confidence 0..1 when read from a scanned page")
 
 
 class SearchHit(Model):

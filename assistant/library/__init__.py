@@ -296,9 +296,10 @@ class Library:
                     f = block.fault
                     conn.execute(
                         "INSERT INTO fault_codes(doc_id, passage_id, code, compact, key, title, cause, remedy, page, "
-                        "section, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        "section, seq, description, confidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         (doc_id, pid, printed(f.code), compact(f.code), code_key(f.code), f.title, f.cause, f.remedy,
-                         block.page, section, seq))
+                         block.page, section, seq, f.description,
+                         f.conf if f.conf is not None else parsed.ocr_pages.get(block.page or 0)))
             first_passage: dict[str, str] = {}
             for pid, _, block, section in passages:
                 first_passage.setdefault(section, pid)
@@ -603,7 +604,7 @@ class Library:
                                                     (row["doc_id"],))]
         return FaultCode(code=row["code"], title=row["title"], cause=row["cause"], remedy=row["remedy"],
                          doc_id=row["doc_id"], passage_id=row["passage_id"], page=row["page"], section=row["section"],
-                         equipment_ids=equipment)
+                         equipment_ids=equipment, description=row["description"], confidence=row["confidence"])
 
     def fault_codes(self, equipment_id: str | None = None) -> list[FaultCode]:
         if equipment_id:
@@ -614,7 +615,7 @@ class Library:
         return [self._fault(r) for r in rows]
 
     def known_codes(self, equipment_id: str | None = None) -> set[str]:
-        """Every fault code the library knows, upper-cased as printed (e.g. 'F0001', 'E-21', 'ERR 07')."""
+        """Every fault code the library knows, as printed (e.g. "F0001", "E-21", "Err 07")."""
         if equipment_id:
             rows = self.store.query("SELECT DISTINCT f.code FROM fault_codes f JOIN doc_equipment de "
                                     "ON de.doc_id=f.doc_id WHERE de.equipment_id=?", (equipment_id,))

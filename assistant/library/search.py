@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.library.codes import code_key, compact
+from assistant.library.codes import code_key, compact, looks_like_code
 
 # column weights for bm25(passages_fts, title, section, codes, text, scope); scope only filters
 WEIGHTS = (2.0, 4.0, 10.0, 1.0, 0.0)
@@ -53,6 +53,9 @@ def code_candidates(text: str) -> list[str]:
     """Strings in the query that could be codes, as single tokens and adjacent pairs ('Err 07', 'E - 21')."""
     raw = re.findall(r"[A-Za-z0-9]+", text or "")
     out: list[str] = []
+    whole = " ".join((text or "").split())
+    if whole and looks_like_code(whole):  # the query is a code as printed: 'error:22', 'E.S.', 'Er.07'
+        out.append(whole)
     for i, token in enumerate(raw):
         if any(ch.isdigit() for ch in token) or (token.isupper() and 2 <= len(token) <= 5):
             out.append(token)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assistant.errors import StorageError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -47,7 +47,8 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS fault_codes (
         doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, passage_id TEXT NOT NULL,
         code TEXT NOT NULL, compact TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL, cause TEXT NOT NULL,
-        remedy TEXT NOT NULL, page INTEGER, section TEXT NOT NULL, seq INTEGER NOT NULL)""",
+        remedy TEXT NOT NULL, page INTEGER, section TEXT NOT NULL, seq INTEGER NOT NULL,
+        description TEXT NOT NULL DEFAULT '', confidence REAL)""",
     """CREATE INDEX IF NOT EXISTS fault_codes_compact ON fault_codes(compact)""",
     """CREATE INDEX IF NOT EXISTS fault_codes_key ON fault_codes(key)""",
     """CREATE INDEX IF NOT EXISTS fault_codes_doc ON fault_codes(doc_id)""",
@@ -106,6 +107,12 @@ class Store:
             if "authority" not in {r[1] for r in conn.execute("PRAGMA table_info(documents)")}:
                 # who stands behind a document: 'manufacturer' (default) or 'third_party' notes
                 conn.execute("ALTER TABLE documents ADD COLUMN authority TEXT NOT NULL DEFAULT 'manufacturer'")
+            if 0 < version < 4:  # v4: fault entries keep their unlabelled text and OCR confidence
+                columns = {r[1] for r in conn.execute("PRAGMA table_info(fault_codes)")}
+                if "description" not in columns:
+                    conn.execute("ALTER TABLE fault_codes ADD COLUMN description TEXT NOT NULL DEFAULT ''")
+                if "confidence" not in columns:
+                    conn.execute("ALTER TABLE fault_codes ADD COLUMN confidence REAL")
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     @contextmanager

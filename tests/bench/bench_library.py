@@ -1,4 +1,5 @@
-"""Library benchmarks: ingest throughput (pages/s) on a generated library of at least
+"""Library benchmarks: ingest pages/s over the real corpus PDFs (when ../shared is there);
+ingest throughput (pages/s) on a generated library of at least
 2,000 PDF pages, search latency p50/p95 over at least 10,000 pages, and page-image cold
 render vs cached open. Prints figures; never asserts on time.
 
@@ -120,6 +121,43 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+CORPUS = ROOT.parent / "shared" / "corpus" / "manuals"
+
+
+def bench_corpus(work: Path) -> None:
+    """Ingest pages/s over the real corpus PDFs (../shared, not part of the project), text-layer
+    pages and OCR'd scanned pages apart, beside plain pypdfium2 text extraction of the same files."""
+    import pypdfium2 as pdfium
+
+    pdfs = sorted(CORPUS.glob("*.pdf")) if CORPUS.is_dir() else []
+    if not pdfs:
+        print(f"corpus ingest: skipped ({CORPUS} is not here)")
+        return
+    lib = Library(work / "corpus-lib")
+    text_pages = text_time = ocr_pages = ocr_time = plain_time = 0.0
+    for path in pdfs:
+        t = time.perf_counter()
+        doc = lib.add(path)
+        seconds = time.perf_counter() - t
+        scanned = sum(1 for p in lib.page_info(doc.id) if p.ocr)
+        if scanned * 2 > doc.page_count:  # mostly scanned
+            ocr_pages, ocr_time = ocr_pages + doc.page_count, ocr_time + seconds
+        else:
+            text_pages, text_time = text_pages + doc.page_count, text_time + seconds
+            t = time.perf_counter()
+            pdf = pdfium.PdfDocument(str(path))
+            for page in pdf:
+                page.get_textpage().get_text_range()
+            pdf.close()
+            plain_time += time.perf_counter() - t
+    lib.close()
+    print(f"corpus ingest, PDFs with a text layer (a few pages OCR'd): {text_pages:.0f} pages in {text_time:.1f} s = {text_pages / text_time:.1f} pages/s"
+          f" (plain pypdfium2 text extraction: {text_pages / max(plain_time, 1e-9):.0f} pages/s)")
+    if ocr_pages:
+        print(f"corpus ingest, scanned PDFs (OCR): {ocr_pages:.0f} pages in {ocr_time:.1f} s = "
+              f"{ocr_pages / ocr_time:.2f} pages/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=2000, help="pages in the ingest benchmark")
@@ -127,9 +165,13 @@ def main() -> None:
     parser.add_argument("--per-manual", type=int, default=100)
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated library here")
+    parser.add_argument("--corpus-only", action="store_true", help="only the real-corpus ingest figures")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-library-"))
     work.mkdir(parents=True, exist_ok=True)
+    bench_corpus(work)
+    if args.corpus_only:
+        return
     src = work / "src"
     src.mkdir(exist_ok=True)
     manuals = max(1, args.search_pages // args.per_manual)

@@ -23,14 +23,22 @@ EXTENSIONS = {
     ".txt": DocumentFormat.TEXT, ".text": DocumentFormat.TEXT, ".log": DocumentFormat.TEXT,
     ".yaml": DocumentFormat.YAML, ".yml": DocumentFormat.YAML,
     ".json": DocumentFormat.JSON,
+    ".rst": DocumentFormat.RST, ".rest": DocumentFormat.RST,
+    ".docx": DocumentFormat.DOCX,
 }
-SUPPORTED = "PDF, Markdown, HTML, plain text, and YAML or JSON work instructions"
+SUPPORTED = "PDF, Word (.docx), Markdown, reStructuredText, HTML, plain text, and YAML or JSON work instructions"
 
 
 def detect_format(path: Path, head: bytes) -> DocumentFormat:
     if head.lstrip()[:5] == b"%PDF-" or b"%PDF-" in head[:1024]:
         return DocumentFormat.PDF
     fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt == DocumentFormat.DOCX or head[:2] == b"PK" and b"word/" in head:
+        if head[:2] != b"PK":
+            raise MalformedFile(f"{path.name} is not a readable Word document (it is not a .docx package).")
+        return DocumentFormat.DOCX
+    if fmt == DocumentFormat.TEXT:
+        fmt = _inner_format(path, head) or fmt
     if fmt == DocumentFormat.PDF:
         raise MalformedFile(f"{path.name} is not a readable PDF (it has no PDF header).")
     if fmt is not None:
@@ -42,6 +50,16 @@ def detect_format(path: Path, head: bytes) -> DocumentFormat:
         return DocumentFormat.HTML
     kind = path.suffix.lower() or "file without an extension"
     raise MalformedFile(f"{path.name}: Fieldlens cannot read {kind} files; it reads {SUPPORTED}.")
+
+
+def _inner_format(path: Path, head: bytes) -> DocumentFormat | None:
+    """A text file named for what it holds ('page.html.txt', 'notes.rst.txt') or plainly HTML."""
+    inner = EXTENSIONS.get(Path(path.stem).suffix.lower())
+    if inner in (DocumentFormat.MARKDOWN, DocumentFormat.HTML, DocumentFormat.RST):
+        return inner
+    if head[:512].lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        return DocumentFormat.HTML
+    return None
 
 
 def decode(data: bytes) -> str:
@@ -83,6 +101,10 @@ def read_document(path: Path, *, ocr_cache=None, fmt: DocumentFormat | None = No
         from assistant.library.ingest.pdf import read_pdf
 
         parsed = read_pdf(path, ocr_cache=ocr_cache)
+    elif fmt == DocumentFormat.DOCX:
+        from assistant.library.ingest.docx import parse_docx
+
+        parsed = parse_docx(path)
     else:
         text = decode(path.read_bytes())
         if not text.strip():
@@ -95,18 +117,23 @@ def read_document(path: Path, *, ocr_cache=None, fmt: DocumentFormat | None = No
             from assistant.library.ingest.html import parse_html
 
             parsed = parse_html(text)
+        elif fmt == DocumentFormat.RST:
+            from assistant.library.ingest.rst import parse_rst
+
+            parsed = parse_rst(text, path.name)
         elif fmt in (DocumentFormat.YAML, DocumentFormat.JSON):
             from assistant.library.ingest.workinstruction import parse_work_instruction
 
             parsed = parse_work_instruction(text, path.name, fmt)
         else:
+            from assistant.library.ingest.records import parse_records
             from assistant.library.ingest.text import parse_text
 
-            parsed = parse_text(text)
+            parsed = parse_records(text) or parse_text(text)
     if fmt not in (DocumentFormat.YAML, DocumentFormat.JSON):
-        from assistant.library.ingest.entries import labelled_faults
+        from assistant.library.ingest.families import find_entries
 
-        parsed.blocks = labelled_faults(parsed.blocks)
+        parsed.blocks = find_entries(parsed.blocks, parsed.headings, parsed.title or path.name)
     parsed.blocks = chunk(parsed.blocks)
     if not parsed.blocks:
         if parsed.format == DocumentFormat.PDF:

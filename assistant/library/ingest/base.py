@@ -77,6 +77,8 @@ class FaultRow:
     cause: str = ""
     remedy: str = ""
     box: tuple[float, float, float, float] | None = None
+    description: str = ""  # the rest of the entry when the manual does not label cause and remedy
+    conf: float | None = None  # mean OCR confidence of the entry's text (scanned pages)
 
 
 @dataclass(slots=True)
@@ -92,6 +94,11 @@ class Block:
     fault: FaultRow | None = None
     codes: tuple[str, ...] = ()
     box: tuple[float, float, float, float] | None = None  # x0, top, x1, bottom in points (PDF pages only)
+    # structure kept for fault-entry recognition (ingest/families.py)
+    rows: list[list[str]] | None = None  # table cells, header rows first
+    header_rows: int = 0
+    items: list[str] | None = None  # list items (top level, nested text included)
+    lines: list[Line] | None = None  # positioned lines (PDF, OCR, plain text)
 
 
 def union_box(boxes) -> tuple[float, float, float, float] | None:

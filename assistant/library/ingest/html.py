@@ -89,6 +89,9 @@ class _Walker:
             elif name in ("ol", "ul"):
                 self.list(child, warn)
             elif name in _TEXT_BLOCKS:
+                for br in child.find_all("br"):
+                    br.replace_with("\n")
+                lines = [x for x in (" ".join(t.split()) for t in child.get_text(" ").split("\n")) if x]
                 text = _text(child)
                 kind = PassageKind.TEXT
                 if warn or _WARNING.match(text):
@@ -96,6 +99,9 @@ class _Walker:
                 elif name == "figcaption" or _FIGURE.match(text):
                     kind = PassageKind.FIGURE
                 self.block(kind, text)
+                if len(lines) > 1:
+                    if self.blocks and self.blocks[-1].text == text:
+                        self.blocks[-1].lines = lines
             else:
                 cls = " ".join(child.get("class", [])) + " " + (child.get("role") or "")
                 self.walk(child, warn or bool(_WARN_CLASS.search(cls)) or name == "aside" and
@@ -117,10 +123,12 @@ class _Walker:
     def list(self, el: Tag, warn: bool) -> None:
         ordered = el.name.lower() == "ol"
         lines = []
+        items = []
         for n, li in enumerate(el.find_all("li", recursive=False), start=1):
             text = _text(li)
             if text:
                 lines.append(f"{n}. {text}" if ordered else f"- {text}")
+                items.append(text)
         text = "\n".join(lines)
         if not text:
             return
@@ -134,15 +142,21 @@ class _Walker:
             self.blocks.append(Block(kind, lead.text + "\n" + text, self.section, None, start, end))
             return
         self.block(kind, text)
+        if not ordered and self.blocks and self.blocks[-1].text == text:
+            self.blocks[-1].items = items
 
     def table(self, el: Tag) -> None:
         rows: list[list[str]] = []
         spans: dict[int, int] = {}  # column -> rows still covered by a rowspan above
+        header_rows = 0
         for tr in el.find_all("tr"):
             if tr.find_parent("table") is not el:
                 continue
             row: list[str] = []
             cells = list(tr.find_all(["td", "th"], recursive=False))
+            if len(rows) == header_rows and cells and (tr.find_parent("thead") is not None or
+                                                       all(c.name == "th" for c in cells)):
+                header_rows += 1
             while cells or spans.get(len(row), 0) > 0:
                 col = len(row)
                 if spans.get(col, 0) > 0:  # covered by a cell above: empty, so the row continues that entry
@@ -162,8 +176,7 @@ class _Walker:
             self.block(PassageKind.TEXT, _text(caption))
         text = "\n".join(" | ".join(r) for r in rows)
         start, end = self.emit(text)
-        self.blocks.extend(table_blocks(rows, self.section, None, start, end, text.split("\n")[:1] + [""] +
-                                        text.split("\n")[1:]))
+        self.blocks.extend(table_blocks(rows, self.section, None, start, end, header_rows=header_rows or 1))
 
 
 def _span(value) -> int:

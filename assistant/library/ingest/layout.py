@@ -269,7 +269,7 @@ class _Builder:
             text = _reflow([line.text for line in lines])
         if text.strip():
             self.blocks.append(Block(self.cur_kind, text.strip(), self.section, self.page, lines[0].start,
-                                     lines[-1].end, box=_box(lines) if self.geometry else None))
+                                     lines[-1].end, box=_box(lines) if self.geometry else None, lines=list(lines)))
         self.cur = []
         self.cur_kind = PassageKind.TEXT
 

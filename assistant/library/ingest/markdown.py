@@ -11,31 +11,36 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from assistant.domain import DocumentFormat, PassageKind
-from assistant.library.ingest import tables
 from assistant.library.ingest.base import Block, Heading, ParsedDoc
-from assistant.library.ingest.layout import _WARNING, fault_text
+from assistant.library.ingest.layout import _WARNING
 
 _ADMONITION = re.compile(r"^(?:!!!|\?\?\?\+?|:::)\s*(\w+)|^\[!(\w+)\]", re.I)
 _WARN_TYPES = {"warning", "danger", "caution", "important", "attention", "hazard", "notice"}
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 
 
-def _plain(inline: Token | None) -> str:
+def _plain(inline: Token | None, softbreak: str = " ") -> str:
     if inline is None or not inline.children:
         return inline.content if inline is not None else ""
     out = []
     for child in inline.children:
         if child.type in ("text", "code_inline"):
             out.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            out.append(" ")
+        elif child.type in ("softbreak", "hardbreak") or (
+                child.type == "html_inline" and re.match(r"<br\b", child.content, re.I)):
+            out.append(softbreak)
         elif child.type == "image":
             out.append(child.content or child.attrGet("alt") or "")
-    return " ".join("".join(out).split())
+    return "\n".join(" ".join(x.split()) for x in "".join(out).split("\n")) if softbreak == "\n" else \
+        " ".join("".join(out).split())
+
+
+_TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{[<%].*?[>%]\}\}", re.S)  # Liquid / Hugo tags of static-site sources
 
 
 def parse_markdown(source: str) -> ParsedDoc:
     source = source.replace("\r\n", "\n")
+    source = _TEMPLATE_TAG.sub(lambda m: " " * len(m.group()), source)  # same length: offsets stay right
     front = _FRONT_MATTER.match(source)
     body_start = front.end() if front else 0
     md = MarkdownIt("commonmark").enable("table")
@@ -88,13 +93,15 @@ def parse_markdown(source: str) -> ParsedDoc:
             else:
                 kind = PassageKind.TEXT
             if text:
-                blocks.append(Block(kind, text, section(), None, start, end))
+                lines = [x for x in (" ".join(p.split()) for p in _plain(tokens[i + 1], "\n").split("\n")) if x]
+                blocks.append(Block(kind, text, section(), None, start, end, lines=lines))
             i += 3
             continue
         if tok.type in ("ordered_list_open", "bullet_list_open", "blockquote_open"):
             close = tok.type.replace("_open", "_close")
             depth, j = 0, i
             items: list[str] = []
+            top: list[str] = []  # top-level items, nested text on following lines
             for j in range(i, len(tokens)):
                 t = tokens[j]
                 if t.type == tok.type:
@@ -107,19 +114,27 @@ def parse_markdown(source: str) -> ParsedDoc:
                     number = t.info or (str(len(items) + 1) if tok.type == "ordered_list_open" else "")
                     items.append(f"{number}. " if tok.type == "ordered_list_open" and t.level == tok.level + 1
                                  else ("- " if t.level == tok.level + 1 else "  - "))
+                    if t.level == tok.level + 1:
+                        top.append("")
+                    elif top:
+                        top[-1] += "\n"
                 elif t.type == "inline":
                     text = _plain(t)
                     if items:
                         items[-1] += (" " if not items[-1].endswith(" ") else "") + text
                     else:
                         items.append(text)
+                    if top:
+                        top[-1] += (" " if top[-1] and not top[-1].endswith("\n") else "") + text
+                elif t.type in ("fence", "code_block") and tok.type == "blockquote_open":
+                    items.extend(x for x in t.content.split("\n") if x.strip())
             start, end = span(tok)
             text = "\n".join(x.strip() for x in items if x.strip(" -.0123456789"))
             if tok.type == "blockquote_open":
                 m = _ADMONITION.match(text)
                 warn = (m and (m.group(1) or m.group(2) or "").lower() in _WARN_TYPES) or _WARNING.match(text)
                 kind = PassageKind.WARNING if warn else PassageKind.TEXT
-                text = " ".join(text.split())
+                text = "\n".join(" ".join(x.split()) for x in text.split("\n"))
             elif tok.type == "ordered_list_open":
                 kind = PassageKind.PROCEDURE
                 if blocks and blocks[-1].kind == PassageKind.TEXT and blocks[-1].section == section() \
@@ -130,7 +145,8 @@ def parse_markdown(source: str) -> ParsedDoc:
             else:
                 kind = PassageKind.TEXT
             if text.strip():
-                blocks.append(Block(kind, text, section(), None, start, end))
+                blocks.append(Block(kind, text, section(), None, start, end,
+                                    items=[x.strip() for x in top] if tok.type == "bullet_list_open" else None))
             i = j + 1
             continue
         if tok.type == "table_open":
@@ -152,9 +168,27 @@ def parse_markdown(source: str) -> ParsedDoc:
         if tok.type in ("fence", "code_block", "html_block"):
             start, end = span(tok)
             text = tok.content.strip()
+            if tok.type == "html_block" and re.search(r"<(?:table|div|h[1-6]|ul|ol|dl|p)\b", text, re.I):
+                from assistant.library.ingest.html import parse_html
+
+                inner = parse_html(text)
+                for block in inner.blocks:
+                    block.section = section() + block.section
+                    block.start, block.end = start, end
+                    blocks.append(block)
+                for heading in inner.headings:
+                    headings.append(Heading(section() + heading.section, len(stack) + heading.level, None, start))
+                i += 1
+                continue
             if tok.type == "html_block":
                 text = re.sub(r"<[^>]+>", " ", text)
                 text = " ".join(text.split())
+            elif tok.type in ("fence", "code_block"):
+                lines = [x.strip() for x in text.split("\n") if x.strip()]
+                if text:
+                    blocks.append(Block(PassageKind.TEXT, text, section(), None, start, end, lines=lines))
+                i += 1
+                continue
             if text:
                 blocks.append(Block(PassageKind.TEXT, text, section(), None, start, end))
         i += 1
@@ -163,32 +197,12 @@ def parse_markdown(source: str) -> ParsedDoc:
 
 
 def table_blocks(rows: list[list[str]], section: tuple[str, ...], page: int | None, start: int, end: int,
-                 source_lines: list[str] | None = None) -> list[Block]:
-    """A table (header row first) -> fault-code blocks if it is a fault table, else one table block."""
+                 source_lines: list[str] | None = None, header_rows: int = 1) -> list[Block]:
+    """A table (header rows first) -> one table block that keeps its cells (fault entries
+    are recognised later, on the cells)."""
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         return []
-    # the header is the first row, or follows a title / group row or two ('Table 7: Fault messages')
-    head = next((k for k in range(min(3, len(rows) - 1)) if tables.header_roles(rows[k])), 0)
-    roles = tables.header_roles(rows[head])
-    if roles:
-        faults = tables.rows_to_faults(roles, rows[head + 1:])
-        if faults:
-            out = []
-            offsets = _row_offsets(source_lines, start) if source_lines else None
-            for index, row in faults:
-                index += head
-                s, e = (offsets[index + 2] if offsets and index + 2 < len(offsets) else (start, end))
-                out.append(Block(PassageKind.FAULT_CODE, fault_text(row), section, page, s, e, fault=row,
-                                 codes=(row.code,)))
-            return out
     text = "\n".join(" | ".join(c.strip() for c in row) for row in rows)
-    return [Block(PassageKind.TABLE, text, section, page, start, end)]
-
-
-def _row_offsets(lines: list[str], start: int) -> list[tuple[int, int]]:
-    out, pos = [], start
-    for line in lines:
-        out.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return out
+    return [Block(PassageKind.TABLE, text, section, page, start, end, rows=rows,
+                  header_rows=min(header_rows, len(rows) - 1) if len(rows) > 1 else 0)]

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 16  # fewer characters than this on a page with an image: treat it as scanned
 OCR_SCALE = 200 / 72  # render scanned pages at 200 dpi for OCR
+MAX_OCR_PIXELS = 12_000_000  # ... within this many pixels (an A4 page at 200 dpi is 3.9 M)
 
 
 def open_pdf(path: Path) -> pdfium.PdfDocument:
@@ -59,7 +60,14 @@ def page_segments(page: pdfium.PdfPage) -> tuple[list[Seg], int]:
         segs: list[Seg] = []
         for i in range(textpage.count_rects()):
             left, bottom, right, top = textpage.get_rect(i)
-            text = textpage.get_text_bounded(left, bottom, right, top)
+            text = textpage.get_text_bounded(left + min(0.6, (right - left) / 4), bottom,
+                                             right - min(0.6, (right - left) / 4), top)
+            if right - left < top - bottom and sum(ch.isalpha() for ch in text) >= 2:
+                # one glyph per rectangle, yet two letters read: a neighbour's glyph overlapping the
+                # edge ('fafailure'); read the rectangle's core
+                inset, band = (right - left) / 4, (top - bottom) / 4
+                core = textpage.get_text_bounded(left + inset, bottom + band, right - inset, top - band)
+                text = core if core.strip() and text.lstrip().startswith(core.strip()) else text
             if not text or not text.strip():
                 continue
             probe = pdfium_c.FPDFText_GetCharIndexAtPos(textpage.raw, left + 1.0, (bottom + top) / 2, 3.0, 3.0)
@@ -94,10 +102,11 @@ def merge_words(segs: list[Seg]) -> list[Seg]:
         for seg in sorted(row, key=lambda s: s.x0):
             prev = merged[-1] if merged else None
             if prev is not None:
-                size = max(prev.size, seg.size) or 0.8 * max(prev.height, seg.height)
+                # the reported font size can be in unscaled text-space units: bound it by the glyphs' height
+                size = min(max(prev.size, seg.size) or 99.0, 1.6 * max(prev.height, seg.height))
                 gap = seg.x0 - prev.x1
                 if -0.2 * size <= gap <= WORD_GAP * size and abs(prev.size - seg.size) < 0.6 and prev.bold == seg.bold:
-                    space = "" if prev.text.endswith(" ") or seg.text.startswith(" ") or gap < 0.12 * size else " "
+                    space = "" if prev.text.endswith(" ") or seg.text.startswith(" ") or gap < 0.25 * size else " "
                     merged[-1] = Seg(prev.text + space + seg.text, prev.x0, max(prev.x1, seg.x1),
                                      min(prev.top, seg.top), max(prev.bottom, seg.bottom), prev.size or seg.size,
                                      prev.bold)
@@ -111,40 +120,30 @@ def _has_images(page: pdfium.PdfPage) -> bool:
     return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
 
 
-_ocr_engine = None
-
-
-def ocr_engine():
-    """The rapidocr engine, created once per process (import and warm-up take seconds)."""
-    global _ocr_engine
-    if _ocr_engine is None:
-        from rapidocr import RapidOCR  # lazy: heavy import, only for scanned pages
-
-        try:
-            _ocr_engine = RapidOCR(params={"Global.log_level": "error"})
-        except (TypeError, ValueError, KeyError):
-            _ocr_engine = RapidOCR()
-    return _ocr_engine
-
-
 def ocr_segments(image, scale: float) -> tuple[list[Seg], float | None]:
-    """OCR an RGB/BGR numpy image; boxes are returned in points (pixels / scale)."""
-    engine = ocr_engine()
-    result = engine(image)
-    boxes = getattr(result, "boxes", None)
-    texts = getattr(result, "txts", None)
-    scores = getattr(result, "scores", None)
-    if boxes is None or texts is None:
-        return [], None
+    """OCR a rendered page with the perception OCR engine; boxes are returned in points
+    (pixels / scale)."""
+    from assistant.perception.ocr import run_ocr  # lazy: heavy import, only for scanned pages
+
+    lines = run_ocr(image, scale=1.0, min_score=0.3)
     segs: list[Seg] = []
-    for box, text, score in zip(boxes, texts, scores or [None] * len(texts)):
-        xs = [float(p[0]) for p in box]
-        ys = [float(p[1]) for p in box]
-        h = (max(ys) - min(ys)) / scale
-        segs.append(Seg(str(text), min(xs) / scale, max(xs) / scale, min(ys) / scale, max(ys) / scale,
-                        round(h * 0.8 * 2) / 2, False, float(score) if score is not None else None))
+    for line in lines:
+        b = line.box
+        h = b.height / scale
+        segs.append(Seg(line.text, b.x / scale, (b.x + b.width) / scale, b.y / scale, (b.y + b.height) / scale,
+                        round(h * 0.8 * 2) / 2, False, float(line.confidence)))
     confs = [s.conf for s in segs if s.conf is not None]
     return segs, (sum(confs) / len(confs) if confs else None)
+
+
+def render_scale(width: float, height: float) -> float:
+    """Pixels per point for OCR: 200 dpi, but never more than MAX_OCR_PIXELS in all (a poster-sized
+    page is rendered smaller instead of allocating gigabytes)."""
+    scale = OCR_SCALE
+    area = max(width, 1.0) * max(height, 1.0) * scale * scale
+    if area > MAX_OCR_PIXELS:
+        scale *= (MAX_OCR_PIXELS / area) ** 0.5
+    return max(scale, 0.05)
 
 
 def read_pdf(path: Path, *, ocr_cache=None) -> ParsedDoc:
@@ -187,9 +186,10 @@ def _read(doc: pdfium.PdfDocument, path: Path, ocr_cache) -> ParsedDoc:
                     key = ("ocr", number)
                     cached = ocr_cache.get(key)
                 if cached is None:
-                    bitmap = page.render(scale=OCR_SCALE, grayscale=False)
+                    scale = render_scale(page.get_width(), page.get_height())
+                    bitmap = page.render(scale=scale, grayscale=False, rev_byteorder=False)
                     image = bitmap.to_numpy()[:, :, :3].copy()
-                    segs, conf = ocr_segments(image, OCR_SCALE)
+                    segs, conf = ocr_segments(image, scale)
                     if ocr_cache is not None:
                         ocr_cache.set(key, (segs, conf))
                 else:

@@ -1,15 +1,14 @@
-"""Recognise fault-code tables: map a header row to column roles (code, title,
-cause, remedy) by its words, then turn rows into `FaultRow`s. Works on cell
-lists (Markdown, HTML, text) and on positioned segments (PDF text and OCR),
-where rows are rebuilt from geometry. Nothing here knows any code scheme:
-codes are recognised by where they sit, with a loose shape check."""
+"""Rebuild the rows of a positioned table (PDF text, OCR) under a header line whose words
+name its columns (code, title, cause, remedy): multi-line and vertically centred cells,
+rows continued over a page break, repeated headers. Cell-list tables (Markdown, HTML,
+RST, Word) and tables without such a header are read by `families.py`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from assistant.library.codes import looks_like_code
+from assistant.library.codes import looks_like_code as _shaped
 from assistant.library.ingest.base import FaultRow, Seg
 
 CODE, TITLE, CAUSE, REMEDY = "code", "title", "cause", "remedy"
@@ -36,6 +35,15 @@ _INDEX_WORDS = {"no", "nr", "number", "pos", "item", "index", "n°", "nº", "lfd
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+def looks_like_code(text: str) -> bool:
+    """A code cell: code-shaped; letters only when in capitals or two letters ('OC', 'Eb'), so
+    a word in the code column ('Motor') is not taken for a code."""
+    value = text.strip().rstrip(":")
+    if not _shaped(value):
+        return False
+    return bool(re.search(r"\d", value)) or value.isupper() or len(value) <= 2 or "." in value
+
+
 def header_roles(cells: Sequence[str]) -> dict[int, str] | None:
     """Column index -> role for a fault-table header, or None when the row is not one.
 
@@ -44,7 +52,7 @@ def header_roles(cells: Sequence[str]) -> dict[int, str] | None:
     roles: dict[int, str] = {}
     taken: set[str] = set()
     filled = [c for c in cells if c.strip()]
-    if len(filled) < 2 or any(looks_like_code(c) or any(ch.isdigit() for ch in c) for c in filled):
+    if len(filled) < 2 or any(any(ch.isdigit() for ch in c) for c in filled):
         return None  # data, not a header
     first = set(_WORD.findall(cells[0].lower())) if cells else set()
     second = set(_WORD.findall(cells[1].lower())) if len(cells) > 2 else set()
@@ -126,29 +134,6 @@ def _copies(entry: FaultRow, codes: list[str]) -> list[FaultRow]:
             for c in codes]
 
 
-def rows_to_faults(roles: dict[int, str], rows: Sequence[Sequence[str]]) -> list[tuple[int, FaultRow]]:
-    """Data rows (cell lists) -> (row index, FaultRow). A row without a code-shaped code
-    cell continues the previous entry (wrapped cells in text tables)."""
-    out: list[tuple[int, FaultRow]] = []
-    code_col = next(i for i, r in roles.items() if r == CODE)
-    for index, row in enumerate(rows):
-        cells = [_clean(c) for c in row]
-        code = cells[code_col] if code_col < len(cells) else ""
-        codes = cell_codes(code) if code else []
-        if codes:
-            entry = FaultRow(code=codes[0])
-            for col, role in roles.items():
-                if role != CODE and col < len(cells):
-                    setattr(entry, role, cells[col])
-            out.extend((index, e) for e in _copies(entry, codes))
-        elif out and not code:
-            entry = out[-1][1]
-            for col, role in roles.items():
-                if role != CODE and col < len(cells) and cells[col]:
-                    setattr(entry, role, _join([getattr(entry, role), cells[col]]))
-    return out
-
-
 # --------------------------------------------------------------------------- positioned tables
 
 
@@ -219,7 +204,10 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
         ok = True
         placed = []
         category = False
-        for seg in _split_code_runs(segs, lefts, code_col, tol):
+        run = _split_code_runs(segs, lefts, code_col, tol)
+        if any(_column_of(x, lefts, tol) == code_col and cell_codes(x.text) for x in run):
+            run = [part for x in run for part in _split_at_columns(x, lefts, tol)]  # OCR joins cells of a row
+        for seg in run:
             col = _column_of(seg, lefts, tol)
             if seg.x1 - seg.x0 > width[col] * 1.6 + tol * 4 and len(lefts) > 1 and col < len(lefts) - 1:
                 ok = False  # prose running across columns
@@ -406,6 +394,30 @@ def parse_positioned(header: Sequence[Seg], lines: Sequence[Sequence[Seg]], role
     return out, consumed
 
 
+def _split_at_columns(seg: Seg, lefts: Sequence[float], tol: float) -> list[Seg]:
+    """A run crossing column edges, split between the words that fall on either side (positions
+    interpolated from the run's width)."""
+    words = seg.text.split()
+    if len(words) < 2 or _column_of(seg, lefts, tol) == len(lefts) - 1:
+        return [seg]
+    per_char = (seg.x1 - seg.x0) / max(len(seg.text), 1)
+    parts: list[tuple[int, list[str], float, float]] = []
+    pos = 0
+    for word in words:
+        at = seg.text.find(word, pos)
+        pos = at + len(word)
+        x0, x1 = seg.x0 + at * per_char, seg.x0 + pos * per_char
+        col = _column_of(Seg(word, x0, x1, seg.top, seg.bottom), lefts, tol)
+        if parts and parts[-1][0] == col:
+            parts[-1][1].append(word)
+            parts[-1] = (col, parts[-1][1], parts[-1][2], x1)
+        else:
+            parts.append((col, [word], x0, x1))
+    if len(parts) == 1:
+        return [seg]
+    return [Seg(" ".join(ws), x0, x1, seg.top, seg.bottom, seg.size, seg.bold, seg.conf) for _, ws, x0, x1 in parts]
+
+
 def _split_code_runs(segs: Sequence[Seg], lefts: Sequence[float], code_col: int, tol: float) -> list[Seg]:
     """A code run together with the next cell's text (tight cell padding: 'F0001 Overcurrent'
     as one run crossing the code column's right edge) is split at that edge."""
@@ -447,7 +459,3 @@ def _reading_order(segs: Sequence[Seg]) -> list[Seg]:
                 continue
         lines.append([seg])
     return [s for line in lines for s in sorted(line, key=lambda s: s.x0)]
-
-
-def _same_col(group, seg: Seg, lefts, tol) -> bool:
-    return _column_of(group[0][1], lefts, tol) == _column_of(seg, lefts, tol)

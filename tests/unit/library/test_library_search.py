@@ -45,11 +45,12 @@ def test_lookup_code_variants_and_known_codes(lib, docs):
     _library(lib, docs)
     for variant in ("E-21", "e21", "E 21", "E-021", "e_21"):
         assert [f.code for f in lib.lookup_code(variant)] == ["E-21"], variant
-    assert [f.code for f in lib.lookup_code("err 7")] == ["ERR 07"]
+    for variant in ("err 7", "ERR 07", "Error 7", "error:7", "7"):  # as a display shows it or a technician types it
+        assert [f.code for f in lib.lookup_code(variant)] == ["Err 07"], variant
     assert [f.code for f in lib.lookup_code("f1")] == ["F0001"]
     assert lib.lookup_code("F0001", equipment_id="rs5") == []
     assert lib.lookup_code("") == [] and lib.lookup_code("ZZ99") == []
-    assert lib.known_codes("vx9") == {"F0001", "OC1", "E-21", "ERR 07", "2310"}
+    assert lib.known_codes("vx9") == {"F0001", "OC1", "E-21", "Err 07", "2310"}  # as printed
     assert {"AL-03", "AL-11", "HP1", "LP2"} <= lib.known_codes()
 
 

@@ -1,0 +1,860 @@
+"""Fault-code entries, found the same way in every format: on the structure the readers
+produce (table rows and cells, list items, headings, lines), code-shaped tokens that START
+a cell, an item, a heading or a line and recur as one FAMILY (same container: the same
+table column, the same list, the same heading depth, the same run of lines; the same kind
+of code; several members) in a fault CONTEXT (a header, heading, lead-in, the code's own
+prefix or the document title saying code / fault / error / alarm / Fehler / défaut /
+storing / avería ...) are the codes. An entry runs from its code to the next member of its
+family. Title, cause and remedy come from column headers or labels (any language) where the
+manual has them; otherwise the title is the text on the code's own line or cell and the
+rest is its description.
+
+    find_entries(blocks, headings, doc_title) -> blocks, with FAULT_CODE blocks for entries
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.domain import PassageKind
+from assistant.library.codes import head_code, looks_like_code, strip_separators
+from assistant.library.ingest.base import Block, FaultRow, Heading, union_box
+
+_STEM = r"(?<![^\W\d_])"
+CONTEXT = re.compile(
+    _STEM + r"(?:codes?|fault|faults|error|errors|err|alarm|alarms|alarme|alm|trip|trouble|failure|fehler|st[öo]rung|"
+    r"warn|meldung|d[ée]faut|erreur|panne|anomal|storing|storingen|fout|aver[íi]a|fallo|fallos|c[óo]digo|alarma|"
+    r"errore|guasto|allarme|malfunction|diagnos|emcy)", re.I)
+
+_ROLE_WORDS = {
+    "title": ("title", "name", "description", "descripción", "descripcion", "beschreibung", "bezeichnung",
+              "bedeutung", "meldung", "meaning", "define", "definition", "message", "designation", "désignation",
+              "signification", "libellé", "texte", "text", "significado", "nombre", "omschrijving", "beschrijving",
+              "foutbeschrijving", "betekenis", "descrizione", "significato", "explanation", "display", "indication",
+              "condition", "event", "fehlertext", "meldetext"),
+    "cause": ("cause", "causes", "reason", "reasons", "origin", "ursache", "ursachen", "causa", "causas", "raison",
+              "oorzaak", "oorzaken", "motivo", "motivi", "root"),
+    "remedy": ("remedy", "remedies", "action", "actions", "solution", "solutions", "fix", "steps", "troubleshooting",
+               "countermeasure", "countermeasures", "measure", "measures", "corrective", "correction", "handling",
+               "check", "todo", "resetting", "reset", "abhilfe", "lösung", "lösungen", "maßnahme", "maßnahmen",
+               "massnahme", "behebung", "beseitigung", "remède", "remèdes", "solución", "soluciones", "acción",
+               "acciones", "oplossing", "oplossingen", "maatregel", "maatregelen", "rimedio", "soluzione", "azione",
+               "procedure", "procedimiento"),
+}
+_WORD = re.compile(r"[^\W\d_]+")
+_MULTI = re.compile(r"\s*(?:/|,|;|&|\bor\b|\band\b|\bund\b|\bet\b|\by\b|\bo\b|\ben\b)\s*", re.I)
+_MARKS = re.compile(r"(?:\s*[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+|\s*\(\*+\))+$")
+MAX_TITLE_WORDS = 16
+
+
+def role_of(label: str) -> str | None:
+    """'Mögliche Ursachen' -> 'cause', 'Fault Description' -> 'title', 'Solution' -> 'remedy'."""
+    words = [w.lower() for w in _WORD.findall(label.lower().replace("what to do", "todo"))]
+    if not words or len(words) > 5:
+        return None
+    for role in ("cause", "remedy", "title"):
+        if any(w in _ROLE_WORDS[role] for w in words):
+            return role
+    return None
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\u00ad", "").split())
+
+
+def _join(parts: Sequence[str], sep: str = " ") -> str:
+    out = ""
+    for part in parts:
+        part = _clean(part)
+        if not part:
+            continue
+        if out.endswith("-") and not out.endswith(" -") and part[:1].islower():
+            out = out[:-1] + part
+        else:
+            out = f"{out}{sep}{part}" if out else part
+    return out
+
+
+def cell_codes(text: str) -> tuple[list[str], str]:
+    """Codes that start a cell and the text after them: 'E16 / E17' -> (['E16', 'E17'], ''),
+    'E04 Fehler niedriger Druck' -> (['E04'], 'Fehler niedriger Druck'), 'F0003*' -> (['F0003'], '')."""
+    value = _clean(text)
+    whole = _MARKS.sub("", value).rstrip(":").strip()
+    if looks_like_code(whole):
+        return [whole], ""
+    parts = [p for p in _MULTI.split(whole) if p]
+    if 2 <= len(parts) <= 8 and all(looks_like_code(_MARKS.sub("", p)) for p in parts):
+        return [_MARKS.sub("", p) for p in parts], ""
+    head = head_code(value)
+    if head is None:
+        return [], value
+    code, rest = head
+    codes = [code]
+    raw = value[value.index(code) + len(code):]
+    while (sep := re.match(r"^\s*(?:/|,|&|\bor\b|\band\b|\bund\b|\bet\b)\s*", raw, re.I)) and sep.group().strip():
+        nxt = head_code(raw[sep.end():])
+        if nxt is None or kind_of(nxt[0]) != kind_of(code):
+            break
+        codes.append(nxt[0])
+        rest = nxt[1]
+        raw = raw[sep.end():]
+        raw = raw[raw.index(nxt[0]) + len(nxt[0]):]
+    return codes, _MARKS.sub("", rest) if rest.startswith(("*", "(*")) else rest
+
+
+def kind_of(code: str) -> str:
+    """The kind of code, for telling families apart: 'E01', 'F0001', 'E-4' -> 'A9'; '0x2310' ->
+    'hex'; '12' -> '9'; '40-60-90' -> '9-'; 'OC' -> 'A'."""
+    if code.lower().startswith("0x"):
+        return "hex"
+    if re.fullmatch(r"[\d\-.]+", code):
+        return "9-" if "-" in code else "9"
+    if not re.search(r"\d", code):
+        return "A"
+    return "A9"
+
+
+@dataclass
+class _Unit:
+    kind: str  # row, item, heading, line
+    block: int  # index of its block (heading: first block of its body, -1 if none)
+    codes: list[str]
+    rest: str  # text after the code on its cell / item / heading / line
+    family: tuple
+    context: str = ""
+    row: int = 0  # row index in the table / item index / line index
+    col: int = 0
+    heading: Heading | None = None
+    body: list[int] = field(default_factory=list)  # heading units: blocks under the heading
+    labelled: bool = False  # its text has cause / remedy labels: an entry of a fault list
+    x: float | None = None  # left edge of a positioned code
+    header: list[str] = field(default_factory=list)  # row units: the table's column headers
+
+
+def _strong(codes: Sequence[str], unit_kind: str) -> bool:
+    """Outside a table cell, letters-only codes are easily words ('The', 'NOTE'): only short,
+    all-capital ones count there; a bare number on a heading, or a dotted number ('3.1') on a
+    heading or line, is section numbering."""
+    code = codes[0]
+    if unit_kind == "row":
+        return True
+    if re.fullmatch(r"\d+(?:\.\d+)+", code) or (unit_kind == "heading" and re.fullmatch(r"\d+", code)):
+        return False
+    if re.search(r"\d", code):
+        return True
+    return bool(re.fullmatch(r"[A-Z]{2,4}|(?:[A-Za-z]\.){2,4}", code))
+
+
+def find_entries(blocks: list[Block], headings: Sequence[Heading], doc_title: str = "") -> list[Block]:
+    units: list[_Unit] = []
+    lead_in: dict[int, str] = {}
+    for index, block in enumerate(blocks):
+        prev = blocks[index - 1] if index else None
+        # a caption, header line or short lead-in names what follows; a long paragraph does not
+        if prev is None or prev.kind == PassageKind.FAULT_CODE:
+            lead_in[index] = ""
+        elif prev.lines:
+            last = prev.lines[-1]
+            lead_in[index] = last.text if hasattr(last, "text") else str(last)
+        else:
+            lead_in[index] = prev.text if len(prev.text) <= 160 else ""
+    units += _row_units(blocks, lead_in)
+    units += _item_units(blocks, lead_in)
+    units += _heading_units(blocks, headings)
+    units += _line_units(blocks, lead_in)
+    accepted = _families(units, doc_title)
+    return _build(blocks, accepted)
+
+
+# --------------------------------------------------------------------------- units
+
+
+def _context(block: Block, lead: str) -> str:
+    return " ".join([" > ".join(block.section), lead])
+
+
+def _row_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
+    out: list[_Unit] = []
+    for index, block in enumerate(blocks):
+        if block.kind == PassageKind.FAULT_CODE or not block.rows:
+            continue
+        header = [" ".join(cells) for cells in zip(*block.rows[:block.header_rows])] if block.header_rows else []
+        width = max(len(r) for r in block.rows)
+        for col in range(width):
+            for r, row in enumerate(block.rows[block.header_rows:], start=block.header_rows):
+                if col >= len(row):
+                    continue
+                codes, rest = cell_codes(row[col])
+                if codes and rest and not _strong(codes, "line"):
+                    continue  # 'Den Wärmetauscher reinigen': a word, not a code
+                if codes:
+                    out.append(_Unit("row", index, codes, rest, ("row", index, col),
+                                     " ".join(header) + " " + _context(block, lead_in[index]), r, col,
+                                     header=header + [""] * (width - len(header))))
+    return out
+
+
+def _item_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
+    out = []
+    for index, block in enumerate(blocks):
+        if block.kind == PassageKind.FAULT_CODE or not block.items:
+            continue
+        for r, item in enumerate(block.items):
+            codes, rest = cell_codes(item.split("\n", 1)[0])
+            if codes and _strong(codes, "item"):
+                out.append(_Unit("item", index, codes, rest, ("item", index, kind_of(codes[0])),
+                                 _context(block, lead_in[index]), r))
+    return out
+
+
+def _heading_units(blocks: list[Block], headings: Sequence[Heading]) -> list[_Unit]:
+    out = []
+    by_section: dict[tuple, list[int]] = defaultdict(list)
+    for index, block in enumerate(blocks):
+        for depth in range(1, len(block.section) + 1):
+            by_section[block.section[:depth]].append(index)
+    for heading in headings:
+        if not heading.section:
+            continue
+        text = heading.section[-1]
+        codes, rest = cell_codes(text)
+        if not codes:
+            codes, rest = _labelled_code(text)
+        if not codes or not _strong(codes, "heading"):
+            continue
+        depth = len(heading.section)
+        body = [i for i in by_section.get(tuple(heading.section), []) if blocks[i].kind != PassageKind.FAULT_CODE]
+        labelled = any(_LABEL_IN_TEXT.search(_block_text(blocks[i])) or
+                       role_of(blocks[i].text.rstrip(":： ")) in ("cause", "remedy") and len(blocks[i].text) <= 40
+                       for i in body[:4])
+        out.append(_Unit("heading", body[0] if body else -1, codes, rest, ("heading", depth, kind_of(codes[0])),
+                         " > ".join(heading.section[:-1]) + " " + text, heading=heading, body=body,
+                         labelled=labelled))
+    return out
+
+
+_LABELLED = re.compile(r"^(?P<label>[^\W\d_][\w\s]{0,30}?)\s*[:：]\s*(?P<code>\S.*)$")
+
+
+def _labelled_code(text: str) -> tuple[list[str], str]:
+    """'Software Error Code：C24' -> (['C24'], ''): a code after a fault label."""
+    m = _LABELLED.match(text.strip())
+    if not m or not CONTEXT.search(m.group("label")):
+        return [], text
+    return cell_codes(m.group("code"))
+
+
+_CALL = re.compile(r"^[^\w]*(?:[A-Za-z_]\w{0,15}\(\s*)?[\"']?")
+
+
+def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
+    out = []
+    # the short line after a run of lines ('Whenever these fault codes appear, ...') names it too
+    lead_out = {i: (_lines(blocks[i + 1])[0].text if hasattr(_lines(blocks[i + 1])[0], "text")
+                    else str(_lines(blocks[i + 1])[0]))[:160]
+                for i in range(len(blocks) - 1) if _lines(blocks[i + 1])}
+    for index, block in enumerate(blocks):
+        if block.kind == PassageKind.FAULT_CODE or block.rows or block.items:
+            continue
+        for r, line in enumerate(_lines(block)):
+            text = line.text if hasattr(line, "text") else str(line)
+            start = _CALL.match(text)
+            codes, rest = cell_codes(text[start.end():] if start else text)
+            segs = getattr(line, "segs", None) or []
+            if not codes and len(segs) >= 2 and re.search(r"\d", segs[-1].text) \
+                    and looks_like_code(_MARKS.sub("", segs[-1].text.strip())):
+                # the description left, the code right: a code ending a positioned line
+                code = _MARKS.sub("", segs[-1].text.strip())
+                rest = _MARKS.sub("", _join([x.text for x in segs[:-1]]))
+                out.append(_Unit("line", index, [code], rest, ("line-right", kind_of(code)),
+                                 _context(block, lead_in[index]) + " " + lead_out.get(index, ""), r,
+                                 x=segs[-1].x0))
+                continue
+            if not codes or not _strong(codes, "line"):
+                continue
+            out.append(_Unit("line", index, codes, rest, ("line", kind_of(codes[0])),
+                             _context(block, lead_in[index]), r,
+                             x=line.segs[0].x0 if getattr(line, "segs", None) else None))
+    return out
+
+
+# --------------------------------------------------------------------------- families
+
+
+def _families(units: list[_Unit], doc_title: str) -> list[list[_Unit]]:
+    groups: dict[tuple, list[_Unit]] = defaultdict(list)
+    for unit in units:
+        groups[unit.family].append(unit)
+    # a table's code column: the column with most codes (a row holds one code family)
+    best_col: dict[int, tuple[int, int]] = {}
+    for key, members in groups.items():
+        if key[0] == "row":
+            index, col = key[1], key[2]
+            score = len({m.codes[0] for m in members}) + sum(1 for m in members if re.search(r"\d", m.codes[0]))
+            if index not in best_col or score > best_col[index][1]:
+                best_col[index] = (col, score)
+    title_context = bool(CONTEXT.search(doc_title or ""))
+    accepted: list[list[_Unit]] = []
+    for key, members in groups.items():
+        if key[0] == "row" and best_col[key[1]][0] != key[2]:
+            continue
+        if key[0] in ("line", "line-right"):
+            for run in _runs(members):
+                if _accept(run, title_context):
+                    accepted.append(_absorb(run, units))
+            continue
+        if _accept(members, title_context):
+            accepted.append(members)
+    return accepted
+
+
+def _absorb(run: list[_Unit], units: list[_Unit]) -> list[_Unit]:
+    """Codes of another kind inside a run of positioned code lines, at the same left edge, are
+    members too (a table column mixing 'F0001', 'Err 07' and '2310')."""
+    xs = sorted(u.x for u in run if u.x is not None)
+    if not xs:
+        return run
+    x = xs[len(xs) // 2]
+    span = ((run[0].block, run[0].row), (run[-1].block, run[-1].row))
+    have = {(u.block, u.row) for u in run}
+    extra = [u for u in units if u.kind == "line" and u.x is not None and abs(u.x - x) < 3
+             and span[0] < (u.block, u.row) < span[1] and (u.block, u.row) not in have]
+    return sorted(run + extra, key=lambda u: (u.block, u.row)) if extra else run
+
+
+def _runs(members: list[_Unit]) -> list[list[_Unit]]:
+    """Lines of one kind of code, split where other text comes between them for long: one run
+    per list. Several members must follow each other closely."""
+    runs: list[list[_Unit]] = []
+    for unit in sorted(members, key=lambda u: (u.block, u.row)):
+        if runs and unit.block - runs[-1][-1].block <= 8:
+            runs[-1].append(unit)
+        else:
+            runs.append([unit])
+    return runs
+
+
+def _accept(members: list[_Unit], title_context: bool) -> bool:
+    distinct = {m.codes[0] for m in members}
+    kind = members[0].kind
+    if kind == "row" and members[0].header and CONTEXT.search(members[0].header[members[0].col]) and \
+            any(role_of(h) for k, h in enumerate(members[0].header) if k != members[0].col):
+        return True  # a fault-table header ('Alarm | Description | Cause | Remedy') over even one row
+    if len(distinct) < (3 if kind == "line" else 2):
+        return False
+    if kind == "line" and len(distinct) < 0.7 * len(members):
+        return False  # values that repeat ('Function 03', 'Address Hi 00') are not a list of codes
+    if kind in ("line", "item"):
+        # the code's own line names the fault: text follows most codes
+        if sum(1 for m in members if m.rest and m.rest[:1].isalpha() or m.rest[:1] in "\"'(") < 0.7 * len(members):
+            return False
+    prefixed = all(CONTEXT.match(m.codes[0]) for m in members)
+    labelled = sum(m.labelled for m in members) * 2 >= len(members)
+    # lines: the text before the run (a heading, a header line, a lead-in), not text between members
+    near = [members[0], members[-1]] if kind == "line" else members[:3]
+    context = prefixed or labelled or title_context or any(CONTEXT.search(m.context) for m in near)
+    return context
+
+
+# --------------------------------------------------------------------------- entries
+
+
+def _build(blocks: list[Block], families: list[list[_Unit]]) -> list[Block]:
+    replace: dict[int, list[Block]] = {}
+    before: dict[int, list[Block]] = {}
+    consumed: set[int] = set()
+    order = {"row": 0, "item": 1, "heading": 2, "line": 3}
+    for members in sorted(families, key=lambda f: order[f[0].kind]):
+        kind = members[0].kind
+        if kind == "row":
+            index = members[0].block
+            if index in consumed:
+                continue
+            replace[index] = _table_entries(blocks[index], members)
+            consumed.add(index)
+        elif kind == "item":
+            index = members[0].block
+            if index in consumed:
+                continue
+            replace[index] = _item_entries(blocks[index], members)
+            consumed.add(index)
+        elif kind == "heading":
+            boiler = _boilerplate(blocks, members)
+            for unit in members:
+                body = [i for i in unit.body if i not in consumed]
+                entries = _heading_entries(blocks, unit, body, boiler)
+                if not body:  # a heading with nothing under it: the entry sits where the heading is
+                    at = next((i for i, b in enumerate(blocks) if b.start > unit.heading.start), len(blocks))
+                    before.setdefault(at, []).extend(entries)
+                    continue
+                replace[body[0]] = entries + replace.get(body[0], [])
+                consumed.update(body)
+                for i in body[1:]:
+                    replace.setdefault(i, [])
+        elif members[0].family[0] == "line" and _positioned(blocks, members) and \
+                not any(u.block in consumed for u in members):
+            first, entries, used = _positioned_entries(blocks, members)
+            replace[first] = entries
+            for i in used:
+                consumed.add(i)
+                if i != first:
+                    replace[i] = []
+        else:
+            by_block: dict[int, list[_Unit]] = defaultdict(list)
+            for unit in members:
+                by_block[unit.block].append(unit)
+            member_blocks = set(by_block)
+            for index, units in by_block.items():
+                if index in consumed:
+                    continue
+                follow = []
+                j = index + 1
+                while (j < len(blocks) and j not in member_blocks and j not in consumed and len(follow) < 8
+                       and blocks[j].section == blocks[index].section and blocks[j].kind in _CONTINUES):
+                    follow.append(j)
+                    j += 1
+                replace[index] = _line_entries(blocks[index], units, [blocks[j] for j in follow])
+                consumed.add(index)
+                for j in follow:
+                    consumed.add(j)
+                    replace[j] = []
+    out: list[Block] = []
+    for index, block in enumerate(blocks):
+        out.extend(before.get(index, []))
+        if index in replace:
+            out.extend(replace[index])
+        else:
+            out.append(block)
+    out.extend(before.get(len(blocks), []))
+    return out
+
+
+def _boilerplate(blocks: list[Block], members: list[_Unit]) -> set[str]:
+    """Text repeated under most entries of a family (a brand line, 'Read more') names none of them."""
+    if len(members) < 3:
+        return set()
+    counts: dict[str, int] = defaultdict(int)
+    for unit in members:
+        for text in {blocks[i].text for i in unit.body[:4]}:
+            counts[text] += 1
+    return {t for t, n in counts.items() if n >= max(3, len(members) // 2) and not role_of(t.rstrip(":： "))}
+
+
+def fault_text(row: FaultRow) -> str:
+    parts = [f"{row.code} {row.title}".strip()]
+    if row.description:
+        parts.append(row.description)
+    if row.cause:
+        parts.append(f"Cause: {row.cause}")
+    if row.remedy:
+        parts.append(f"Remedy: {row.remedy}")
+    return "\n".join(parts)
+
+
+def _entry(rows: list[FaultRow], block: Block, section=None, page=None, box=None) -> list[Block]:
+    out = []
+    for row in rows:
+        if not _WORD.search(" ".join((row.title, row.cause, row.remedy, row.description))):
+            continue  # a code with no words ('Fehler 04 | ○ | ●') explains nothing: a display pattern
+        if len(row.title.split()) > MAX_TITLE_WORDS:  # a long text is a description, its first sentence a title
+            first, _, rest = row.title.partition(". ")
+            if rest and len(first.split()) <= MAX_TITLE_WORDS:
+                row.title, row.description = first, _join([rest, row.description])
+        out.append(Block(PassageKind.FAULT_CODE, fault_text(row), section if section is not None else block.section,
+                         page if page is not None else block.page, block.start, block.end, fault=row,
+                         codes=(row.code,), box=box or block.box))
+    return out
+
+
+def _table_entries(block: Block, members: list[_Unit]) -> list[Block]:
+    code_col = members[0].col
+    header = [" ".join(c for c in cells if c) for cells in zip(*block.rows[:block.header_rows])] \
+        if block.header_rows else []
+    roles: dict[int, str] = {}
+    for col, label in enumerate(header):
+        role = role_of(label) if col != code_col else None
+        if role == "title" and "title" in roles.values():
+            role = "cause"  # 'Alarm text | Description | Countermeasure': the second text column explains
+        if role and role not in roles.values():
+            roles[col] = role
+    width = max(len(r) for r in block.rows)
+    free = [c for c in range(width) if c != code_col and c not in roles]
+    by_row = {m.row: m for m in members}
+    rows: list[FaultRow] = []
+    current: list[FaultRow] = []
+    for r, cells in enumerate(block.rows[block.header_rows:], start=block.header_rows):
+        cells = [_clean(c) for c in cells] + [""] * (width - len(cells))
+        unit = by_row.get(r)
+        if unit is None:
+            if current and not cells[code_col]:  # an empty code cell continues the entry above
+                for entry in current:
+                    _fill(entry, cells, roles, free, continued=True)
+            elif cells[code_col]:
+                current = []  # a group row ('Motor faults') or another table's text
+            continue
+        current = [FaultRow(code=c) for c in unit.codes]
+        for entry in current:
+            if unit.rest:
+                entry.title = unit.rest
+            _fill(entry, cells, roles, free, continued=False)
+        rows.extend(current)
+    return _entry(rows, block)
+
+
+def _fill(entry: FaultRow, cells: list[str], roles: dict[int, str], free: list[int], continued: bool) -> None:
+    for col, role in roles.items():
+        if cells[col]:
+            setattr(entry, role, _join([getattr(entry, role), cells[col]]))
+    for col in free:
+        text = cells[col]
+        if not text or re.fullmatch(r"[\d\s.,\-–]+", text):
+            continue  # page numbers, running numbers
+        if not entry.title and not continued:
+            entry.title = text
+        else:
+            entry.description = _join([entry.description, text])
+    if not entry.title and not continued and "title" not in roles.values():
+        # no title column: the first description / cause text names the fault
+        for role in ("cause", "remedy"):
+            col = next((c for c, r in roles.items() if r == role and cells[c]), None)
+            if col is not None:
+                entry.title = _first_sentence(cells[col])
+                break
+
+
+def _starts_with_code(text: str) -> bool:
+    codes, _ = cell_codes(text)
+    return bool(codes) and _strong(codes, "line")
+
+
+def _first_sentence(text: str) -> str:
+    text = re.sub(r"^\s*(?:\d{1,2}[.)]|[-•*])\s+", "", text)
+    first = re.split(r"(?<=[.!?])\s+|\s+(?=\d{1,2}[.)]\s)", text, maxsplit=1)[0]
+    return first
+
+
+def _item_entries(block: Block, members: list[_Unit]) -> list[Block]:
+    by_item = {m.row: m for m in members}
+    rows: list[FaultRow] = []
+    for r, item in enumerate(block.items):
+        unit = by_item.get(r)
+        if unit is None:
+            if rows:
+                rows[-1].description = _join([rows[-1].description, item])
+            continue
+        rest = item.split("\n", 1)
+        for code in unit.codes:
+            row = FaultRow(code=code, title=unit.rest, description=_join(rest[1:]))
+            _split_labels(row)
+            rows.append(row)
+    return _entry(rows, block)
+
+
+def _lines(block: Block) -> list:
+    """A block's lines; a paragraph read without line breaks is one line."""
+    return block.lines or ([block.text] if "\n" not in block.text else block.text.split("\n"))
+
+
+_CONTINUES = (PassageKind.TEXT, PassageKind.PROCEDURE, PassageKind.WARNING, PassageKind.TABLE)
+
+
+def _line_entries(block: Block, units: list[_Unit], follow: Sequence[Block] = ()) -> list[Block]:
+    by_line = {u.row: u for u in units}
+    rows: list[tuple[FaultRow, list]] = []
+    before: list = []
+    for r, line in enumerate(_lines(block)):
+        unit = by_line.get(r)
+        text = line.text if hasattr(line, "text") else str(line)
+        if unit is None:
+            if rows and len(rows[-1][1]) < 12:
+                rows[-1][0].description = _join([rows[-1][0].description, _line_text(line)], "\n")
+                rows[-1][1].append(line)
+            elif not rows:
+                before.append(line)
+            continue
+        title = strip_separators(unit.rest)
+        rows.append((FaultRow(code=unit.codes[0], title=title), [line]))
+    if rows:
+        for extra in follow:
+            for line in _lines(extra):
+                rows[-1][0].description = _join([rows[-1][0].description, _line_text(line)], "\n")
+            rows[-1][1].extend(x for x in _lines(extra) if hasattr(x, "segs"))
+    out: list[Block] = []
+    if before:
+        text = "\n".join(x.text if hasattr(x, "text") else str(x) for x in before)
+        out.append(Block(block.kind, text, block.section, block.page, block.start, block.end,
+                         box=union_box(_line_box(x) for x in before)))
+    for row, lines in rows:
+        _split_labels(row)
+        confs = [s.conf for x in lines for s in getattr(x, "segs", []) if s.conf is not None]
+        row.conf = sum(confs) / len(confs) if confs else None
+        out.extend(_entry([row], block, box=union_box(_line_box(x) for x in lines)))
+    return out
+
+
+def _line_box(line):
+    if not hasattr(line, "segs") or not line.segs:
+        return None
+    return (line.x0, line.top, line.x1, line.bottom)
+
+
+_LABEL_LINE = re.compile(r"^\s*(?P<label>[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,3})\s*[:：]\s*(?P<value>.*)$", re.S)
+
+
+_QUALIFIER = (r"(?:(?:probable|possible|likely|m[öo]gliche|possibles?|root|corrective|recommended|failure|fault|"
+              r"error|falen)\s+)?")
+_LABEL_WORDS = sorted({w for role in ("cause", "remedy") for w in _ROLE_WORDS[role]}, key=len, reverse=True)
+_LABEL_IN_TEXT = re.compile(r"(?<![\w])(" + _QUALIFIER + "(?:" + "|".join(map(re.escape, _LABEL_WORDS)) +
+                            r")(?:\s*\(s\))?)\s*[:：]\s*", re.I)
+
+
+def _split_labels(row: FaultRow) -> None:
+    """'Cause: ... Remedy: ...' inside a description become the cause and remedy."""
+    if not row.description:
+        return
+    marks = list(_LABEL_IN_TEXT.finditer(row.description))
+    if not marks:
+        return
+    rest = row.description[:marks[0].start()]
+    for k, m in enumerate(marks):
+        end = marks[k + 1].start() if k + 1 < len(marks) else len(row.description)
+        role = role_of(m.group(1)) or "remedy"
+        setattr(row, role, _join([getattr(row, role), row.description[m.end():end]]))
+    row.description = _clean(rest)
+
+
+def _line_text(line) -> str:
+    """A positioned line whose first cell is a bare label ('Cause    The motor ...') reads as
+    'Cause: The motor ...'."""
+    if not hasattr(line, "segs"):
+        return str(line)
+    if len(line.segs) >= 2 and role_of(line.segs[0].text) in ("cause", "remedy") and \
+            len(line.segs[0].text.split()) <= 3 and not line.segs[0].text.rstrip().endswith(":"):
+        return f"{line.segs[0].text.strip()}: {' '.join(s.text.strip() for s in line.segs[1:])}"
+    return line.text
+
+
+def _block_text(block: Block) -> str:
+    if block.lines and any(hasattr(x, "segs") for x in block.lines):
+        return "\n".join(_line_text(x) for x in block.lines)
+    return block.text
+
+
+def _heading_entries(blocks: list[Block], unit: _Unit, body: list[int], boiler: set[str]) -> list[Block]:
+    """One entry per code heading; a block in its body that starts with another code of the
+    family's kind (a heading the layout did not see as one) starts the next entry."""
+    heading = unit.heading
+    depth = len(heading.section)
+    kind = kind_of(unit.codes[0])
+    parts: list[tuple[str, str, list[int]]] = [(unit.codes[0], strip_separators(unit.rest), [])]
+    for i in body:
+        first_line = _lines(blocks[i])[0] if _lines(blocks[i]) else ""
+        first_line = first_line.text if hasattr(first_line, "text") else str(first_line)
+        codes, rest = cell_codes(first_line)
+        if (codes and _strong(codes, "line") and kind_of(codes[0]) == kind and rest and rest[:1].isalpha()
+                and len(rest.split()) <= MAX_TITLE_WORDS and len(blocks[i].section) == depth):
+            parts.append((codes[0], rest, []))
+            rest_lines = _lines(blocks[i])[1:]
+            if rest_lines:
+                parts[-1][2].append(-i - 1)  # the block's other lines belong to the new entry
+            continue
+        parts[-1][2].append(i)
+    out: list[Block] = []
+    for n, (code, title, members) in enumerate(parts):
+        section = tuple(heading.section) if n == 0 else tuple(heading.section[:-1]) + (f"{code} {title}",)
+        out.extend(_one_heading_entry(blocks, heading, depth, code, title, members, boiler, section))
+    return out
+
+
+def _one_heading_entry(blocks, heading: Heading, depth: int, code: str, title: str, body: list[int],
+                       boiler: set[str], section: tuple) -> list[Block]:
+    row = FaultRow(code=code, title=title)
+    texts: list[tuple[str | None, str]] = []  # (role from a sub-heading or label, text)
+    pending_label: str | None = None
+    indexes = [i if i >= 0 else -i - 1 for i in body]
+    for raw in body:
+        block = blocks[raw if raw >= 0 else -raw - 1]
+        if block.text in boiler:
+            continue
+        sub = block.section[depth:] if len(block.section) > depth else ()
+        role = role_of(sub[0]) if sub else None
+        if raw >= 0:
+            text = _block_text(block)
+        else:
+            text = "\n".join(_line_text(x) for x in _lines(block)[1:])
+        if pending_label is not None:
+            texts.append((pending_label, text))
+            pending_label = None
+            continue
+        bare = role_of(text.rstrip(":： ")) if len(text) <= 40 else None
+        if bare and (not _LABEL_LINE.match(text) or not text.split(":", 1)[-1].strip()):
+            pending_label = bare
+            continue
+        label = _LABEL_LINE.match(text) if len(text) < 400 else None
+        if label and role_of(label.group("label")) == "title" and role is None:
+            texts.append(("title", label.group("value")))
+            continue
+        texts.append((role, text))
+    for role, text in texts:
+        if role == "title" and not row.title:
+            row.title = _first_sentence(_clean(text)) if len(text.split()) > MAX_TITLE_WORDS else _clean(text)
+        elif role in ("cause", "remedy"):
+            setattr(row, role, _join([getattr(row, role), text], "\n"))
+        else:
+            row.description = _join([row.description, text], "\n")
+    _split_labels(row)
+    if not row.title:
+        first = [t for r, t in texts if r is None and t.strip() and not _starts_with_code(t)
+                 and not _labelled_code(t)[0] and not _LABEL_IN_TEXT.match(t)]
+        if first:
+            line = _clean(first[0].strip().split("\n", 1)[0])
+            row.title = line if len(line.split()) <= 40 else _first_sentence(line)
+            if row.description.startswith(row.title):
+                row.description = row.description[len(row.title):].strip()
+    first_block = blocks[indexes[0]] if indexes else None
+    page = heading.page if heading.page is not None or first_block is None else first_block.page
+    if first_block is not None and first_block.page is not None and len(section) and section != tuple(heading.section):
+        page = first_block.page
+    block = Block(PassageKind.FAULT_CODE, "", section, page,
+                  first_block.start if first_block else heading.start,
+                  blocks[indexes[-1]].end if indexes else heading.start,
+                  box=union_box(blocks[i].box for i in indexes) if indexes else None)
+    return _entry([row], block, section=section, page=page)
+
+
+# --------------------------------------------------------------------------- positioned lines (PDF, OCR)
+
+
+def _positioned(blocks: list[Block], members: list[_Unit]) -> bool:
+    return all(blocks[u.block].lines and hasattr(blocks[u.block].lines[u.row], "segs") for u in members)
+
+
+def _columns(lefts: list[float], tol: float) -> list[float]:
+    out: list[list[float]] = []
+    for x in sorted(lefts):
+        if out and x - out[-1][-1] <= tol:
+            out[-1].append(x)
+        else:
+            out.append([x])
+    return [min(c) for c in out if len(c) >= 2] or [min(c) for c in out]
+
+
+def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int, list[Block], list[int]]:
+    """A run of code lines laid out as a table (PDF text, OCR): columns start where the cells
+    after the codes start; every other line's cells go to the nearest code row of its page
+    (cells are top-aligned or centred on their row), lines on a new page before its first code
+    finish the row above (a table continued over a page break). Column headers (any language)
+    give the roles; without them the first column is the title, the rest description."""
+    member_at = {(u.block, u.row): u for u in members}
+    first_block, last_block = min(u.block for u in members), max(u.block for u in members)
+    used = list(range(first_block, last_block + 1))
+    if last_block + 1 < len(blocks) and blocks[last_block + 1].lines and blocks[last_block + 1].kind in _CONTINUES \
+            and blocks[last_block + 1].page == blocks[last_block].page \
+            and blocks[last_block + 1].section == blocks[last_block].section:
+        used.append(last_block + 1)
+    lines = [(i, r, line) for i in used for r, line in enumerate(blocks[i].lines or []) if hasattr(line, "segs")]
+    heights = sorted(line.height for _, _, line in lines) or [10.0]
+    line_h = heights[len(heights) // 2]
+    tol = 1.5 * line_h
+    code_x = sorted(blocks[u.block].lines[u.row].segs[0].x0 for u in members)[len(members) // 2]
+    lefts = [seg.x0 for (i, r), u in member_at.items() for seg in blocks[i].lines[r].segs[1:]
+             if seg.x0 > code_x + line_h]
+    cols = _columns(lefts, tol) or [code_x + 4 * line_h]
+
+    def column(x: float) -> int:
+        k = -1
+        for n, left in enumerate(cols):
+            if x >= left - tol:
+                k = n
+        return k  # -1: the code column
+
+    # header: lines above the first code that name roles
+    roles: dict[int, str] = {}
+    header_lines: set[tuple[int, int]] = set()
+    for i, r, line in lines:
+        if (i, r) in member_at:
+            break
+        found = {column((s.x0 + s.x1) / 2 if s.x1 - s.x0 < 3 * line_h else s.x0): role_of(s.text) for s in line.segs}
+        if sum(1 for v in found.values() if v) >= 1 and len(line.segs) >= 2:
+            header_lines.add((i, r))
+            for k, role in found.items():
+                if role and k >= 0 and role not in roles.values():
+                    if role == "title" and "title" in roles.values():
+                        role = "cause"
+                    roles[k] = role
+    rows: list[dict] = []
+    order = [(i, r, line) for i, r, line in lines if (i, r) not in header_lines]
+    for pos, (i, r, line) in enumerate(order):
+        unit = member_at.get((i, r))
+        if unit is not None:
+            rows.append({"unit": unit, "page": blocks[i].page, "line": line, "cells": defaultdict(list),
+                         "lines": [line], "block": i})
+            for seg in line.segs[1:]:
+                rows[-1]["cells"][max(column(seg.x0), 0)].append(seg)
+            if unit.rest and not line.segs[1:]:  # code and title in one run
+                rows[-1]["title_text"] = unit.rest
+    # every other line: nearest row on its page; before the page's first row: the row above
+    for i, r, line in order:
+        if (i, r) in member_at:
+            continue
+        page = blocks[i].page
+        same = [row for row in rows if row["page"] == page]
+        if not same:
+            continue
+        mid = (line.top + line.bottom) / 2
+        first = same[0]
+        if mid < first["line"].top - 0.3 * line_h:
+            before_rows = [row for row in rows if row["page"] is not None and page is not None
+                           and row["page"] < page]
+            # the lines above the first code row of a continued page finish the last row
+            if before_rows and mid < first["line"].top - 1.2 * line_h:
+                owner = before_rows[-1]
+            elif mid >= first["line"].top - 3 * line_h:
+                owner = first
+            else:
+                continue
+        else:
+            dist = [abs((row["line"].top + row["line"].bottom) / 2 - mid) for row in same]
+            best = min(range(len(same)), key=lambda k: (dist[k], k))
+            if best + 1 < len(same) and dist[best] == dist[best + 1]:
+                pass  # a tie: the row above (lines run on below their code)
+            elif best > 0 and dist[best - 1] - dist[best] < 0.25 * line_h and \
+                    (same[best]["line"].top + same[best]["line"].bottom) / 2 > mid:
+                best -= 1
+            owner = same[best]
+            if mid - same[-1]["line"].bottom > 6 * line_h:
+                continue
+        owner["lines"].append(line)
+        for seg in line.segs:
+            owner["cells"][column(seg.x0)].append(seg)  # -1: text under the codes ('Cause: ...')
+    entries: list[Block] = []
+    kept = [line for i, r, line in lines if (i, r) in header_lines]
+    for row in rows:
+        unit = row["unit"]
+        entry = FaultRow(code=unit.codes[0])
+        title_col = next((k for k, v in roles.items() if v == "title"), None)
+        if title_col is None:
+            free = [k for k in range(len(cols)) if k not in roles]
+            title_col = free[0] if free else None
+        for k in sorted(row["cells"]):
+            segs = sorted(row["cells"][k], key=lambda s: (round(s.top / (0.5 * line_h)), s.x0))
+            text = _join([s.text for s in segs])
+            role = "title" if k == title_col else roles.get(k, "description")
+            setattr(entry, role, _join([getattr(entry, role), text], "\n" if k < 0 else " "))
+        _split_labels(entry)
+        if row.get("title_text") and not entry.title:
+            entry.title = row["title_text"]
+        confs = [s.conf for line in row["lines"] for s in line.segs if s.conf is not None]
+        entry.conf = sum(confs) / len(confs) if confs else None
+        block = blocks[row["block"]]
+        box = union_box((x.x0, x.top, x.x1, x.bottom) for x in row["lines"]) if block.box is not None else None
+        entries.extend(_entry([entry], block, page=row["page"], box=box))
+    head = []
+    if kept:
+        block = blocks[first_block]
+        head = [Block(PassageKind.TABLE, "\n".join(x.text for x in kept), block.section, block.page, block.start,
+                      block.end)]
+    return first_block, head + entries, used
