@@ -182,7 +182,7 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
     """Decode one straightened number group: (text, confidence, digit count, digit height) or None."""
     h, w = binary.shape
     binary, marks = _marks(binary)
-    col = binary.max(axis=0) > 0
+    col = (binary > 0).sum(axis=0) >= max(2, 0.05 * h)  # a thin rim line does not join two digits
     cells: list[_Cell] = []
     for xa, xb in _runs(col):
         rows = np.flatnonzero(binary[:, xa:xb].max(axis=1) > 0)
@@ -288,7 +288,8 @@ def _drop_lines(binary: np.ndarray, length: int) -> np.ndarray:
 def _drop_slivers(binary: np.ndarray, height: int) -> np.ndarray:
     """Remove flat pieces thinner than any stroke (broken rim lines, reflections' edges)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    drop = [i for i in range(1, n) if stats[i][3] < 0.05 * height and stats[i][2] > 2.5 * stats[i][3]]
+    drop = [i for i in range(1, n) if (stats[i][3] < 0.05 * height and stats[i][2] > 2.5 * stats[i][3])
+            or (stats[i][3] < 0.2 * height and stats[i][2] > 0.75 * height)]  # longer than any segment
     if drop:
         binary = binary.copy()
         binary[np.isin(labels, drop)] = 0
@@ -303,7 +304,7 @@ def _drop_frames(binary: np.ndarray) -> np.ndarray:
     drop = [i for i in range(1, n)
             if (stats[i][0] <= 1 or stats[i][1] <= 1 or stats[i][0] + stats[i][2] >= w - 1
                 or stats[i][1] + stats[i][3] >= h - 1)
-            and (stats[i][2] > 0.6 * w or (stats[i][3] > 0.85 * h and stats[i][2] > 0.25 * w))]
+            and (stats[i][2] > 0.5 * w or stats[i][3] > 0.5 * h)]
     if drop:
         binary = binary.copy()
         binary[np.isin(labels, drop)] = 0
@@ -317,8 +318,22 @@ def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
     k = max(3, min_h // 3)
     joined = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (3, k)))
     n, _labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    pieces = [tuple(int(v) for v in stats[i][:4]) for i in range(1, n)
-              if stats[i][3] >= min_h and stats[i][2] * stats[i][3] < 0.9 * h * w]
+    raw = [list(int(v) for v in stats[i][:4]) for i in range(1, n)
+           if stats[i][3] >= min_h // 2 and stats[i][2] * stats[i][3] < 0.9 * h * w]
+    raw.sort(key=lambda b: b[1])
+    stacked: list[list[int]] = []  # the two strokes of a '1' (or of an LCD digit's side) one above the other
+    for b in raw:
+        for a in stacked:
+            ox = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+            gap = b[1] - (a[1] + a[3])
+            if ox > 0.5 * min(a[2], b[2]) and gap < 0.6 * max(a[3], b[3]) and 0.5 < b[3] / a[3] < 2.0:
+                x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+                a[2], a[3] = max(a[0] + a[2], b[0] + b[2]) - x0, max(a[1] + a[3], b[1] + b[3]) - y0
+                a[0], a[1] = x0, y0
+                break
+        else:
+            stacked.append(b)
+    pieces = [tuple(b) for b in stacked if b[3] >= min_h]
     pieces.sort(key=lambda b: b[0])
     groups: list[list[int]] = []
     for x, y, bw, bh in pieces:
@@ -362,23 +377,26 @@ def _straighten(ink: np.ndarray, binary: np.ndarray) -> tuple[np.ndarray, np.nda
     return ink, binary
 
 
-def read_region(grey: np.ndarray, offset: tuple[int, int] = (0, 0), scale: float = 1.0) -> list[SegmentReading]:
-    """Seven-segment readings in a grey region crop. Boxes are mapped to source pixels by
-    `offset` (source px) and `scale` (crop px per source px)."""
-    if grey.ndim == 3:
-        grey = cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY)
+def read_region(crop: np.ndarray, offset: tuple[int, int] = (0, 0), scale: float = 1.0) -> list[SegmentReading]:
+    """Seven-segment readings in a region crop (BGR or grey). Boxes are mapped to source pixels by
+    `offset` (source px) and `scale` (crop px per source px). Dark segments are looked for in the
+    grey image, lit ones in the brightest channel (a red LED is bright in red, mid-grey in grey)."""
+    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    value = crop if crop.ndim == 2 else crop.max(axis=2)
     h, w = grey.shape[:2]
     if h < MIN_GROUP_HEIGHT or w < MIN_GROUP_HEIGHT:
         return []
     f = min(1.0, 480.0 / max(h, w)) if max(h, w) > 480 else min(3.0, 160.0 / h) if h < 160 else 1.0
     if f != 1.0:
-        grey = cv2.resize(grey, (max(1, round(w * f)), max(1, round(h * f))),
-                          interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+        size = (max(1, round(w * f)), max(1, round(h * f)))
+        interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
+        grey, value = cv2.resize(grey, size, interpolation=interp), cv2.resize(value, size, interpolation=interp)
     gh, gw = grey.shape
     grey = cv2.GaussianBlur(grey, (3, 3), 0)
+    value = cv2.GaussianBlur(value, (3, 3), 0)
     results: list[SegmentReading] = []
     for polarity in ("dark", "light"):
-        ink_full = (255 - grey) if polarity == "dark" else grey
+        ink_full = (255 - grey) if polarity == "dark" else value
         ink_full = _tophat(ink_full, int(min(gh, gw) * 0.35))
         ink_full = cv2.normalize(ink_full, None, 0, 255, cv2.NORM_MINMAX)
         _t, binary = cv2.threshold(ink_full, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -433,13 +451,12 @@ def _best_per_place(readings: list[SegmentReading]) -> list[SegmentReading]:
 
 def read_segments(image: np.ndarray, regions: list[Box]) -> list[SegmentReading]:
     """Seven-segment readings in each region of `image` (BGR or grey), boxes in image pixels."""
-    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    H, W = grey.shape
+    H, W = image.shape[:2]
     out: list[SegmentReading] = []
     for r in regions:
         x0, y0 = max(0, r.x), max(0, r.y)
         x1, y1 = min(W, r.x + r.width), min(H, r.y + r.height)
         if x1 - x0 < MIN_GROUP_HEIGHT or y1 - y0 < MIN_GROUP_HEIGHT:
             continue
-        out.extend(read_region(grey[y0:y1, x0:x1], offset=(x0, y0)))
+        out.extend(read_region(image[y0:y1, x0:x1], offset=(x0, y0)))
     return _best_per_place(out)

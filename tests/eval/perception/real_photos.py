@@ -145,6 +145,7 @@ class Row:
     tags: list[str] = field(default_factory=list)
     plate: list[tuple[str, str]] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    quality: dict = field(default_factory=dict)
     ms: float = 0.0
     plain_values: set[str] = field(default_factory=set)
     plain_texts: list[str] = field(default_factory=list)
@@ -155,7 +156,7 @@ def run(only: str | None = None, baselines: bool = True) -> tuple[list[Row], set
     from assistant.imaging import load_photo
     from assistant.perception import read_photo, warm_up
 
-    cases = [c for c in load_cases() if only is None or only in c["file"]]
+    cases = [c for c in load_cases() if only is None or any(o in c["file"] for o in only.split(","))]
     plain = PlainOcr() if baselines else None
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -177,6 +178,7 @@ def run(only: str | None = None, baselines: bool = True) -> tuple[list[Row], set
                     elif o.kind == ObservationKind.NAMEPLATE:
                         row.plate.append((o.field or "", o.value))
                 row.flags = [f.code.value for f in reading.flags]
+                row.quality = reading.quality.model_dump(exclude={"flags"})
                 if plain is not None:
                     if case["kind"] == "barcode":
                         row.plain_tags = plain_zxing(path)
@@ -262,8 +264,8 @@ def metrics(rows: list[Row], known: set[str]) -> dict:
     return dict(m)
 
 
-def flag_table(rows: list[Row], known: set[str]) -> dict[str, tuple[int, int, int, int]]:
-    """Per flag: (fires on read photos, read photos, fires on failed photos, failed photos)."""
+def flag_split(rows: list[Row], known: set[str]) -> tuple[list[Row], list[Row]]:
+    """Photos read in full, and photos where something shown was missed or a code was invented."""
     ok: list[Row] = []
     bad: list[Row] = []
     for r in rows:
@@ -280,6 +282,12 @@ def flag_table(rows: list[Row], known: set[str]) -> dict[str, tuple[int, int, in
             x = label_score(r)
             good = x[0] == x[1]
         (ok if good else bad).append(r)
+    return ok, bad
+
+
+def flag_table(rows: list[Row], known: set[str]) -> dict[str, tuple[int, int, int, int]]:
+    """Per flag: (fires on read photos, read photos, fires on failed photos, failed photos)."""
+    ok, bad = flag_split(rows, known)
     table = {}
     for code in sorted({f for r in rows for f in r.flags}):
         table[code] = (sum(code in r.flags for r in ok), len(ok), sum(code in r.flags for r in bad), len(bad))
@@ -342,7 +350,7 @@ def report(rows: list[Row], known: set[str], verbose: bool = False) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only")
+    ap.add_argument("--only", help="comma-separated substrings of the file names to keep")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-baselines", action="store_true")
     ap.add_argument("--dump")
@@ -354,7 +362,9 @@ def main() -> None:
     report(rows, known, args.verbose)
     if args.dump:
         Path(args.dump).write_text(json.dumps([{"file": r.case["file"], "readings": r.readings, "tags": r.tags,
-                                                 "plate": r.plate, "flags": r.flags, "ms": r.ms} for r in rows],
+                                                 "plate": r.plate, "flags": r.flags, "ms": r.ms,
+                                                 "quality": r.quality, "ok": r in flag_split(rows, known)[0]}
+                                                for r in rows],
                                                indent=1))
     print(Counter(r.case["kind"] for r in rows))
 
