@@ -30,6 +30,7 @@ DISPLAY_UNITS = ("kWh", "kW", "W", "V", "mV", "A", "mA", "Hz", "kHz", "bar", "mb
 _UNIT_KEYS = {u.lower(): u for u in DISPLAY_UNITS}
 SEGMENT_MIN = 0.62  # a seven-segment reading less sure than this is not reported on its own
 UNSURE_BELOW = 0.7
+PROMINENCE = 1.4  # a display reading is at least this much taller than the photo's printed word lines
 
 
 @dataclass
@@ -64,12 +65,29 @@ def ocr_numbers(text: str) -> list[str]:
     return [m.group(0) for m in NUMBER_IN_TEXT.finditer(compact)]
 
 
+def _text_height(lines: Sequence[OcrLine]) -> float:
+    """Median height of the photo's word lines (three letters or more), 0 when there are few."""
+    heights = sorted(ln.box.height for ln in lines if sum(ch.isalpha() for ch in ln.text) >= 3)
+    return float(heights[len(heights) // 2]) if len(heights) >= 3 else 0.0
+
+
+def prominent(box: Box, text_height: float) -> bool:
+    """A display's reading stands out from the printed words around it; a number the size of the
+    label's other text is print (a rating, a date, a part number), not a display reading."""
+    return text_height <= 0 or box.height >= PROMINENCE * text_height
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
 def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: Sequence[Box]) -> list[DisplayReading]:
     """Seven-segment readings confirmed, corrected or left by OCR, plus OCR numbers in display regions."""
     out: list[DisplayReading] = []
+    text_h = _text_height(lines)
     used: set[int] = set()
     for seg in segs:
-        if seg.confidence < 0.3:
+        if seg.confidence < 0.3 or not prominent(seg.box, text_h):
             continue
         if any(overlap(ln.box, seg.box) >= 0.5 and ln.confidence >= 0.8 and sum(ch.isalpha() for ch in ln.text) >= 2
                and seg.text not in ocr_numbers(ln.text) for ln in lines):
@@ -82,12 +100,18 @@ def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: S
                 if num == seg.text:
                     best = (ln.confidence, num, i)
                     break
-                if best is None:
+                if best is None or (best[1] != seg.text and _digits(num) > _digits(best[1])):
                     best = (ln.confidence * 0.5, num, i)
         if best is not None and best[1] == seg.text:
             used.add(best[2])
             conf = min(0.99, 1.0 - (1.0 - seg.confidence) * (1.0 - 0.8 * best[0]))
             out.append(DisplayReading(seg.text, round(conf, 3), seg.box, "seven_segment+ocr", (), True))
+        elif best is not None and _digits(best[1]) > _digits(seg.text) and best[0] >= 0.3 and \
+                seg.text.replace(".", "") in best[1].replace(".", ""):
+            # OCR saw digits the cells missed (a digit at the window's edge): the longer reading, seconded
+            used.add(best[2])
+            out.append(DisplayReading(best[1], round(min(0.95, 2 * best[0]), 3), seg.box, "seven_segment+ocr",
+                                      (seg.text,), True))
         elif seg.confidence >= SEGMENT_MIN:
             alts = (best[1],) if best is not None and best[1] != seg.text else ()
             conf = seg.confidence * (0.85 if alts else 1.0)
@@ -95,7 +119,7 @@ def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: S
                 used.add(best[2])
             out.append(DisplayReading(seg.text, round(conf, 3), seg.box, "seven_segment", alts, True))
     for i, ln in enumerate(lines):
-        if i in used or not any(inside(ln.box, r) for r in regions):
+        if i in used or not any(inside(ln.box, r) for r in regions) or not prominent(ln.box, text_h):
             continue
         if any(overlap(ln.box, d.box) >= 0.5 for d in out):
             continue
@@ -171,6 +195,8 @@ def observations(readings: Sequence[DisplayReading], lines: Sequence[OcrLine], m
         if code is not None:
             kind, value = ObservationKind.FAULT_CODE, code
         elif CODE_SHAPE.match(compact.upper()) and any(ch.isalpha() for ch in compact):
+            if r.seven_segment and (len(normalise_code(compact)) < 3 or conf < 0.8):
+                continue  # two segment characters are too easily found in anything
             kind = ObservationKind.UNKNOWN_CODE
         else:
             unit = _unit_for(r, lines)
@@ -187,25 +213,31 @@ def observations(readings: Sequence[DisplayReading], lines: Sequence[OcrLine], m
 
 
 def merge_codes(shown: list[Observation], codes: list[Observation]) -> tuple[list[Observation], list[Observation]]:
-    """One observation per place: a code matched in OCR text where a display reading already is
-    becomes that reading's alternative (or is the same reading), not a second reading."""
+    """One observation per place: a code matched in OCR text where display readings already are
+    is the same reading, a rival of a known code read there, or (the library listing it) the
+    reading that replaces them, with their values as its alternatives."""
     kept: list[Observation] = []
     shown = list(shown)
     for c in codes:
-        hit = next((i for i, d in enumerate(shown) if c.box is not None and d.box is not None
-                    and overlap(c.box, d.box) > 0.5), None)
-        if hit is None:
+        hits = [i for i, d in enumerate(shown) if c.box is not None and d.box is not None and overlap(c.box, d.box) > 0.5]
+        if not hits:
             kept.append(c)
             continue
-        d = shown[hit]
-        if d.kind != ObservationKind.FAULT_CODE and c.confidence >= 0.5:
-            # the library lists what OCR read there: that code, with the display's own reading as its rival
-            alts = [a for a in [d.value, *d.alternatives, *c.alternatives] if a != c.value]
-            shown[hit] = c.model_copy(update={"alternatives": list(dict.fromkeys(alts))})
+        same = [i for i in hits if shown[i].value == c.value]
+        if same:
+            i = same[0]
+            if c.confidence > shown[i].confidence:
+                shown[i] = shown[i].model_copy(update={"confidence": c.confidence})
             continue
-        if d.value == c.value:
-            if c.confidence > d.confidence:
-                shown[hit] = d.model_copy(update={"confidence": c.confidence})
-        elif c.value not in d.alternatives:
-            shown[hit] = d.model_copy(update={"alternatives": d.alternatives + [c.value]})
+        known = [i for i in hits if shown[i].kind == ObservationKind.FAULT_CODE]
+        if known:
+            i = known[0]
+            if c.value not in shown[i].alternatives:
+                shown[i] = shown[i].model_copy(update={"alternatives": shown[i].alternatives + [c.value]})
+            continue
+        if c.confidence < 0.5:
+            continue
+        alts = [a for i in hits for a in [shown[i].value, *shown[i].alternatives]] + list(c.alternatives)
+        replaced = c.model_copy(update={"alternatives": list(dict.fromkeys(a for a in alts if a != c.value))})
+        shown = [d for i, d in enumerate(shown) if i not in hits] + [replaced]
     return shown, kept

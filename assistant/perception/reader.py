@@ -14,7 +14,7 @@ import cv2
 
 from assistant.domain import Box, Observation, ObservationKind, Photo, PhotoReading
 from assistant.imaging.load import LoadedPhoto
-from assistant.imaging.quality import assess_quality
+from assistant.imaging.quality import LOW_RESOLUTION_LONG_SIDE, assess_quality
 from assistant.perception.catalog import CatalogLookup
 from assistant.perception import display
 from assistant.perception.codes import CodeMatcher, find_display_regions, read_codes
@@ -63,7 +63,7 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
 
     quality = assess_quality(work, photo.id)
     quality = quality.model_copy(update={"width": w, "height": h})
-    if max(h, w) >= 800:  # low resolution judged on the original, not the working copy
+    if max(h, w) >= LOW_RESOLUTION_LONG_SIDE:  # low resolution judged on the original, not the working copy
         quality.flags = [f for f in quality.flags if f.code.value != "image_low_resolution"]
     t = lap("quality", t)
 

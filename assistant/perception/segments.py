@@ -265,8 +265,8 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
         return None
     text = "".join(ch for _x, ch in chars)
     text = re.sub(r":+", ":", text).strip(".:")
-    if ".." in text or ".:" in text or ":." in text:
-        return None
+    if text.count(".") > 1 or ("." in text and ":" in text):
+        return None  # a number has one decimal point; a clock's colon comes without one
     if text.count(":") and any(ch == ":" for _x, ch in chars) and ":" not in text:
         return None
     n_digits = sum(ch.isalnum() for ch in text)

@@ -141,7 +141,7 @@ def upc_equal(expected: str, got: str) -> bool:
 @dataclass
 class Row:
     case: dict
-    readings: list[tuple[str, str, str | None, float]] = field(default_factory=list)  # kind, value, unit, conf
+    readings: list[tuple] = field(default_factory=list)  # kind, value, unit, conf
     tags: list[str] = field(default_factory=list)
     plate: list[tuple[str, str]] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
@@ -172,7 +172,7 @@ def run(only: str | None = None, baselines: bool = True) -> tuple[list[Row], set
                 row = Row(case, ms=(time.perf_counter() - t0) * 1000)
                 for o in reading.observations:
                     if o.kind in READING_KINDS:
-                        row.readings.append((o.kind.value, o.value, o.unit, o.confidence))
+                        row.readings.append((o.kind.value, o.value, o.unit, o.confidence, o.source))
                     elif o.kind == ObservationKind.ASSET_TAG:
                         row.tags.append(o.value)
                     elif o.kind == ObservationKind.NAMEPLATE:
@@ -199,14 +199,14 @@ def display_score(row: Row, known: set[str]) -> tuple[int, int, int, int]:
     A known code must come back as that `fault_code`; any other value as a `display_value`."""
     expected = [str(v) for v in as_list(row.case["expected"])]
     extra = {_norm(v) for v in as_list(row.case.get("also_visible"))}
-    got_kind = {(k, _norm(v)) for k, v, _u, _c in row.readings}
+    got_kind = {(k, _norm(v)) for k, v, *_ in row.readings}
     read = 0
     for v in expected:
         want = "fault_code" if v in known else "display_value"
         if (want, _norm(v)) in got_kind:
             read += 1
     expected_norm = {_norm(v) for v in expected}
-    false = sum(1 for _k, v, _u, _c in row.readings if _norm(v) not in expected_norm and _norm(v) not in extra)
+    false = sum(1 for _k, v, *_ in row.readings if _norm(v) not in expected_norm and _norm(v) not in extra)
     plain_read = sum(1 for v in expected if v in row.plain_values)
     return read, len(expected), false, plain_read
 
