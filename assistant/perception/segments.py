@@ -60,9 +60,9 @@ def _tophat(ink: np.ndarray, k: int) -> np.ndarray:
 
 def _best_shear(binary: np.ndarray) -> float:
     """The horizontal shear that makes digit cells most separable (sharpest column projection)."""
-    h, w = binary.shape
+    small = binary[::2, ::2]  # half size is plenty to compare slants
+    h, w = small.shape
     best, best_score = 0.0, -1.0
-    small = binary
     for s in SHEARS:
         m = np.float32([[1, s, -s * h / 2.0], [0, 1, 0]])
         sheared = cv2.warpAffine(small, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
@@ -355,9 +355,9 @@ def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
 
 def _straighten(ink: np.ndarray, binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rotate a group level (tilt up to ~25 degrees) and undo italic slant."""
-    ys, xs = np.nonzero(binary)
-    if xs.size > 20:
-        rect = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
+    pts = cv2.findNonZero(binary)
+    if pts is not None and len(pts) > 20:
+        rect = cv2.minAreaRect(cv2.convexHull(pts))
         (cx, cy), (rw, rh), angle = rect
         if rw < rh:
             angle += 90.0
@@ -381,16 +381,15 @@ def read_region(crop: np.ndarray, offset: tuple[int, int] = (0, 0), scale: float
     """Seven-segment readings in a region crop (BGR or grey). Boxes are mapped to source pixels by
     `offset` (source px) and `scale` (crop px per source px). Dark segments are looked for in the
     grey image, lit ones in the brightest channel (a red LED is bright in red, mid-grey in grey)."""
-    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-    value = crop if crop.ndim == 2 else crop.max(axis=2)
-    h, w = grey.shape[:2]
+    h, w = crop.shape[:2]
     if h < MIN_GROUP_HEIGHT or w < MIN_GROUP_HEIGHT:
         return []
     f = min(1.0, 480.0 / max(h, w)) if max(h, w) > 480 else min(3.0, 160.0 / h) if h < 160 else 1.0
-    if f != 1.0:
+    if f != 1.0:  # resize first: everything below works on at most 480 px
         size = (max(1, round(w * f)), max(1, round(h * f)))
-        interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
-        grey, value = cv2.resize(grey, size, interpolation=interp), cv2.resize(value, size, interpolation=interp)
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    value = crop if crop.ndim == 2 else cv2.max(cv2.max(crop[:, :, 0], crop[:, :, 1]), crop[:, :, 2])
     gh, gw = grey.shape
     grey = cv2.GaussianBlur(grey, (3, 3), 0)
     value = cv2.GaussianBlur(value, (3, 3), 0)
@@ -403,6 +402,8 @@ def read_region(crop: np.ndarray, offset: tuple[int, int] = (0, 0), scale: float
         binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         binary = _drop_frames(_drop_lines(binary, int(0.3 * gw)))
         for gx, gy, bw, bh in _groups(binary, max(MIN_GROUP_HEIGHT, int(gh * 0.12))):
+            if bw > 10 * bh:
+                continue  # a line of text or a rule, not a number of at most a dozen cells
             pad = max(2, bh // 10)
             x0, y0 = max(0, gx - pad), max(0, gy - pad)
             x1, y1 = min(gw, gx + bw + pad), min(gh, gy + bh + pad)
