@@ -27,7 +27,9 @@ CODE_SHAPE = re.compile(r"^[A-Z]{1,3}[-.\s]?\d{1,4}$")
 DISPLAY_UNITS = ("kWh", "kW", "W", "V", "mV", "A", "mA", "Hz", "kHz", "bar", "mbar", "psi", "kPa", "MPa", "°C", "°F",
                  "C", "F", "%", "rpm", "L", "l", "gal", "g", "kg", "lb", "lbs", "ml", "mL", "m³", "m3", "s", "min",
                  "h", "mm", "m", "ppm", "pH", "Ω", "kΩ", "$", "€", "mmHg")
-_UNIT_KEYS = {u.lower(): u for u in DISPLAY_UNITS}
+_UNIT_KEYS: dict[str, str] = {}
+for _u in DISPLAY_UNITS:
+    _UNIT_KEYS.setdefault(_u.lower(), _u)  # the first spelling listed is the one reported ("L", not "l")
 SEGMENT_MIN = 0.62  # a seven-segment reading less sure than this is not reported on its own
 UNSURE_BELOW = 0.7
 PROMINENCE = 1.4  # a display reading is at least this much taller than the photo's printed word lines

@@ -19,11 +19,12 @@ LABELS: dict[str, re.Pattern[str]] = {
     "model": re.compile(r"^(?:model\s*(?:no|nr|number|#)\.?|modell|model|mod\.?|type|typ|cat\.?\s*no\.?)"
                         r"(?![a-z])" + _SEP, re.I),
     "serial": re.compile(r"^(?:s\s*/\s*n|s\s*n(?=[\s:.#])|serial(?:\s*(?:no|number|nr))?|ser\.?\s*no|ser\.?\s*nr|"
-                         r"fab\.?\s*nr|no\.\s*de\s*s[eé]rie|vin|nr\.)(?![a-z])" + _SEP, re.I),
+                         r"fab\.?\s*nr|no\.\s*de\s*s[eé]rie|v\.?\s*i\.?\s*n\.?|nr\.)(?![a-z])" + _SEP, re.I),
     "part_number": re.compile(r"^(?:part\s*(?:no|nr|number|#)\.?|p\s*/\s*n|art\.?\s*-?\s*nr\.?|spare\s*(?:no|part)\.?|"
                               r"item\s*no\.?|ref\.?\s*no\.?|order\s*no\.?|best\.?\s*-?\s*nr\.?)(?![a-z])" + _SEP,
                               re.I),
-    "manufacturer": re.compile(r"^(?:manufacturer|mfr|mfg|made\s+by|hersteller|fabricant|maker)\b" + _SEP, re.I),
+    "manufacturer": re.compile(r"^(?:manufacturer|mfr|mfg|mfd\.?\s*by|manufactured\s+by|made\s+by|hersteller|fabricant|"
+                               r"maker)\b" + _SEP, re.I),
 }
 LABEL_ANY = re.compile(r"(?:^|\s)(model|mod\.|type|typ|s\s*/\s*n|serial|ser\.\s*no|manufacturer|mfr|mfg|part\s*no|"
                        r"p\s*/\s*n|art\.?-?nr|spare\s*no|vin)\b", re.I)

@@ -200,19 +200,26 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
     if H < 8:
         return None
     wide = [c.w for c in digits if c.w > 0.42 * H]
-    cell_w = float(np.median(wide)) if wide else 0.55 * H
+    # the upper quartile: a 3 or a 7 is narrower than the cell, only 1s are narrower still
+    cell_w = float(np.percentile(wide, 75)) if wide else 0.55 * H
     if not 0.3 * H <= cell_w <= 1.0 * H:
         return None
-    # merge pieces of one digit split by an empty column
+    # merge pieces of one digit split by an empty column (an upper-left stroke, the two halves of
+    # a slanted digit): short pieces next to a digit join it when the two fit one cell
+    pieces = sorted(cells, key=lambda c: c.x0)
     merged: list[_Cell] = []
-    for c in digits:
-        if merged and c.x1 - merged[-1].x0 <= 1.15 * cell_w and merged[-1].w < 0.8 * cell_w and c.w < 0.8 * cell_w \
-                and c.x0 - merged[-1].x1 < 0.25 * cell_w:
+    for c in pieces:
+        if merged:
             p = merged[-1]
-            merged[-1] = _Cell(p.x0, c.x1, min(p.y0, c.y0), max(p.y1, c.y1))
-        else:
-            merged.append(c)
-    digits = merged
+            fits = max(p.x1, c.x1) - p.x0 <= 1.3 * cell_w and c.x0 - p.x1 < 0.25 * cell_w
+            partial = p.h < 0.62 * H or c.h < 0.62 * H or (p.w < 0.8 * cell_w and c.w < 0.8 * cell_w)
+            if fits and partial:
+                merged[-1] = _Cell(p.x0, max(p.x1, c.x1), min(p.y0, c.y0), max(p.y1, c.y1))
+                continue
+        merged.append(c)
+    digits = [c for c in merged if c.h >= 0.62 * H]
+    if not digits:
+        return None
     if any(c.w > 1.35 * cell_w for c in digits):
         return None  # two digits run together, or no digit at all
     chars: list[tuple[float, str]] = []
@@ -245,7 +252,7 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
             chars.append(((bx[0] + bx[1]) / 2, ch))
     first_x = min(c.x0 for c in digits)
     for c in cells:
-        if c.x1 <= first_x and c.h < 0.3 * H and c.w >= 0.35 * cell_w and c.w >= 1.5 * c.h \
+        if c.x1 <= first_x and c.h < 0.25 * H and c.w >= 0.35 * cell_w and c.w >= 1.5 * c.h \
                 and abs((c.y0 + c.y1) / 2 - (top + bottom) / 2) < 0.2 * H and first_x - c.x1 < 1.2 * cell_w:
             chars.append(((c.x0 + c.x1) / 2, "-"))
     for mx, my, mw, mh in marks:
@@ -272,6 +279,29 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
     n_digits = sum(ch.isalnum() for ch in text)
     conf = float(np.mean(confs)) * min(1.0, 0.5 + gap * 2.5)
     return text, round(conf, 3), n_digits, H
+
+
+def _row_angle(binary: np.ndarray, min_h: int) -> float:
+    """The tilt of the rows of digits (degrees, 0 when level or unclear): the median direction
+    from each digit-sized piece to its nearest neighbour of similar height on its right."""
+    n, _labels, stats, cents = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    pieces = [(cents[i][0], cents[i][1], stats[i][3], stats[i][2]) for i in range(1, n)
+              if stats[i][3] >= min_h and stats[i][2] < 2 * stats[i][3]]
+    angles = []
+    for x, y, h, _w in pieces:
+        best = None
+        for x2, y2, h2, _w2 in pieces:
+            dx, dy = x2 - x, y2 - y
+            if dx <= 0.2 * h or dx > 2.0 * h or not 0.7 < h2 / h < 1.4 or abs(dy) > dx * 0.6:
+                continue
+            if best is None or dx < best[0]:
+                best = (dx, float(np.degrees(np.arctan2(dy, dx))))
+        if best is not None:
+            angles.append(best[1])
+    if len(angles) < 2:
+        return 0.0
+    a = float(np.median(angles))
+    return a if 2.0 < abs(a) <= 28.0 else 0.0
 
 
 def _drop_lines(binary: np.ndarray, length: int) -> np.ndarray:
@@ -326,7 +356,7 @@ def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
         for a in stacked:
             ox = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
             gap = b[1] - (a[1] + a[3])
-            if ox > 0.5 * min(a[2], b[2]) and gap < 0.6 * max(a[3], b[3]) and 0.5 < b[3] / a[3] < 2.0:
+            if ox > 0.3 * min(a[2], b[2]) and gap < 0.6 * max(a[3], b[3]) and 0.5 < b[3] / a[3] < 2.0:
                 x0, y0 = min(a[0], b[0]), min(a[1], b[1])
                 a[2], a[3] = max(a[0] + a[2], b[0] + b[2]) - x0, max(a[1] + a[3], b[1] + b[3]) - y0
                 a[0], a[1] = x0, y0
@@ -340,7 +370,7 @@ def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
         for g in groups:
             gx, gy, gw, gh = g
             overlap = min(gy + gh, y + bh) - max(gy, y)
-            similar = 0.75 < bh / float(gh) < 1.33
+            similar = 0.75 < bh / float(gh) < 1.33 or (bh > gh and overlap >= 0.9 * gh and bh < 3 * gh)
             if similar and overlap > 0.6 * min(gh, bh) and x - (gx + gw) < 0.8 * max(gh, bh) and x >= gx:
                 x1, y1 = max(gx + gw, x + bw), max(gy + gh, y + bh)
                 g[0], g[1] = min(gx, x), min(gy, y)
@@ -401,6 +431,11 @@ def read_region(crop: np.ndarray, offset: tuple[int, int] = (0, 0), scale: float
         _t, binary = cv2.threshold(ink_full, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         binary = _drop_frames(_drop_lines(binary, int(0.3 * gw)))
+        angle = _row_angle(binary, max(MIN_GROUP_HEIGHT, int(gh * 0.12)))
+        if angle:  # a tilted display: level it before looking for number groups along rows
+            m = cv2.getRotationMatrix2D((gw / 2.0, gh / 2.0), angle, 1.0)
+            binary = cv2.warpAffine(binary, m, (gw, gh), flags=cv2.INTER_NEAREST, borderValue=0)
+            ink_full = cv2.warpAffine(ink_full, m, (gw, gh), flags=cv2.INTER_LINEAR, borderValue=0)
         for gx, gy, bw, bh in _groups(binary, max(MIN_GROUP_HEIGHT, int(gh * 0.12))):
             if bw > 10 * bh:
                 continue  # a line of text or a rule, not a number of at most a dozen cells
