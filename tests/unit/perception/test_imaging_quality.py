@@ -47,7 +47,7 @@ def test_glare_blob_is_flagged():
     img = sharp()
     cv2.circle(img, (600, 400), 160, (255, 255, 255), -1)
     report = assess_quality(img)
-    assert FlagCode.IMAGE_GLARE in codes(report) and report.glare_fraction > 0.05
+    assert FlagCode.IMAGE_GLARE in codes(report) and report.glare_fraction > 0.03
     assert FlagCode.IMAGE_OVEREXPOSED not in codes(report)
 
 
