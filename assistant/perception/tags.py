@@ -54,6 +54,12 @@ def read_barcodes(image: np.ndarray, *, max_side: int = MAX_SIDE) -> list[tuple[
         small = work if r >= 1.0 else cv2.resize(work, (round(work.shape[1] * r), round(work.shape[0] * r)),
                                                  interpolation=cv2.INTER_AREA)
         found.update(_rotated_linear(small, s * r, (w, h)))
+    if not found:  # glossy or unevenly lit labels: a contrast-normalised retry (one more read on the real set)
+        even = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(work)
+        for bc in zxingcpp.read_barcodes(even, formats=ALL_FORMATS):
+            if bc.text and bc.valid:
+                found.setdefault(bc.text, (bc.text, _format_name(bc.format),
+                                           _to_box(_points(bc.position) / s, (w, h))))
     return list(found.values())
 
 
