@@ -45,6 +45,11 @@ SEGMENTS = {
 }
 SEGMENT_COST = 0.12  # match-quality cost per differing segment
 
+
+def max_confusions(length: int) -> int:
+    """How many OCR-confusion substitutions a code of `length` characters may need to match."""
+    return 0 if length <= 2 else 1 if length == 3 else 2
+
 CONFIDENT = 0.80  # a first-pass reading at least this sure needs no display pass
 UNCERTAIN_BELOW = 0.60  # a reading below this is reported with reading_uncertain
 COMPETE_MARGIN = 0.15
@@ -128,6 +133,8 @@ class CodeMatcher:
         for code in self.by_skel.get(skel, ()):
             norm = normalise_code(code)
             diffs = sum(1 for a, b in zip(span, norm, strict=False) if a != b)
+            if diffs > max_confusions(len(norm)):
+                continue  # a code that needs many substitutions to match is not a reading
             out[code] = max(out.get(code, 0.0), 1.0 - 0.12 * diffs)
         return sorted(out.items(), key=lambda kv: -kv[1])
 
@@ -180,6 +187,13 @@ def match_line(text: str, matcher: CodeMatcher, segments: bool = False) -> list[
             if multi and len(joined) < 3:
                 continue  # two stray characters are not a code
             next_raw = raws[j + 1] if j + 1 < len(raws) else None
+            span_raw = "".join(raws[i:j + 1])
+            exact = [c for c in matcher.by_norm.get(joined, ()) if "." in c and
+                     c.replace(" ", "").upper() == span_raw.upper().replace(",", ".")]
+            if exact:
+                for code in exact:  # the line is exactly a decimal code the library lists ("103.02")
+                    add(code, 1.0, span_raw, False)
+                continue
             if joined[:1].isdigit() and _is_measurement(raws[i:j + 1], next_raw, ""):
                 continue
             for code, q in matcher.lookup(joined):
@@ -214,8 +228,17 @@ def _has_context(line: OcrLine, lines: Sequence[OcrLine]) -> bool:
     return False
 
 
+def _inside(box: Box, region: Box, share: float = 0.6) -> bool:
+    x0, y0 = max(box.x, region.x), max(box.y, region.y)
+    x1, y1 = min(box.x + box.width, region.x + region.width), min(box.y + box.height, region.y + region.height)
+    return x1 > x0 and y1 > y0 and (x1 - x0) * (y1 - y0) >= share * box.width * box.height
+
+
 def candidates_from_lines(lines: Sequence[OcrLine], matcher: CodeMatcher, source: str = "ocr",
-                          segments: bool = False) -> list[CodeCandidate]:
+                          segments: bool = False, displays: Sequence[Box] | None = None) -> list[CodeCandidate]:
+    """Code candidates in OCR lines. With `displays` given, only lines inside one of those
+    display-like regions or next to code context (FAULT, ERR, ALARM, a glued prefix) count:
+    printed postal codes, dates, prices and part numbers are not codes."""
     out: list[CodeCandidate] = []
     for line in lines:
         short = len(normalise_code(line.text)) <= 8
@@ -223,8 +246,11 @@ def candidates_from_lines(lines: Sequence[OcrLine], matcher: CodeMatcher, source
         if not matches:
             continue
         context = _has_context(line, lines)
+        on_display = displays is None or any(_inside(line.box, d) for d in displays)
         for code, quality, raw, glued in matches:
             ctx = context or glued
+            if not ctx and not on_display:
+                continue
             factor = 1.0 if ctx else 0.92
             if normalise_code(code).isdigit() and not ctx:
                 factor = 0.72  # a bare number is weak evidence of a code
@@ -246,6 +272,15 @@ def _box_overlap(a: Box, b: Box) -> float:
         return 0.0
     inter = (x1 - x0) * (y1 - y0)
     return inter / float(min(a.width * a.height, b.width * b.height))
+
+
+def _iou(a: Box, b: Box) -> float:
+    x0, y0 = max(a.x, b.x), max(a.y, b.y)
+    x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    inter = (x1 - x0) * (y1 - y0)
+    return inter / float(a.width * a.height + b.width * b.height - inter)
 
 
 def find_display_regions(image: np.ndarray, limit: int = 2) -> list[Box]:
@@ -308,7 +343,7 @@ def find_display_regions(image: np.ndarray, limit: int = 2) -> list[Box]:
     scored.sort(key=lambda t: -t[0])
     chosen: list[Box] = []
     for _score, box in scored:
-        if all(_box_overlap(box, c) < 0.6 for c in chosen):
+        if all(_iou(box, c) < 0.5 for c in chosen):  # a display window inside a panel is its own region
             chosen.append(box)
         if len(chosen) >= limit:
             break
@@ -369,7 +404,8 @@ def display_variants(crop: np.ndarray) -> list[np.ndarray]:
 
 
 def display_pass(image: np.ndarray, regions: Sequence[Box], matcher: CodeMatcher, key: str | None = None,
-                 target_height: int = 240) -> tuple[list[CodeCandidate], list[OcrLine]]:
+                 target_height: int = 240, displays: Sequence[Box] | None = None,
+                 seven_segment: Sequence[Box] = ()) -> tuple[list[CodeCandidate], list[OcrLine]]:
     h, w = image.shape[:2]
     candidates: list[CodeCandidate] = []
     all_lines: list[OcrLine] = []
@@ -391,7 +427,8 @@ def display_pass(image: np.ndarray, regions: Sequence[Box], matcher: CodeMatcher
             lines = run_ocr(padded, key=vkey, scale=s, offset=(x0 - round(pad / s), y0 - round(pad / s)),
                             limit=(w, h), min_score=0.3)
             all_lines.extend(lines)
-            found = candidates_from_lines(lines, matcher, source="display_pass", segments=True)
+            segs = any(_box_overlap(region, b) > 0.5 for b in seven_segment)
+            found = candidates_from_lines(lines, matcher, source="display_pass", segments=segs, displays=displays)
             candidates.extend(found)
             if any(c.score >= CONFIDENT for c in found):
                 break
@@ -462,15 +499,19 @@ def decide(cands: Sequence[CodeCandidate], photo_id: str, equipment_id: str | No
 
 def read_codes(image: np.ndarray, lines: Sequence[OcrLine], known_codes: Iterable[str], photo_id: str,
                *, equipment_id: str | None = None, key: str | None = None,
-               allow_display_pass: bool = True) -> CodeReading:
-    """Fault codes from first-pass OCR lines, with a display pass when they are not enough."""
+               allow_display_pass: bool = True, displays: Sequence[Box] | None = None,
+               seven_segment: Sequence[Box] = ()) -> CodeReading:
+    """Fault codes from first-pass OCR lines, with a display pass when they are not enough.
+    `displays`: display-like regions (None: every line counts, as on a crop of a display);
+    `seven_segment`: where seven-segment digits were found (their misreadings are allowed there only)."""
     matcher = CodeMatcher(known_codes)
     if not matcher:
         return CodeReading([], [], [], False)
-    cands = candidates_from_lines(lines, matcher, source="ocr")
-    for c in candidates_from_lines(lines, matcher, source="ocr", segments=True):
+    cands = candidates_from_lines(lines, matcher, source="ocr", displays=displays)
+    on_segments = [ln for ln in lines if any(_box_overlap(ln.box, b) > 0.5 for b in seven_segment)]
+    for c in candidates_from_lines(on_segments, matcher, source="ocr", segments=True, displays=displays):
         if c.quality < 1.0 and not any(o.code == c.code and o.box == c.box for o in cands):
-            c.score = round(c.score * 0.9, 4)  # seven-segment misreading assumed without knowing it is a display
+            c.score = round(c.score * 0.9, 4)  # a seven-segment misreading, where seven-segment digits were found
             cands.append(c)
     best = max((c.score for c in cands), default=0.0)
     used = False
@@ -485,7 +526,8 @@ def read_codes(image: np.ndarray, lines: Sequence[OcrLine], known_codes: Iterabl
         regions = regions[:3]
         if regions:
             used = True
-            more, display_lines = display_pass(image, regions, matcher, key=key)
+            more, display_lines = display_pass(image, regions, matcher, key=key, displays=displays,
+                                               seven_segment=seven_segment)
             cands.extend(more)
     observations, flags = decide(cands, photo_id, equipment_id)
     return CodeReading(observations, flags, display_lines, used)

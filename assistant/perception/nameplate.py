@@ -17,13 +17,18 @@ from assistant.perception.ocr import OcrLine
 
 _SEP = r"\s*[:.#=\-]?\s*"
 LABELS: dict[str, re.Pattern[str]] = {
-    "model": re.compile(r"^(?:model\s*(?:no|nr|number|#)\.?|modell|model|mod\.?|type|typ|cat\.?\s*no\.?|"
-                        r"part\s*no\.?)(?![a-z])" + _SEP, re.I),
+    "model": re.compile(r"^(?:model\s*(?:no|nr|number|#)\.?|modell|model|mod\.?|type|typ|cat\.?\s*no\.?)"
+                        r"(?![a-z])" + _SEP, re.I),
     "serial": re.compile(r"^(?:s\s*/\s*n|s\s*n(?=[\s:.#])|serial(?:\s*(?:no|number|nr))?|ser\.?\s*no|ser\.?\s*nr|"
-                         r"fab\.?\s*nr|no\.\s*de\s*s[eé]rie)" + _SEP, re.I),
-    "manufacturer": re.compile(r"^(?:manufacturer|mfr|mfg|made\s+by|hersteller|fabricant|maker)\b" + _SEP, re.I),
+                         r"fab\.?\s*nr|no\.\s*de\s*s[eé]rie|v\.?\s*i\.?\s*n\.?|nr\.)(?![a-z])" + _SEP, re.I),
+    "part_number": re.compile(r"^(?:part\s*(?:no|nr|number|#)\.?|p\s*/\s*n|art\.?\s*-?\s*nr\.?|spare\s*(?:no|part)\.?|"
+                              r"item\s*no\.?|ref\.?\s*no\.?|order\s*no\.?|best\.?\s*-?\s*nr\.?)(?![a-z])" + _SEP,
+                              re.I),
+    "manufacturer": re.compile(r"^(?:manufacturer|mfr|mfg|mfd\.?\s*by|manufactured\s+by|made\s+by|hersteller|fabricant|"
+                               r"maker)\b" + _SEP, re.I),
 }
-LABEL_ANY = re.compile(r"(?:^|\s)(model|mod\.|type|typ|s\s*/\s*n|serial|ser\.\s*no|manufacturer|mfr|mfg)\b", re.I)
+LABEL_ANY = re.compile(r"(?:^|\s)(model|mod\.|type|typ|s\s*/\s*n|serial|ser\.\s*no|manufacturer|mfr|mfg|part\s*no|"
+                       r"p\s*/\s*n|art\.?-?nr|spare\s*no|vin)\b", re.I)
 
 RATINGS: list[tuple[str, re.Pattern[str]]] = [
     ("voltage", re.compile(r"(?<![\w.])(\d{2,4}(?:\s*[/\-]\s*\d{2,4})?(?:\s*[±]\s*\d+\s*%)?)\s*V(?:AC|DC)?\b")),
@@ -140,11 +145,14 @@ def parse_nameplate(lines: Sequence[OcrLine]) -> list[_Field]:
     return list(fields.values())
 
 
+LABELLED = {"model", "serial", "manufacturer", "part_number"}
+
+
 def looks_like_nameplate(fields: Sequence[_Field]) -> bool:
+    """Any labelled field is a reading, even alone ("SERIAL #: CNK8181G2C"); ratings without a
+    label need company (two of them: "230 V 50 Hz"), a lone "12 V" is just text."""
     names = {f.name for f in fields}
-    labelled = names & {"model", "serial", "manufacturer"}
-    ratings = names - labelled
-    return bool(labelled) and (len(names) >= 2) or len(ratings) >= 3
+    return bool(names & LABELLED) or len(names - LABELLED) >= 2
 
 
 def _serial_ok(serial: str, equipment: Equipment) -> bool | None:

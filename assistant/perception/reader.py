@@ -12,13 +12,15 @@ import time
 import cv2
 
 
-from assistant.domain import Observation, ObservationKind, Photo, PhotoReading
+from assistant.domain import Box, Observation, ObservationKind, Photo, PhotoReading
 from assistant.imaging.load import LoadedPhoto
-from assistant.imaging.quality import assess_quality
+from assistant.imaging.quality import LOW_RESOLUTION_LONG_SIDE, assess_quality
 from assistant.perception.catalog import CatalogLookup
-from assistant.perception.codes import read_codes
+from assistant.perception import display
+from assistant.perception.codes import CodeMatcher, find_display_regions, read_codes
 from assistant.perception.nameplate import read_nameplate
 from assistant.perception.ocr import DEFAULT_MAX_SIDE, OcrLine, run_ocr
+from assistant.perception.segments import read_segments
 from assistant.perception.tags import read_tags, tag_equipment
 
 WORK_SIDE = 2048  # every stage works on a copy no larger than this; boxes are mapped back
@@ -61,7 +63,7 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
 
     quality = assess_quality(work, photo.id)
     quality = quality.model_copy(update={"width": w, "height": h})
-    if max(h, w) >= 800:  # low resolution judged on the original, not the working copy
+    if max(h, w) >= LOW_RESOLUTION_LONG_SIDE:  # low resolution judged on the original, not the working copy
         quality.flags = [f for f in quality.flags if f.code.value != "image_low_resolution"]
     t = lap("quality", t)
 
@@ -74,6 +76,12 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
     plate, plate_flags, plate_equipment = read_nameplate(lines, photo.id, catalog)
     t = lap("nameplate", t)
 
+    regions = find_display_regions(work, limit=3)
+    wh, ww = work.shape[:2]
+    segs = read_segments(work, regions + [Box(x=0, y=0, width=ww, height=wh)])
+    displays = regions + [s.box for s in segs]
+    t = lap("seven_segment", t)
+
     scope = equipment_id or tag_equipment(tags) or plate_equipment
     known: set[str] = set()
     if catalog is not None:
@@ -81,12 +89,18 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
         if not known:
             known = set(catalog.known_codes(None))
     codes = read_codes(work, lines, known, photo.id, equipment_id=equipment_id or scope, key=photo.id,
-                       allow_display_pass=display_pass)
-    lap("codes", t)
+                       allow_display_pass=display_pass, displays=displays, seven_segment=[s.box for s in segs])
+    t = lap("codes", t)
 
-    observations = [_scale_box(o, factor, w, h) for o in codes.observations + tags + plate]
+    shown = display.combine(segs, list(lines) + codes.display_lines, displays)
+    shown_obs, shown_flags = display.observations(shown, list(lines) + codes.display_lines, CodeMatcher(known),
+                                                  photo.id, equipment_id or scope)
+    shown_obs, code_obs = display.merge_codes(shown_obs, codes.observations)
+    lap("display", t)
+
+    observations = [_scale_box(o, factor, w, h) for o in shown_obs + code_obs + tags + plate]
     text_lines = [_scale_box(o, factor, w, h) for o in _text_observations(lines, photo.id)]
-    flags = list(quality.flags) + codes.flags + plate_flags
+    flags = list(quality.flags) + codes.flags + shown_flags + plate_flags
     timings["total"] = round((time.perf_counter() - t0) * 1000, 1)
     return PhotoReading(
         photo=Photo(id=photo.id, filename=photo.filename, media_type=photo.media_type, width=w, height=h,

@@ -54,6 +54,12 @@ def read_barcodes(image: np.ndarray, *, max_side: int = MAX_SIDE) -> list[tuple[
         small = work if r >= 1.0 else cv2.resize(work, (round(work.shape[1] * r), round(work.shape[0] * r)),
                                                  interpolation=cv2.INTER_AREA)
         found.update(_rotated_linear(small, s * r, (w, h)))
+    if not found:  # glossy or unevenly lit labels: a contrast-normalised retry (one more read on the real set)
+        even = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(work)
+        for bc in zxingcpp.read_barcodes(even, formats=ALL_FORMATS):
+            if bc.text and bc.valid:
+                found.setdefault(bc.text, (bc.text, _format_name(bc.format),
+                                           _to_box(_points(bc.position) / s, (w, h))))
     return list(found.values())
 
 
@@ -81,14 +87,24 @@ def _rotated_linear(work: np.ndarray, s: float, size: tuple[int, int]) -> dict[s
     return {}
 
 
+def as_printed(text: str, fmt: str) -> tuple[str, str]:
+    """A UPC-A symbol as its 12 digits: EAN-13 readers report it with a leading 0 (an EAN-13 that
+    starts with 0 is a UPC-A by definition)."""
+    if fmt.replace("-", "").upper() == "EAN13" and len(text) == 13 and text.startswith("0") and text.isdigit():
+        return text[1:], "UPCA"
+    return text, fmt
+
+
 def read_tags(image: np.ndarray, photo_id: str, catalog: CatalogLookup | None) -> list[Observation]:
     """Asset-tag observations, each mapped to equipment when the catalog knows the tag."""
     out: list[Observation] = []
-    for text, fmt, box in read_barcodes(image):
+    for raw_text, raw_fmt, box in read_barcodes(image):
+        text, fmt = as_printed(raw_text.strip(), raw_fmt)
         equipment = None
         if catalog is not None:
-            equipment = catalog.equipment_for_tag(text.strip())
-        out.append(Observation(photo=photo_id, kind=ObservationKind.ASSET_TAG, value=text.strip(), raw=text,
+            equipment = catalog.equipment_for_tag(text) or (
+                catalog.equipment_for_tag(raw_text.strip()) if text != raw_text.strip() else None)
+        out.append(Observation(photo=photo_id, kind=ObservationKind.ASSET_TAG, value=text, raw=raw_text,
                                confidence=0.99, box=box, source=f"barcode:{fmt}",
                                equipment_id=equipment.id if equipment is not None else None))
     return out

@@ -1,10 +1,15 @@
-"""Benchmark: the full on-device read of a 12-megapixel JPEG (decode, quality, OCR, codes,
-tags, nameplate, prepare-for-model) after warm-up. Prints the median and per-stage medians
-over several runs (OCR cache cleared each run) and the peak memory. Never asserts on time.
+"""Benchmark: the full on-device read of a 12-megapixel JPEG (decode, quality, OCR, seven-segment
+reader, codes, display values, tags, nameplate, prepare-for-model) after warm-up. Prints the
+median and per-stage medians over several runs (OCR cache cleared each run) and the peak memory,
+side by side with plain rapidocr (default settings) on the same photos. Never asserts on time.
 
-    python tests/bench/bench_perception.py [--runs 7] [--no-tag] [--tracemalloc]
+    python tests/bench/bench_perception.py [--runs 3] [--no-tag] [--tracemalloc] [--synthetic-only]
 
-Targets (issue 4): median <= 900 ms on the 2-core machine; peak memory <= 600 MB.
+Photos: the synthetic 12 MP panel render, degraded copies of it (blur + noise, dim, tilted), and
+real camera photos from ../shared/corpus/photos (display, label, barcode) upscaled in memory to
+12 MP (skipped where the corpus is absent; nothing is copied into the project).
+
+Targets (issue 13): median <= 700 ms on the 2-core machine; peak memory <= 600 MB.
 """
 
 from __future__ import annotations
@@ -79,9 +84,100 @@ def photo_bytes(tag: bool = True) -> bytes:
     return path.read_bytes()
 
 
+REAL_PHOTOS = ("display/gaspumpocr__tests_single_line_not_cropped_7A13.jpg",
+               "display/pasindu-scale__Test_Images_test_01.jpg",
+               "display/terekli-balance__train_9.jpg",
+               "nameplate/hp-psu__images_label.jpg",
+               "barcode/quagga2__test_fixtures_upc_image-002.jpg")
+CORPUS = ROOT.parent / "shared" / "corpus" / "photos"
+
+
+def _jpeg(img: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    assert ok
+    return buf.tobytes()
+
+
+def _to_12mp(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    s = (12e6 / (h * w)) ** 0.5
+    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_CUBIC)
+
+
+def degraded(data: bytes) -> list[tuple[str, bytes]]:
+    """The render blurred with sensor noise, dimmed, and tilted by 12 degrees."""
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    rng = np.random.default_rng(3)
+    noisy = cv2.GaussianBlur(img, (0, 0), 2.0).astype(np.int16) + rng.normal(0, 9, img.shape).astype(np.int16)
+    dim = (img.astype(np.float32) * 0.35).astype(np.uint8)
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 12, 1.0)
+    tilted = cv2.warpAffine(img, m, (w, h), borderValue=(150, 155, 160))
+    return [("render, blur + noise", _jpeg(np.clip(noisy, 0, 255).astype(np.uint8))),
+            ("render, dim", _jpeg(dim)), ("render, tilted 12 deg", _jpeg(tilted))]
+
+
+def real_photos() -> list[tuple[str, bytes]]:
+    out = []
+    for rel in REAL_PHOTOS:
+        path = CORPUS / rel
+        if path.exists():
+            img = cv2.imread(str(path))
+            out.append((f"real {Path(rel).name[:38]} (upscaled from {img.shape[1]}x{img.shape[0]})",
+                        _jpeg(_to_12mp(img))))
+    return out
+
+
+def plain_rapidocr_ms(photos: list[tuple[str, bytes]], runs: int) -> dict[str, float]:
+    """Median wall time of plain rapidocr (default settings, decode included) per photo."""
+    import logging
+
+    from rapidocr import RapidOCR
+
+    logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+    engine = RapidOCR(params={"Global.log_level": "error"})
+    engine(np.full((64, 256, 3), 255, np.uint8))
+    out = {}
+    for name, data in photos:
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            engine(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
+            times.append(1000 * (time.perf_counter() - t0))
+        out[name] = statistics.median(times)
+    return out
+
+
+def bench_set(catalog, runs: int, synthetic_only: bool, tag: bool) -> None:
+    """Every bench photo: our full read vs plain rapidocr, medians over `runs`."""
+    render = photo_bytes(tag=tag)
+    photos = [("render, clean", render)] + degraded(render) + ([] if synthetic_only else real_photos())
+    ours: dict[str, float] = {}
+    found: dict[str, list] = {}
+    for name, data in photos:
+        load_photo(data)
+        times = []
+        for _ in range(runs):
+            clear_cache()
+            t0 = time.perf_counter()
+            reading = read_photo(load_photo(data, "bench.jpg"), catalog)
+            times.append(1000 * (time.perf_counter() - t0))
+        ours[name] = statistics.median(times)
+        found[name] = [(o.kind.value, o.value) for o in reading.observations
+                       if o.kind.value != "text"][:4]
+    plain = plain_rapidocr_ms(photos, runs)
+    print(f"\n12 MP photos, median of {runs} (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores):")
+    print(f"  {'photo':64s} {'fieldlens':>10s} {'plain rapidocr':>15s}")
+    for name, _data in photos:
+        print(f"  {name:64s} {ours[name]:8.0f} ms {plain[name]:12.0f} ms   {found[name]}")
+    print(f"  median over the set: fieldlens {statistics.median(ours.values()):.0f} ms, "
+          f"plain rapidocr {statistics.median(plain.values()):.0f} ms  (target <= 700 ms)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--synthetic-only", action="store_true", help="skip the real photos from ../shared")
     parser.add_argument("--make", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--no-tag", action="store_true",
                         help="photo without an asset tag: the read pays the 1D rotation retries")
@@ -125,7 +221,7 @@ def main() -> None:
     tracemalloc.stop()
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"full read, median of {args.runs}: {statistics.median(totals):.0f} ms "
-          f"(min {min(totals):.0f}, max {max(totals):.0f})  target <= 900 ms")
+          f"(min {min(totals):.0f}, max {max(totals):.0f})  target <= 700 ms")
     print(f"  CPU time, median: {statistics.median(cpu):.0f} ms over {os.cpu_count()} cores "
           f"(wall time is inflated when other processes share the cores; load average now "
           f"{os.getloadavg()[0]:.1f})")
@@ -135,6 +231,9 @@ def main() -> None:
     if reading is not None:
         found = [(o.kind.value, o.value) for o in reading.observations]
         print(f"read: {found}; prepared {prepared.width}x{prepared.height}, {prepared.byte_count / 1024:.0f} KB")
+    bench_set(catalog, args.runs, args.synthetic_only, tag=not args.no_tag)
+    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory after the whole set (incl. a second, plain rapidocr engine): {maxrss_mb:.0f} MB resident")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def test_blurry_photo_is_flagged_with_a_retake_hint():
 
 
 def test_dark_photo_is_flagged():
-    report = assess_quality((sharp() * 0.2).astype(np.uint8))
+    report = assess_quality((sharp() * 0.12).astype(np.uint8))
     assert FlagCode.IMAGE_DARK in codes(report)
 
 
@@ -45,17 +45,19 @@ def test_overexposed_photo_is_flagged():
 
 def test_glare_blob_is_flagged():
     img = sharp()
-    cv2.circle(img, (600, 400), 110, (255, 255, 255), -1)
+    cv2.circle(img, (600, 400), 160, (255, 255, 255), -1)
     report = assess_quality(img)
-    assert FlagCode.IMAGE_GLARE in codes(report) and report.glare_fraction > 0.025
+    assert FlagCode.IMAGE_GLARE in codes(report) and report.glare_fraction > 0.03
     assert FlagCode.IMAGE_OVEREXPOSED not in codes(report)
 
 
 def test_low_resolution_is_flagged():
-    small = cv2.resize(sharp(), (320, 240), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(sharp(), (240, 180), interpolation=cv2.INTER_AREA)
     report = assess_quality(small)
     assert FlagCode.IMAGE_LOW_RESOLUTION in codes(report)
-    assert (report.width, report.height) == (320, 240)
+    assert (report.width, report.height) == (240, 180)
+    vga = assess_quality(cv2.resize(sharp(), (640, 480), interpolation=cv2.INTER_AREA))
+    assert FlagCode.IMAGE_LOW_RESOLUTION not in codes(vga)  # real 640x480 photos read fine
 
 
 def test_metrics_do_not_depend_much_on_resolution():

@@ -1,0 +1,245 @@
+"""What a display shows, as readings: seven-segment readings (segments.py) combined with
+the OCR lines in the same place, and OCR numbers inside display-like regions. Each
+reading becomes one observation:
+
+- `fault_code` when it is exactly a code the library knows ("103.02", "E-21"), or, on a
+  seven-segment display, one segment-confusion away from one;
+- `unknown_code` when it is shaped like a fault code (letters then digits: E21, F004,
+  Err 07) but no manual lists it;
+- `display_value` otherwise: a number (sign, decimal point, colon kept) with the unit shown
+  next to it when there is one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.domain import Box, Flag, FlagCode, Observation, ObservationKind, Severity
+from assistant.perception.codes import CodeMatcher, normalise_code
+from assistant.perception.ocr import OcrLine
+from assistant.perception.segments import SegmentReading
+
+NUMBER_TEXT = re.compile(r"^[-+]?\d+(?:[.,:]\d+)*$")
+NUMBER_IN_TEXT = re.compile(r"(?<![\w.,])[-+]?\d+(?:[.,:]\d+)*")
+CODE_SHAPE = re.compile(r"^[A-Z]{1,3}[-.\s]?\d{1,4}$")
+DISPLAY_UNITS = ("kWh", "kW", "W", "V", "mV", "A", "mA", "Hz", "kHz", "bar", "mbar", "psi", "kPa", "MPa", "°C", "°F",
+                 "C", "F", "%", "rpm", "L", "l", "gal", "g", "kg", "lb", "lbs", "ml", "mL", "m³", "m3", "s", "min",
+                 "h", "mm", "m", "ppm", "pH", "Ω", "kΩ", "$", "€", "mmHg")
+_UNIT_KEYS: dict[str, str] = {}
+for _u in DISPLAY_UNITS:
+    _UNIT_KEYS.setdefault(_u.lower(), _u)  # the first spelling listed is the one reported ("L", not "l")
+SEGMENT_MIN = 0.62  # a seven-segment reading less sure than this is not reported on its own
+UNSURE_BELOW = 0.7
+PROMINENCE = 1.4  # a display reading is at least this much taller than the photo's printed word lines
+
+
+@dataclass
+class DisplayReading:
+    text: str
+    confidence: float
+    box: Box
+    source: str  # "seven_segment", "ocr", "seven_segment+ocr"
+    alternatives: tuple[str, ...] = ()
+    seven_segment: bool = False
+
+
+def overlap(a: Box, b: Box) -> float:
+    x0, y0 = max(a.x, b.x), max(a.y, b.y)
+    x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    return (x1 - x0) * (y1 - y0) / float(min(a.width * a.height, b.width * b.height))
+
+
+def inside(box: Box, region: Box, share: float = 0.7) -> bool:
+    x0, y0 = max(box.x, region.x), max(box.y, region.y)
+    x1, y1 = min(box.x + box.width, region.x + region.width), min(box.y + box.height, region.y + region.height)
+    if x1 <= x0 or y1 <= y0:
+        return False
+    return (x1 - x0) * (y1 - y0) >= share * box.width * box.height
+
+
+def ocr_numbers(text: str) -> list[str]:
+    """Numbers in an OCR line, with spaces inside a number closed ("59. 07" -> "59.07")."""
+    compact = re.sub(r"(?<=[\d.,:])\s+(?=[\d.,:])", "", text)
+    return [m.group(0) for m in NUMBER_IN_TEXT.finditer(compact)]
+
+
+def _text_height(lines: Sequence[OcrLine]) -> float:
+    """Median height of the photo's word lines (three letters or more), 0 when there are few."""
+    heights = sorted(ln.box.height for ln in lines if sum(ch.isalpha() for ch in ln.text) >= 3)
+    return float(heights[len(heights) // 2]) if len(heights) >= 3 else 0.0
+
+
+def prominent(box: Box, text_height: float) -> bool:
+    """A display's reading stands out from the printed words around it; a number the size of the
+    label's other text is print (a rating, a date, a part number), not a display reading."""
+    return text_height <= 0 or box.height >= PROMINENCE * text_height
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: Sequence[Box]) -> list[DisplayReading]:
+    """Seven-segment readings confirmed, corrected or left by OCR, plus OCR numbers in display regions."""
+    out: list[DisplayReading] = []
+    text_h = _text_height(lines)
+    used: set[int] = set()
+    for seg in segs:
+        if seg.confidence < 0.3 or not prominent(seg.box, text_h):
+            continue
+        if any(overlap(ln.box, seg.box) >= 0.5 and ln.confidence >= 0.8 and sum(ch.isalpha() for ch in ln.text) >= 2
+               and seg.text not in ocr_numbers(ln.text) for ln in lines):
+            continue  # OCR reads words there with confidence: a character display or print, not segments
+        best: tuple[float, str, int] | None = None
+        for i, ln in enumerate(lines):
+            if overlap(ln.box, seg.box) < 0.5:
+                continue
+            for num in ocr_numbers(ln.text):
+                if num == seg.text:
+                    best = (ln.confidence, num, i)
+                    break
+                if best is None or (best[1] != seg.text and _digits(num) > _digits(best[1])):
+                    best = (ln.confidence * 0.5, num, i)
+        if best is not None and best[1] == seg.text:
+            used.add(best[2])
+            conf = min(0.99, 1.0 - (1.0 - seg.confidence) * (1.0 - 0.8 * best[0]))
+            out.append(DisplayReading(seg.text, round(conf, 3), seg.box, "seven_segment+ocr", (), True))
+        elif best is not None and _digits(best[1]) > _digits(seg.text) and best[0] >= 0.3 and \
+                seg.text.replace(".", "") in best[1].replace(".", ""):
+            # OCR saw digits the cells missed (a digit at the window's edge): the longer reading, seconded
+            used.add(best[2])
+            out.append(DisplayReading(best[1], round(min(0.95, 2 * best[0]), 3), seg.box, "seven_segment+ocr",
+                                      (seg.text,), True))
+        elif seg.confidence >= SEGMENT_MIN:
+            alts = (best[1],) if best is not None and best[1] != seg.text else ()
+            conf = seg.confidence * (0.85 if alts else 1.0)
+            if best is not None:
+                used.add(best[2])
+            out.append(DisplayReading(seg.text, round(conf, 3), seg.box, "seven_segment", alts, True))
+    for i, ln in enumerate(lines):
+        if i in used or not any(inside(ln.box, r) for r in regions) or not prominent(ln.box, text_h):
+            continue
+        if any(overlap(ln.box, d.box) >= 0.5 for d in out):
+            continue
+        for num in ocr_numbers(ln.text):
+            digits = sum(ch.isdigit() for ch in num)
+            if digits >= 2 and ("." in num or ":" in num or _unit_near(ln, lines)):
+                out.append(DisplayReading(num, round(ln.confidence * 0.9, 3), ln.box, "ocr"))
+    return out
+
+
+def _unit_near(line: OcrLine, lines: Sequence[OcrLine]) -> str:
+    """The unit printed in or right of/above a reading (a small 'L', 'g', 'kWh' beside the digits)."""
+    own = [t for t in re.split(r"[\s\d.,:+-]+", line.text) if t]
+    for t in own:
+        if t.lower() in _UNIT_KEYS:
+            return _UNIT_KEYS[t.lower()]
+    b = line.box
+    best: tuple[float, str] | None = None
+    for other in lines:
+        if other is line:
+            continue
+        t = other.text.strip()
+        if t.lower() not in _UNIT_KEYS:
+            continue
+        ob = other.box
+        dx = ob.x - (b.x + b.width)
+        same_row = abs((ob.y + ob.height / 2) - (b.y + b.height / 2)) < 0.8 * b.height
+        if same_row and -0.2 * b.height < dx < 1.5 * b.height:
+            d = dx
+        elif abs(ob.x - b.x) < 2 * b.width and 0 <= b.y - (ob.y + ob.height) < 0.8 * b.height:
+            d = 2 * b.height
+        else:
+            continue
+        if best is None or d < best[0]:
+            best = (d, _UNIT_KEYS[t.lower()])
+    return best[1] if best else ""
+
+
+def _unit_for(reading: DisplayReading, lines: Sequence[OcrLine]) -> str:
+    probe = OcrLine(reading.text, reading.confidence, reading.box)
+    return _unit_near(probe, [ln for ln in lines if overlap(ln.box, reading.box) < 0.5])
+
+
+def exact_known(text: str, matcher: CodeMatcher) -> str | None:
+    """The known code `text` is exactly: case, spaces and dashes aside, and where either has a
+    decimal point, the same digits with the point in the same place ("103.02" is not "10302")."""
+    t = text.replace(" ", "").upper().replace(",", ".")
+    for code in sorted(matcher.by_norm.get(normalise_code(text), ())):
+        c = code.replace(" ", "").upper()
+        if "." not in t and "." not in c:
+            return code
+        if t == c:
+            return code
+    return None
+
+
+def observations(readings: Sequence[DisplayReading], lines: Sequence[OcrLine], matcher: CodeMatcher,
+                 photo_id: str, equipment_id: str | None = None) -> tuple[list[Observation], list[Flag]]:
+    obs: list[Observation] = []
+    flags: list[Flag] = []
+    for r in readings:
+        text = r.text
+        compact = text.replace(" ", "")
+        code = exact_known(compact, matcher) if matcher else None
+        kind = ObservationKind.DISPLAY_VALUE
+        value, unit, alts, conf = compact, "", list(r.alternatives), r.confidence
+        if code is None and matcher and r.seven_segment and not NUMBER_TEXT.match(compact):
+            near = matcher.lookup_segments(normalise_code(compact), max_subs=1)
+            if near:
+                code, q = near[0]
+                conf *= q
+                alts += [c for c, _q in near[1:]]
+        if code is not None:
+            kind, value = ObservationKind.FAULT_CODE, code
+        elif CODE_SHAPE.match(compact.upper()) and any(ch.isalpha() for ch in compact):
+            if r.seven_segment and (len(normalise_code(compact)) < 3 or conf < 0.8):
+                continue  # two segment characters are too easily found in anything
+            kind = ObservationKind.UNKNOWN_CODE
+        else:
+            unit = _unit_for(r, lines)
+        obs.append(Observation(photo=photo_id, kind=kind, value=value, raw=text, confidence=round(min(1.0, conf), 3),
+                               box=r.box, source=r.source, unit=unit, alternatives=alts,
+                               equipment_id=equipment_id if kind == ObservationKind.FAULT_CODE else None))
+        if conf < UNSURE_BELOW or alts:
+            what = "code" if kind != ObservationKind.DISPLAY_VALUE else "value"
+            flags.append(Flag(code=FlagCode.READING_UNCERTAIN, severity=Severity.WARNING, photo=photo_id,
+                              message=f"The display {what} {value} was read with low confidence"
+                                      + (f" (it could be {' or '.join(alts)})" if alts else "")
+                                      + ": check the display and confirm."))
+    return obs, flags
+
+
+def merge_codes(shown: list[Observation], codes: list[Observation]) -> tuple[list[Observation], list[Observation]]:
+    """One observation per place: a code matched in OCR text where display readings already are
+    is the same reading, a rival of a known code read there, or (the library listing it) the
+    reading that replaces them, with their values as its alternatives."""
+    kept: list[Observation] = []
+    shown = list(shown)
+    for c in codes:
+        hits = [i for i, d in enumerate(shown) if c.box is not None and d.box is not None and overlap(c.box, d.box) > 0.5]
+        if not hits:
+            kept.append(c)
+            continue
+        same = [i for i in hits if shown[i].value == c.value]
+        if same:
+            i = same[0]
+            if c.confidence > shown[i].confidence:
+                shown[i] = shown[i].model_copy(update={"confidence": c.confidence})
+            continue
+        known = [i for i in hits if shown[i].kind == ObservationKind.FAULT_CODE]
+        if known:
+            i = known[0]
+            if c.value not in shown[i].alternatives:
+                shown[i] = shown[i].model_copy(update={"alternatives": shown[i].alternatives + [c.value]})
+            continue
+        if c.confidence < 0.5:
+            continue
+        alts = [a for i in hits for a in [shown[i].value, *shown[i].alternatives]] + list(c.alternatives)
+        replaced = c.model_copy(update={"alternatives": list(dict.fromkeys(a for a in alts if a != c.value))})
+        shown = [d for i, d in enumerate(shown) if i not in hits] + [replaced]
+    return shown, kept

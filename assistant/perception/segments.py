@@ -1,0 +1,498 @@
+"""Seven-segment displays read by geometry (after ssocr): in a display region, find the
+number groups, undo tilt and italic slant, split each group into digit cells by column
+projection, and decide for each cell which of the seven segments are lit by sampling the
+stroke across each segment's place. Lit and unlit ("ghost") segments are told apart per
+group by the gap between their strengths, so faint inactive segments on grey LCDs do not
+count. Decimal points, colons and minus signs are found by their size and place next to
+the digits. Both polarities are tried (dark on grey LCD, bright LED or backlit).
+
+Each reading says how sure it is (segment margins, cell regularity); a cell that is no
+seven-segment character rejects the group rather than guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from assistant.domain import Box
+
+# Segments: a top, b upper right, c lower right, d bottom, e lower left, f upper left, g middle.
+PATTERNS: dict[frozenset[str], str] = {}
+for _ch, _segs in {
+    "0": "abcdef", "1": "bc", "2": "abdeg", "3": "abcdg", "4": "bcfg", "5": "acdfg", "6": "acdefg", "7": "abc",
+    "8": "abcdefg", "9": "abcdfg", "A": "abcefg", "b": "cdefg", "C": "adef", "d": "bcdeg", "E": "adefg",
+    "F": "aefg", "H": "bcefg", "L": "def", "P": "abefg", "r": "eg", "n": "ceg", "o": "cdeg", "U": "bcdef",
+    "-": "g", "t": "defg", "y": "bcdfg", "J": "bcde",
+}.items():
+    PATTERNS[frozenset(_segs)] = _ch
+# Variants some displays draw: 6 without its top, 9 without its bottom, 7 with the upper-left stroke.
+PATTERNS[frozenset("cdefg")] = "b"  # also a '6' without 'a' on some displays: left as 'b' (letters need context)
+PATTERNS[frozenset("abcfg")] = "9"
+PATTERNS[frozenset("abcf")] = "7"
+DIGIT_PATTERNS = {k for k, v in PATTERNS.items() if v.isdigit()}
+
+WORK_HEIGHT = 160  # a number group is resampled to about this height before cells are read
+MIN_GROUP_HEIGHT = 10  # px in the source region: smaller groups are not read
+_DEBUG: list | None = None  # set to a list to collect each group's straightened images (development aid)
+SHEARS = tuple(np.round(np.arange(-0.40, 0.41, 0.05), 2))
+
+
+@dataclass(frozen=True)
+class SegmentReading:
+    """A number (or short code) read off a seven-segment display."""
+
+    text: str
+    confidence: float
+    box: Box
+    digits: int
+    polarity: str  # "dark" (dark segments on a light ground) or "light"
+    cell_height: float  # digit height in source pixels
+
+
+def _tophat(ink: np.ndarray, k: int) -> np.ndarray:
+    k = max(3, k | 1)
+    return cv2.morphologyEx(ink, cv2.MORPH_TOPHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+
+
+def _best_shear(binary: np.ndarray) -> float:
+    """The horizontal shear that makes digit cells most separable (sharpest column projection)."""
+    small = binary[::2, ::2]  # half size is plenty to compare slants
+    h, w = small.shape
+    best, best_score = 0.0, -1.0
+    for s in SHEARS:
+        m = np.float32([[1, s, -s * h / 2.0], [0, 1, 0]])
+        sheared = cv2.warpAffine(small, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+        col = sheared.sum(axis=0).astype(np.float64)
+        score = float((col ** 2).sum()) / (float(col.sum()) ** 2 + 1e-9) * w
+        if score > best_score + 1e-6:
+            best, best_score = float(s), score
+    return best
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of the True runs of a 1-D mask."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _segment_strengths(ink: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> dict[str, float]:
+    """How strongly each segment place of a cell is inked: the best crossing line's mean ink."""
+    cell = ink[y0:y1, x0:x1].astype(np.float32)
+    h, w = cell.shape
+    out: dict[str, float] = {}
+
+    def horizontal(ya: float, yb: float) -> float:
+        band = cell[int(ya * h):max(int(ya * h) + 1, int(yb * h)), int(0.3 * w):max(int(0.3 * w) + 1, int(0.7 * w))]
+        return float(band.mean(axis=1).max()) if band.size else 0.0
+
+    def vertical(xa: float, xb: float, ya: float, yb: float) -> float:
+        band = cell[int(ya * h):max(int(ya * h) + 1, int(yb * h)), int(xa * w):max(int(xa * w) + 1, int(xb * w))]
+        return float(band.mean(axis=0).max()) if band.size else 0.0
+
+    out["a"] = horizontal(0.0, 0.22)
+    out["g"] = horizontal(0.38, 0.62)
+    out["d"] = horizontal(0.78, 1.0)
+    out["f"] = vertical(0.0, 0.38, 0.18, 0.36)
+    out["b"] = vertical(0.62, 1.0, 0.18, 0.36)
+    out["e"] = vertical(0.0, 0.38, 0.64, 0.82)
+    out["c"] = vertical(0.62, 1.0, 0.64, 0.82)
+    return out
+
+
+def _split_threshold(values: np.ndarray) -> tuple[float, float]:
+    """Threshold between unlit and lit segment strengths (1-D two-means) and how clear the gap is."""
+    v = np.sort(values)
+    if v.size < 2 or v[-1] - v[0] < 1e-6:
+        return float(v[-1]) * 0.5 if v.size else 0.5, 0.0
+    best_t, best_score = float(v[0]), -1.0
+    for i in range(1, v.size):
+        lo, hi = v[:i], v[i:]
+        score = lo.size * hi.size * (hi.mean() - lo.mean()) ** 2
+        if score > best_score:
+            best_score, best_t = score, float((v[i - 1] + v[i]) / 2)
+    lo, hi = v[v < best_t], v[v >= best_t]
+    gap = (hi.min() - lo.max()) / (v[-1] + 1e-9) if lo.size and hi.size else 0.0
+    return best_t, float(gap)
+
+
+@dataclass
+class _Cell:
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+
+    @property
+    def w(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def h(self) -> int:
+        return self.y1 - self.y0
+
+
+def _nearest_digit(ch: str) -> str | None:
+    """The digit whose segments differ from letter `ch`'s by one (U -> 0, b -> 6, y -> 9), if one."""
+    segs = next((k for k, v in PATTERNS.items() if v == ch), None)
+    if segs is None:
+        return None
+    near = [PATTERNS[k] for k in DIGIT_PATTERNS if len(k ^ segs) == 1]
+    return near[0] if len(set(near)) == 1 else None
+
+
+def _letters_as_prefix(chars: list[tuple[float, str]]) -> list[tuple[float, str]] | None:
+    """Letters belong before the digits (E21, F004, Er07, AL3); a letter after a digit is a misread
+    digit when one segment away from exactly one digit, else the group is no reading."""
+    out, seen_digit = [], False
+    for x, ch in chars:
+        if ch.isdigit():
+            seen_digit = True
+        elif ch.isalpha() and seen_digit:
+            d = _nearest_digit(ch)
+            if d is None:
+                return None
+            ch = d
+        out.append((x, ch))
+    return out
+
+
+def _marks(binary: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float, float, float]]]:
+    """Take the small pieces (decimal points, colon dots, minus signs) out of a group's binary:
+    (binary without them, [(x centre, y centre, width, height)])."""
+    h, w = binary.shape
+    n, labels, stats, cents = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    marks, drop = [], []
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        if bh < 0.25 * h and 0.5 * bh <= bw <= 2.0 * bh and area >= 0.4 * bw * bh and bh >= 0.04 * h:
+            marks.append((float(cents[i][0]), float(cents[i][1]), float(bw), float(bh)))
+            drop.append(i)
+    if drop:
+        binary = binary.copy()
+        binary[np.isin(labels, drop)] = 0
+    return binary, marks
+
+
+def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, float] | None:
+    """Decode one straightened number group: (text, confidence, digit count, digit height) or None."""
+    h, w = binary.shape
+    binary, marks = _marks(binary)
+    col = (binary > 0).sum(axis=0) >= max(2, 0.05 * h)  # a thin rim line does not join two digits
+    cells: list[_Cell] = []
+    for xa, xb in _runs(col):
+        rows = np.flatnonzero(binary[:, xa:xb].max(axis=1) > 0)
+        if rows.size and xa > 0 and xb < w:  # a piece cut by the crop's edge is a rim, not a digit
+            cells.append(_Cell(xa, xb, int(rows[0]), int(rows[-1]) + 1))
+    if not cells:
+        return None
+    H = float(max(c.h for c in cells))
+    digits = [c for c in cells if c.h >= 0.62 * H]
+    if not digits:
+        return None
+    top = float(np.median([c.y0 for c in digits]))
+    bottom = float(np.median([c.y1 for c in digits]))
+    H = bottom - top
+    if H < 8:
+        return None
+    wide = [c.w for c in digits if c.w > 0.42 * H]
+    # the upper quartile: a 3 or a 7 is narrower than the cell, only 1s are narrower still
+    cell_w = float(np.percentile(wide, 75)) if wide else 0.55 * H
+    if not 0.3 * H <= cell_w <= 1.0 * H:
+        return None
+    # merge pieces of one digit split by an empty column (an upper-left stroke, the two halves of
+    # a slanted digit): short pieces next to a digit join it when the two fit one cell
+    pieces = sorted(cells, key=lambda c: c.x0)
+    merged: list[_Cell] = []
+    for c in pieces:
+        if merged:
+            p = merged[-1]
+            fits = max(p.x1, c.x1) - p.x0 <= 1.3 * cell_w and c.x0 - p.x1 < 0.25 * cell_w
+            partial = p.h < 0.62 * H or c.h < 0.62 * H or (p.w < 0.8 * cell_w and c.w < 0.8 * cell_w)
+            if fits and partial:
+                merged[-1] = _Cell(p.x0, max(p.x1, c.x1), min(p.y0, c.y0), max(p.y1, c.y1))
+                continue
+        merged.append(c)
+    digits = [c for c in merged if c.h >= 0.62 * H]
+    if not digits:
+        return None
+    if any(c.w > 1.35 * cell_w for c in digits):
+        return None  # two digits run together, or no digit at all
+    chars: list[tuple[float, str]] = []
+    confs: list[float] = []
+    boxes: list[tuple[int, int, int, int]] = []
+    decode: list[int] = []
+    for c in digits:
+        if c.w < 0.45 * cell_w and c.h >= 0.75 * H:
+            chars.append(((c.x0 + c.x1) / 2, "1"))  # a narrow full-height cell can only be a one
+            confs.append(0.9)
+            continue
+        decode.append(len(boxes))
+        boxes.append((c.x0, c.x1, int(round(top)), int(round(bottom))))
+    strengths = [_segment_strengths(ink, *b) for b in boxes]
+    gap = 1.0
+    if strengths:
+        values = np.array([v for st in strengths for v in st.values()], dtype=np.float64)
+        if values.max() <= 0:
+            return None
+        thr, gap = _split_threshold(values)
+        if gap < 0.12 and values.min() / values.max() < 0.5:
+            return None  # no clear lit/unlit split: not a segment display (or unreadable)
+        for bx, st in zip(boxes, strengths, strict=True):
+            lit = frozenset(k for k, v in st.items() if v >= thr)
+            ch = PATTERNS.get(lit)
+            if ch is None:
+                return None
+            margin = min(abs(v - thr) for v in st.values()) / (values.max() + 1e-9)
+            confs.append(min(1.0, 0.55 + 2.5 * margin))
+            chars.append(((bx[0] + bx[1]) / 2, ch))
+    first_x = min(c.x0 for c in digits)
+    for c in cells:
+        if c.x1 <= first_x and c.h < 0.25 * H and c.w >= 0.35 * cell_w and c.w >= 1.5 * c.h \
+                and abs((c.y0 + c.y1) / 2 - (top + bottom) / 2) < 0.2 * H and first_x - c.x1 < 1.2 * cell_w:
+            chars.append(((c.x0 + c.x1) / 2, "-"))
+    for mx, my, mw, mh in marks:
+        if mx < first_x:
+            continue
+        if mw > 0.45 * cell_w or mh > 0.3 * H:
+            continue
+        if abs((my + mh / 2) - bottom) < 0.15 * H:
+            chars.append((mx, "."))
+        elif top + 0.15 * H < my < bottom - 0.15 * H:
+            chars.append((mx, ":"))
+    if not decode:
+        return None  # only narrow strokes: bars or edges, not digits
+    chars.sort()
+    chars = _letters_as_prefix(chars)
+    if chars is None:
+        return None
+    text = "".join(ch for _x, ch in chars)
+    text = re.sub(r":+", ":", text).strip(".:")
+    if text.count(".") > 1 or ("." in text and ":" in text):
+        return None  # a number has one decimal point; a clock's colon comes without one
+    if text.count(":") and any(ch == ":" for _x, ch in chars) and ":" not in text:
+        return None
+    n_digits = sum(ch.isalnum() for ch in text)
+    conf = float(np.mean(confs)) * min(1.0, 0.5 + gap * 2.5)
+    return text, round(conf, 3), n_digits, H
+
+
+def _row_angle(binary: np.ndarray, min_h: int) -> float:
+    """The tilt of the rows of digits (degrees, 0 when level or unclear): the median direction
+    from each digit-sized piece to its nearest neighbour of similar height on its right."""
+    n, _labels, stats, cents = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    pieces = [(cents[i][0], cents[i][1], stats[i][3], stats[i][2]) for i in range(1, n)
+              if stats[i][3] >= min_h and stats[i][2] < 2 * stats[i][3]]
+    angles = []
+    for x, y, h, _w in pieces:
+        best = None
+        for x2, y2, h2, _w2 in pieces:
+            dx, dy = x2 - x, y2 - y
+            if dx <= 0.2 * h or dx > 2.0 * h or not 0.7 < h2 / h < 1.4 or abs(dy) > dx * 0.6:
+                continue
+            if best is None or dx < best[0]:
+                best = (dx, float(np.degrees(np.arctan2(dy, dx))))
+        if best is not None:
+            angles.append(best[1])
+    if len(angles) < 2:
+        return 0.0
+    a = float(np.median(angles))
+    return a if 2.0 < abs(a) <= 28.0 else 0.0
+
+
+def _drop_lines(binary: np.ndarray, length: int) -> np.ndarray:
+    """Remove horizontal lines longer than any segment (a window's rim, a bezel edge)."""
+    if length < 8 or binary.shape[1] <= length:
+        return binary
+    lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    if not lines.any():
+        return binary
+    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    return cv2.bitwise_and(binary, cv2.bitwise_not(lines))
+
+
+def _drop_slivers(binary: np.ndarray, height: int) -> np.ndarray:
+    """Remove flat pieces thinner than any stroke (broken rim lines, reflections' edges)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    drop = [i for i in range(1, n) if (stats[i][3] < 0.05 * height and stats[i][2] > 2.5 * stats[i][3])
+            or (stats[i][3] < 0.2 * height and stats[i][2] > 0.75 * height)]  # longer than any segment
+    if drop:
+        binary = binary.copy()
+        binary[np.isin(labels, drop)] = 0
+    return binary
+
+
+def _drop_frames(binary: np.ndarray) -> np.ndarray:
+    """Remove what frames the region (bezel edges, the window's rim, background) rather than digits:
+    large pieces touching the crop's border."""
+    h, w = binary.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    drop = [i for i in range(1, n)
+            if (stats[i][0] <= 1 or stats[i][1] <= 1 or stats[i][0] + stats[i][2] >= w - 1
+                or stats[i][1] + stats[i][3] >= h - 1)
+            and (stats[i][2] > 0.5 * w or stats[i][3] > 0.5 * h)]
+    if drop:
+        binary = binary.copy()
+        binary[np.isin(labels, drop)] = 0
+    return binary
+
+
+def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes of number groups: ink pieces of a digit height joined along their row
+    (gaps up to about one digit height: segment gaps, digit gaps, decimal points)."""
+    h, w = binary.shape
+    k = max(3, min_h // 3)
+    joined = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (3, k)))
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    raw = [list(int(v) for v in stats[i][:4]) for i in range(1, n)
+           if stats[i][3] >= min_h // 2 and stats[i][2] * stats[i][3] < 0.9 * h * w]
+    raw.sort(key=lambda b: b[1])
+    stacked: list[list[int]] = []  # the two strokes of a '1' (or of an LCD digit's side) one above the other
+    for b in raw:
+        for a in stacked:
+            ox = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+            gap = b[1] - (a[1] + a[3])
+            if ox > 0.3 * min(a[2], b[2]) and gap < 0.6 * max(a[3], b[3]) and 0.5 < b[3] / a[3] < 2.0:
+                x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+                a[2], a[3] = max(a[0] + a[2], b[0] + b[2]) - x0, max(a[1] + a[3], b[1] + b[3]) - y0
+                a[0], a[1] = x0, y0
+                break
+        else:
+            stacked.append(b)
+    pieces = [tuple(b) for b in stacked if b[3] >= min_h]
+    pieces.sort(key=lambda b: b[0])
+    groups: list[list[int]] = []
+    for x, y, bw, bh in pieces:
+        for g in groups:
+            gx, gy, gw, gh = g
+            overlap = min(gy + gh, y + bh) - max(gy, y)
+            similar = 0.75 < bh / float(gh) < 1.33 or (bh > gh and overlap >= 0.9 * gh and bh < 3 * gh)
+            if similar and overlap > 0.6 * min(gh, bh) and x - (gx + gw) < 0.8 * max(gh, bh) and x >= gx:
+                x1, y1 = max(gx + gw, x + bw), max(gy + gh, y + bh)
+                g[0], g[1] = min(gx, x), min(gy, y)
+                g[2], g[3] = x1 - g[0], y1 - g[1]
+                break
+        else:
+            groups.append([x, y, bw, bh])
+    out = [tuple(g) for g in groups if g[2] >= 0.4 * g[3]]
+    out.sort(key=lambda b: -b[2] * b[3])
+    return out[:6]
+
+
+def _straighten(ink: np.ndarray, binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate a group level (tilt up to ~25 degrees) and undo italic slant."""
+    pts = cv2.findNonZero(binary)
+    if pts is not None and len(pts) > 20:
+        rect = cv2.minAreaRect(cv2.convexHull(pts))
+        (cx, cy), (rw, rh), angle = rect
+        if rw < rh:
+            angle += 90.0
+        if angle > 45:
+            angle -= 180.0
+        if 2.0 < abs(angle) <= 28.0:
+            hh, ww = binary.shape
+            m = cv2.getRotationMatrix2D((ww / 2.0, hh / 2.0), angle, 1.0)
+            binary = cv2.warpAffine(binary, m, (ww, hh), flags=cv2.INTER_NEAREST, borderValue=0)
+            ink = cv2.warpAffine(ink, m, (ww, hh), flags=cv2.INTER_LINEAR, borderValue=0)
+    s = _best_shear(binary)
+    if s:
+        hh, ww = binary.shape
+        m = np.float32([[1, s, -s * hh / 2.0], [0, 1, 0]])
+        binary = cv2.warpAffine(binary, m, (ww, hh), flags=cv2.INTER_NEAREST, borderValue=0)
+        ink = cv2.warpAffine(ink, m, (ww, hh), flags=cv2.INTER_LINEAR, borderValue=0)
+    return ink, binary
+
+
+def read_region(crop: np.ndarray, offset: tuple[int, int] = (0, 0), scale: float = 1.0) -> list[SegmentReading]:
+    """Seven-segment readings in a region crop (BGR or grey). Boxes are mapped to source pixels by
+    `offset` (source px) and `scale` (crop px per source px). Dark segments are looked for in the
+    grey image, lit ones in the brightest channel (a red LED is bright in red, mid-grey in grey)."""
+    h, w = crop.shape[:2]
+    if h < MIN_GROUP_HEIGHT or w < MIN_GROUP_HEIGHT:
+        return []
+    f = min(1.0, 480.0 / max(h, w)) if max(h, w) > 480 else min(3.0, 160.0 / h) if h < 160 else 1.0
+    if f != 1.0:  # resize first: everything below works on at most 480 px
+        size = (max(1, round(w * f)), max(1, round(h * f)))
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    value = crop if crop.ndim == 2 else cv2.max(cv2.max(crop[:, :, 0], crop[:, :, 1]), crop[:, :, 2])
+    gh, gw = grey.shape
+    grey = cv2.GaussianBlur(grey, (3, 3), 0)
+    value = cv2.GaussianBlur(value, (3, 3), 0)
+    results: list[SegmentReading] = []
+    for polarity in ("dark", "light"):
+        ink_full = (255 - grey) if polarity == "dark" else value
+        ink_full = _tophat(ink_full, int(min(gh, gw) * 0.35))
+        ink_full = cv2.normalize(ink_full, None, 0, 255, cv2.NORM_MINMAX)
+        _t, binary = cv2.threshold(ink_full, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        binary = _drop_frames(_drop_lines(binary, int(0.3 * gw)))
+        angle = _row_angle(binary, max(MIN_GROUP_HEIGHT, int(gh * 0.12)))
+        if angle:  # a tilted display: level it before looking for number groups along rows
+            m = cv2.getRotationMatrix2D((gw / 2.0, gh / 2.0), angle, 1.0)
+            binary = cv2.warpAffine(binary, m, (gw, gh), flags=cv2.INTER_NEAREST, borderValue=0)
+            ink_full = cv2.warpAffine(ink_full, m, (gw, gh), flags=cv2.INTER_LINEAR, borderValue=0)
+        for gx, gy, bw, bh in _groups(binary, max(MIN_GROUP_HEIGHT, int(gh * 0.12))):
+            if bw > 10 * bh:
+                continue  # a line of text or a rule, not a number of at most a dozen cells
+            pad = max(2, bh // 10)
+            x0, y0 = max(0, gx - pad), max(0, gy - pad)
+            x1, y1 = min(gw, gx + bw + pad), min(gh, gy + bh + pad)
+            ink = ink_full[y0:y1, x0:x1]
+            # re-threshold inside the group: the group's own contrast, not the region's
+            _t2, b2 = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+            r = WORK_HEIGHT / float(y1 - y0)
+            if abs(r - 1.0) > 0.1:
+                size = (max(1, round((x1 - x0) * r)), WORK_HEIGHT)
+                ink = cv2.resize(ink, size, interpolation=cv2.INTER_LINEAR)
+                b2 = cv2.resize(b2, size, interpolation=cv2.INTER_NEAREST)
+            b2 = cv2.morphologyEx(b2, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))  # thinner than any stroke: rims, noise
+            b2 = cv2.morphologyEx(b2, cv2.MORPH_OPEN, np.ones((5, 1), np.uint8))  # flat lines thinner than strokes
+            b2 = _drop_slivers(_drop_lines(b2, int(1.3 * WORK_HEIGHT)), WORK_HEIGHT)
+            ink_s, bin_s = _straighten(ink, b2)
+            got = _read_group(ink_s, bin_s)
+            if _DEBUG is not None:
+                _DEBUG.append((polarity, (x0, y0, x1, y1), got, ink_s, bin_s))
+            if got is None:
+                continue
+            text, conf, n_digits, cell_h = got
+            if n_digits < 2:
+                continue
+            total = scale * f
+            box = Box(x=int(offset[0] + x0 / total), y=int(offset[1] + y0 / total),
+                      width=max(1, int((x1 - x0) / total)), height=max(1, int((y1 - y0) / total)))
+            results.append(SegmentReading(text, conf, box, n_digits, polarity, cell_h / r / total))
+    return _best_per_place(results)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    x0, y0 = max(a.x, b.x), max(a.y, b.y)
+    x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    return (x1 - x0) * (y1 - y0) / float(min(a.width * a.height, b.width * b.height))
+
+
+def _best_per_place(readings: list[SegmentReading]) -> list[SegmentReading]:
+    chosen: list[SegmentReading] = []
+    for r in sorted(readings, key=lambda r: -(r.confidence * min(r.digits, 6))):
+        if all(_overlap(r.box, c.box) < 0.5 for c in chosen):
+            chosen.append(r)
+    return chosen
+
+
+def read_segments(image: np.ndarray, regions: list[Box]) -> list[SegmentReading]:
+    """Seven-segment readings in each region of `image` (BGR or grey), boxes in image pixels."""
+    H, W = image.shape[:2]
+    out: list[SegmentReading] = []
+    for r in regions:
+        x0, y0 = max(0, r.x), max(0, r.y)
+        x1, y1 = min(W, r.x + r.width), min(H, r.y + r.height)
+        if x1 - x0 < MIN_GROUP_HEIGHT or y1 - y0 < MIN_GROUP_HEIGHT:
+            continue
+        out.extend(read_region(image[y0:y1, x0:x1], offset=(x0, y0)))
+    return _best_per_place(out)

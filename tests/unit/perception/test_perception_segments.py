@@ -1,0 +1,141 @@
+"""Seven-segment reader on drawn displays (both polarities, ghost segments, tilt, slant,
+decimal points, colons), display readings as observations, and what must not be invented."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from assistant.domain import Box, ObservationKind
+from assistant.perception.codes import CodeMatcher, candidates_from_lines
+from assistant.perception.display import DisplayReading, combine, exact_known, observations
+from assistant.perception.nameplate import read_nameplate
+from assistant.perception.ocr import OcrLine
+from assistant.perception.segments import read_region
+
+SEGS = {"0": "abcdef", "1": "bc", "2": "abdeg", "3": "abcdg", "4": "bcfg", "5": "acdfg", "6": "acdefg", "7": "abc",
+        "8": "abcdefg", "9": "abcdfg", "E": "adefg", "-": "g"}
+
+
+def draw_display(text: str, *, dark_on_light: bool = True, ghost: bool = False, tilt: float = 0.0,
+                 slant: float = 0.18, digit_h: int = 120) -> np.ndarray:
+    """A seven-segment display drawn like a grey LCD (dark segments) or an LED (bright ones)."""
+    dw, t = int(digit_h * 0.55), max(4, digit_h // 9)
+    bg, on, off = ((190, 200, 190), (40, 45, 40), (165, 175, 165)) if dark_on_light else \
+        ((20, 20, 25), (60, 60, 250), (40, 40, 50))
+    width = 60 + len(text) * (dw + digit_h // 4)
+    img = np.full((digit_h + 80, width, 3), bg, np.uint8)
+    x = 30
+    for ch in text:
+        if ch in ".:":
+            r = t // 2 + 1
+            ys = [40 + digit_h - r] if ch == "." else [40 + digit_h // 3, 40 + 2 * digit_h // 3]
+            for y in ys:
+                cv2.circle(img, (x - digit_h // 10, y), r, on, -1)
+            continue
+        y0, h2 = 40, digit_h // 2
+        rects = {"a": (x + t, y0, x + dw - t, y0 + t), "g": (x + t, y0 + h2 - t // 2, x + dw - t, y0 + h2 + t // 2),
+                 "d": (x + t, y0 + digit_h - t, x + dw - t, y0 + digit_h), "f": (x, y0 + t, x + t, y0 + h2 - t // 2),
+                 "b": (x + dw - t, y0 + t, x + dw, y0 + h2 - t // 2),
+                 "e": (x, y0 + h2 + t // 2, x + t, y0 + digit_h - t),
+                 "c": (x + dw - t, y0 + h2 + t // 2, x + dw, y0 + digit_h - t)}
+        lit = SEGS[ch]
+        for seg, (x0, y0_, x1, y1) in rects.items():
+            if seg in lit or ghost:
+                cv2.rectangle(img, (x0 + 1, y0_ + 1), (x1 - 1, y1 - 1), on if seg in lit else off, -1)
+        x += dw + digit_h // 4
+    h, w = img.shape[:2]
+    m = np.float32([[1, -slant, slant * h / 2], [0, 1, 0]])  # italic, like most segment displays
+    img = cv2.warpAffine(img, m, (w, h), borderValue=bg)
+    if tilt:
+        pad = cv2.copyMakeBorder(img, 60, 60, 40, 40, cv2.BORDER_CONSTANT, value=bg)
+        ph, pw = pad.shape[:2]
+        rot = cv2.getRotationMatrix2D((pw / 2, ph / 2), tilt, 1.0)
+        img = cv2.warpAffine(pad, rot, (pw, ph), borderValue=bg)
+    return cv2.GaussianBlur(img, (3, 3), 0)
+
+
+def texts(img: np.ndarray) -> list[str]:
+    return [r.text for r in read_region(img)]
+
+
+@pytest.mark.parametrize("value", ["59.07", "21.567", "0.3448", "103.02", "66.54"])
+def test_grey_lcd_numbers_with_decimal_points(value):
+    assert value in texts(draw_display(value))
+
+
+def test_ghost_segments_do_not_count():
+    assert "21.567" in texts(draw_display("21.567", ghost=True))
+
+
+def test_bright_led_digits_and_a_colon():
+    assert "12:45" in texts(draw_display("12:45", dark_on_light=False))
+
+
+@pytest.mark.parametrize("tilt", [-20, 12, 22])
+def test_tilted_display(tilt):
+    assert "21.567" in texts(draw_display("21.567", tilt=tilt))
+
+
+def test_a_lettered_code():
+    assert "E21" in texts(draw_display("E21"))
+
+
+def test_reading_says_how_sure_it_is():
+    (reading,) = [r for r in read_region(draw_display("66.54")) if r.text == "66.54"]
+    assert 0.6 <= reading.confidence <= 1.0 and reading.digits == 4
+
+
+def test_printed_text_is_not_a_segment_reading():
+    img = np.full((200, 700, 3), 255, np.uint8)
+    cv2.putText(img, "SALE 2601 kcal", (20, 120), cv2.FONT_HERSHEY_SIMPLEX, 2.2, (0, 0, 0), 5, cv2.LINE_AA)
+    assert not [t for t in texts(img) if len(t) >= 3 and t in ("2601", "86.01")]
+
+
+# --------------------------------------------------------------------------- display readings
+
+
+def line(text: str, conf: float = 0.95, x: int = 10, y: int = 10, h: int = 40) -> OcrLine:
+    return OcrLine(text, conf, Box(x=x, y=y, width=200, height=h))
+
+
+def test_value_with_unit_is_a_display_value():
+    lines = [line("66.54", y=10, h=60), OcrLine("L", 0.9, Box(x=215, y=25, width=20, height=30))]
+    shown = combine([], lines, [Box(x=0, y=0, width=400, height=100)])
+    obs, _flags = observations(shown, lines, CodeMatcher(["E-21"]), "p")
+    (o,) = obs
+    assert (o.kind, o.value, o.unit) == (ObservationKind.DISPLAY_VALUE, "66.54", "L")
+
+
+def test_decimal_reading_equal_to_a_known_code_is_that_code():
+    matcher = CodeMatcher(["103.02", "66.00"])
+    assert exact_known("103.02", matcher) == "103.02"
+    assert exact_known("10302", matcher) is None  # the decimal point is part of such a code
+    obs, _ = observations([DisplayReading("103.02", 0.9, Box(x=0, y=0, width=10, height=10), "ocr")], [],
+                          matcher, "p")
+    assert obs[0].kind == ObservationKind.FAULT_CODE and obs[0].value == "103.02"
+
+
+def test_code_shaped_display_text_no_manual_lists_is_unknown():
+    obs, _ = observations([DisplayReading("E47", 0.9, Box(x=0, y=0, width=10, height=10), "ocr")], [],
+                          CodeMatcher(["E-21"]), "p")
+    assert obs[0].kind == ObservationKind.UNKNOWN_CODE and obs[0].value == "E47"
+
+
+def test_printed_postal_code_and_pack_number_are_not_codes():
+    displays = [Box(x=0, y=500, width=300, height=100)]  # the only display-like region, elsewhere
+    matcher = CodeMatcher(["H20", "86.01", "420"])
+    assert candidates_from_lines([line("(420) 94043")], CodeMatcher(["H20", "86.01"]), displays=displays) == []
+    assert candidates_from_lines([line("2601")], matcher, displays=displays) == []
+    assert [c.code for c in candidates_from_lines([line("(420) 94043")], matcher, displays=displays)] == []
+    near = candidates_from_lines([line("ALARM 420")], matcher, displays=displays)
+    assert [c.code for c in near] == ["420"]  # next to code context it is a reading
+
+
+def test_one_labelled_field_is_a_nameplate_reading():
+    for text, field, value in [("SERIAL #: CNK8181G2C", "serial", "CNK8181G2C"),
+                               ("PART NO EF224-60001", "part_number", "EF224-60001"),
+                               ("Art.-Nr. 4711-0815", "part_number", "4711-0815")]:
+        obs, _flags, _eq = read_nameplate([line(text)], "p", None)
+        assert [(o.field, o.value) for o in obs] == [(field, value)], text
