@@ -147,7 +147,7 @@ class ReviewView(SessionsView):
             buttons.append(make(label, ident, shell.handler(self.use_source, fleet), icon=icon, expand=True))
         parts: list[ft.Control] = [ft.Row(buttons, spacing=8)]
         if self.fleet and self.connected:
-            parts.append(ft.Row([sem("review-source-line", muted(f"Sessions on {self.state.fleet_url}, every device")),
+            parts.append(ft.Row([sem("review-source-line", muted(f"Sessions on the fleet server {self.state.fleet_url}")),
                                  secondary("Change", "review-server-change", shell.handler(self.disconnect),
                                            icon=ft.Icons.EDIT)],
                                 vertical_alignment=ft.CrossAxisAlignment.CENTER, wrap=True))
