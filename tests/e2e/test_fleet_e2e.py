@@ -64,7 +64,7 @@ def test_enrol_the_tablet_and_review_on_the_fleet_server(app: harness.App, fleet
     assert device_token not in enrolment and "••••" in enrolment  # never shown again in full
     _scroll_to(app, "settings-sync-now")
     app.assert_touch_targets(["settings-enrol", "settings-sync-now"])
-    app.screenshot(artifacts / "40-fleet-enrolled.png")
+    app.screenshot(artifacts / "50-fleet-enrolled.png")
 
     app.tap_until("nav-review", "review-source-fleet")
     app.tap_until("review-source-fleet", "review-server-connect")
@@ -76,7 +76,7 @@ def test_enrol_the_tablet_and_review_on_the_fleet_server(app: harness.App, fleet
     row = _wait_text(app, "session-row-0", "device tablet-e2e")
     assert "Fixed" in row, row
     app.assert_touch_targets(["review-source-device", "review-source-fleet", "session-row-0"])
-    app.screenshot(artifacts / "41-review-desk-fleet.png")
+    app.screenshot(artifacts / "51-review-desk-fleet.png")
 
     app.tap_until("session-row-0", "verdict-bar")
     _wait_text(app, "session-meta", "device tablet-e2e")
@@ -86,7 +86,7 @@ def test_enrol_the_tablet_and_review_on_the_fleet_server(app: harness.App, fleet
     app.fill("review-reviewer", "Ann from the office")
     app.click("review-submit")
     _wait_text(app, "review-latest", "Needs follow-up")
-    app.screenshot(artifacts / "42-review-written-on-server.png")
+    app.screenshot(artifacts / "52-review-written-on-server.png")
 
     app.tap_until("nav-settings", "settings-sync-now")
     app.click("settings-sync-now")  # the technician need not wait for the next round either
@@ -101,4 +101,4 @@ def test_enrol_the_tablet_and_review_on_the_fleet_server(app: harness.App, fleet
         time.sleep(2)
     text = _wait_text(app, "review-latest", "Check the DC bus")
     assert "Needs follow-up" in text and "Ann from the office" in text, text
-    app.screenshot(artifacts / "43-history-pulled-review.png")
+    app.screenshot(artifacts / "53-history-pulled-review.png")
