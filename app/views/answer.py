@@ -586,10 +586,9 @@ class AnswerView:
         if not count:
             return None
         opened = turn.id in self.unsure_open
-        reasons = f"{count} reason{'s' if count != 1 else ''}"
         head = ft.Row([
             ft.Icon(ft.Icons.HELP_OUTLINE, color=theme.SAFETY_ICON, size=fs(22)),
-            ft.Text(f"Unsure because… · {reasons}", size=fs(16), weight=ft.FontWeight.W_700, expand=True),
+            ft.Text(f"Unsure because… ({count})", size=fs(16), weight=ft.FontWeight.W_700, expand=True),
             secondary("Hide" if opened else "Show all", "answer-unsure-toggle",
                       self.shell.handler(self.toggle_unsure, turn.id),
                       icon=ft.Icons.EXPAND_LESS if opened else ft.Icons.EXPAND_MORE),
