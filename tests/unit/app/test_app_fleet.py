@@ -165,3 +165,39 @@ def _texts(control) -> str:
         for c in child if isinstance(child, list) else [child] if isinstance(child, ft.Control) else []:
             out.append(_texts(c))
     return " ".join(out)
+
+
+class _CountingSync:
+    """Stands in for the background sync's thread handle: counts wake-ups."""
+
+    def __init__(self) -> None:
+        self.triggers = 0
+
+    def trigger(self) -> None:
+        self.triggers += 1
+
+    def stop(self, timeout: float = 0) -> None:
+        pass
+
+
+def test_ticking_closing_and_reviewing_wake_the_sync(seeded_host: ServiceHost) -> None:
+    from assistant.domain import StepStatus
+
+    real, seeded_host.syncer = seeded_host.syncer, _CountingSync()
+    try:
+        shell = Shell(None, seeded_host)
+        state = shell.state
+        fl = seeded_host.fl
+        sid = seeded_host.call(lambda: fl.start_session("vfd-vx500").id)
+        seeded_host.call(lambda: fl.ask("Drive trips on acceleration, F004", session_id=sid))
+        seeded_host.call(state.resume, sid)
+        turn = state.session.turns[-1]
+        seeded_host.call(state.record_step, turn.id, 1, StepStatus.DONE)
+        assert seeded_host.syncer.triggers == 1
+        seeded_host.call(state.close, Outcome.FIXED)
+        assert seeded_host.syncer.triggers == 2
+        seeded_host.call(state.open_session, sid)
+        seeded_host.call(state.submit_review, Verdict.APPROVED, "", {}, None)
+        assert seeded_host.syncer.triggers == 3
+    finally:
+        seeded_host.syncer = real
