@@ -56,6 +56,15 @@ def test_unenrolled_tablet_says_so_and_has_no_sync(seeded_host: ServiceHost) -> 
     assert seeded_host.syncer is None
     assert shell.views["settings"].sync_line == "not enrolled"
     assert "settings-fleet" in _ids(shell.layout()) and "settings-sync-now" not in _ids(shell.layout())
+    settings = shell.views["settings"]
+    settings.server_field.value, settings.token_field.value = "fleet.example.com", "some-device-token"
+    asyncio.run(settings.enrol())
+    kind, text = shell.messages[-1]
+    assert kind == "error" and "http://" in text and text.endswith(".")  # one plain sentence
+    settings.server_field.value, settings.token_field.value = "https://fleet.example.com", ""
+    asyncio.run(settings.enrol())
+    assert shell.messages[-1] == ("error", "Paste the device token the fleet administrator created for this tablet.")
+    assert seeded_host.syncer is None and seeded_host.sync_line() == "not enrolled"  # nothing was saved
 
 
 def test_an_unreachable_server_is_said_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,6 +84,8 @@ def test_an_unreachable_server_is_said_plainly(tmp_path: Path, monkeypatch: pyte
         assert _wait(lambda: (line := host.sync_line()).startswith("server unreachable") and line) \
             == "server unreachable, will retry"
         assert "device-token-that-nobody-checks" not in settings.enrolled_token  # shown masked
+        host.call(shell.state.save_settings, technician="Sam")  # saving the settings keeps the enrolment
+        assert host.call(shell.state.enrolment_words)[1] == "••••ecks"
     finally:
         host.close()
     assert host.syncer is None  # stopped on exit
