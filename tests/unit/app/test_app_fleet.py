@@ -212,3 +212,40 @@ def test_ticking_closing_and_reviewing_wake_the_sync(seeded_host: ServiceHost) -
         assert seeded_host.syncer.triggers == 3
     finally:
         seeded_host.syncer = real
+
+
+def test_history_redraws_when_the_sync_brings_reviews_back(seeded_host: ServiceHost) -> None:
+    class Syncer(_CountingSync):
+        def __init__(self) -> None:
+            super().__init__()
+            self.report = {"finished_at": "2026-01-01T10:00:00+00:00", "reviews_pulled": 0}
+
+        def status(self) -> dict:
+            return {"last_report": dict(self.report), "last_error": None, "running": True}
+
+    shell = Shell(None, seeded_host)
+    asyncio.run(shell.go("sessions"))
+    shown = []
+    history = shell.views["sessions"]
+    original = history.on_show
+
+    async def counting_on_show() -> None:
+        shown.append(time.monotonic())
+        await original()
+
+    history.on_show = counting_on_show
+    real, seeded_host.syncer = seeded_host.syncer, Syncer()
+
+    async def run() -> None:
+        watcher = asyncio.ensure_future(shell.watch_pulled_reviews(every_s=0.01))
+        await asyncio.sleep(0.1)
+        assert shown == []  # a sync that pulled nothing redraws nothing
+        seeded_host.syncer.report = {"finished_at": "2026-01-01T10:01:00+00:00", "reviews_pulled": 1}
+        await asyncio.sleep(0.3)
+        assert len(shown) == 1  # once per sync that brought reviews back
+        watcher.cancel()
+
+    try:
+        asyncio.run(run())
+    finally:
+        seeded_host.syncer = real
