@@ -384,8 +384,17 @@ class Shell:
 
     async def attempt(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
         """Run a service call; a user-caused error becomes a SnackBar and (False, err)."""
+        return await self._attempt(self.run(fn, *args, **kwargs), fn)
+
+    async def attempt_remote(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        """Like `attempt`, for calls to the fleet server: on their own worker, never in the queue
+        of the technician's calls."""
+        future = self.host.submit_remote(fn, *args, **kwargs)
+        return await self._attempt(asyncio.wrap_future(future), fn)
+
+    async def _attempt(self, call: Awaitable[Any], fn: Callable[..., Any]) -> tuple[bool, Any]:
         try:
-            return True, await self.run(fn, *args, **kwargs)
+            return True, await call
         except FieldlensError as exc:
             self.error(exc)
             return False, exc

@@ -62,6 +62,7 @@ class ServiceHost:
         self._lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldlens-service")
         self.answer_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldlens-answer")
+        self.remote_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldlens-remote")
         self.syncer: Any = None  # the background sync with the fleet server, when the tablet is enrolled
 
     @property
@@ -82,6 +83,10 @@ class ServiceHost:
     def submit_answer(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         """Run a question on the answer worker (it may wait on a model for a minute)."""
         return self.answer_executor.submit(fn, *args, **kwargs)
+
+    def submit_remote(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        """Run a call to the fleet server (the review desk's) on its own worker."""
+        return self.remote_executor.submit(fn, *args, **kwargs)
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run on the worker and wait (for scripts, tests and start-up)."""
@@ -136,6 +141,7 @@ class ServiceHost:
             self.call(self._fl.close)
         self.executor.shutdown(wait=False)
         self.answer_executor.shutdown(wait=False)
+        self.remote_executor.shutdown(wait=False)
 
 
 # --------------------------------------------------------------------------- small helpers

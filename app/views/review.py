@@ -52,7 +52,7 @@ class ReviewView(SessionsView):
         if self.fleet and not self.connected:
             return  # the connect form is shown; nothing to list yet
         await super().on_show()
-        ok, d = await self.shell.attempt(self.state.dashboard, **self.source())
+        ok, d = await self.attempt_source(self.state.dashboard, **self.source())
         if ok:
             self.dash = d
 
@@ -72,7 +72,7 @@ class ReviewView(SessionsView):
         self.shell.render()
 
     async def connect(self) -> None:
-        ok, res = await self.shell.attempt(self.state.connect_fleet, self.fleet_url_field.value or "",
+        ok, res = await self.shell.attempt_remote(self.state.connect_fleet, self.fleet_url_field.value or "",
                                            self.fleet_token_field.value or "")
         self.fleet_problem = "" if ok else str(res)
         if ok:
@@ -117,14 +117,14 @@ class ReviewView(SessionsView):
         turn_ids = {k[0] for k in self.ratings}
         turn_id = next(iter(turn_ids)) if len(turn_ids) == 1 else (s.turns[-1].id if s.turns else None)
         ratings = {step: r for (tid, step), r in self.ratings.items() if tid == turn_id}
-        ok, _ = await self.shell.attempt(self.state.submit_review, self.verdict, self.comment_field.value or "",
+        ok, _ = await self.attempt_source(self.state.submit_review, self.verdict, self.comment_field.value or "",
                                          ratings, turn_id, self.reviewer_field.value or "", **self.source())
         if ok:
             self.detail = self.state.selected
             self.shell.toast("Review saved.", "ok")
             self.on_open(self.detail)
-            await self.shell.attempt(self.state.list_sessions, **self.source())
-            ok, d = await self.shell.attempt(self.state.dashboard, **self.source())
+            await self.attempt_source(self.state.list_sessions, **self.source())
+            ok, d = await self.attempt_source(self.state.dashboard, **self.source())
             if ok:
                 self.dash = d
         self.shell.render()

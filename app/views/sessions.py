@@ -46,20 +46,27 @@ class SessionsView:
         ok, eqs = await self.shell.attempt(self.state.all_equipment)
         if ok:
             self.equipment = eqs
-        await self.shell.attempt(self.state.list_sessions, **self.source())
+        await self.attempt_source(self.state.list_sessions, **self.source())
         if self.detail is not None:
-            ok, s = await self.shell.attempt(self.state.open_session, self.detail.id, **self.source())
+            ok, s = await self.attempt_source(self.state.open_session, self.detail.id, **self.source())
             self.detail = s if ok else None
 
     def source(self) -> dict:
         """Which sessions this screen works on (History: always this device's)."""
         return {}
 
+    async def attempt_source(self, fn: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        """Run a call on this screen's sessions: the fleet server's go to their own worker, so a
+        slow server never holds up the rest of the app."""
+        if kwargs.get("fleet"):
+            return await self.shell.attempt_remote(fn, *args, **kwargs)
+        return await self.shell.attempt(fn, *args, **kwargs)
+
     # ------------------------------------------------------------------ handlers
 
     async def apply_filters(self) -> None:
         self.state.filters.technician = self.tech_field.value or ""
-        await self.shell.attempt(self.state.list_sessions, **self.source())
+        await self.attempt_source(self.state.list_sessions, **self.source())
         self.shell.render()
 
     async def set_filter(self, name: str, value: Any) -> None:
@@ -67,7 +74,7 @@ class SessionsView:
         await self.apply_filters()
 
     async def open(self, session_id: str) -> None:
-        ok, s = await self.shell.attempt(self.state.open_session, session_id, **self.source())
+        ok, s = await self.attempt_source(self.state.open_session, session_id, **self.source())
         if ok:
             self.detail = s
             self.export_note = ""
@@ -88,7 +95,7 @@ class SessionsView:
         if self.detail is None:
             return
         anonymize = bool(getattr(self, "anonymize", False))
-        ok, path = await self.shell.attempt(self.state.export, fmt, self.detail.id, anonymize, **self.source())
+        ok, path = await self.attempt_source(self.state.export, fmt, self.detail.id, anonymize, **self.source())
         if not ok:
             return
         path = Path(path)
