@@ -39,6 +39,7 @@ def warm_up(service: ServiceHost) -> None:
     on-device reader on its own daemon thread, so neither the first page nor the first photo
     pays the start-up cost."""
     service.submit(lambda: service.fl)
+    service.submit(service.start_sync)  # an enrolled tablet syncs in the background, never in the way
     from assistant.service import Fieldlens
 
     Fieldlens.warm_up_in_background()
@@ -68,6 +69,13 @@ def run(web: bool | None = None, host: str = "127.0.0.1", port: int = 8550) -> N
     if use_web:
         os.environ["FLET_FORCE_WEB_SERVER"] = "1"
         print(f"Fieldlens is running at http://{host}:{port}/", flush=True)
+    try:
+        _run_flet(use_web, host, port, upload_dir)
+    finally:
+        globals()["host"]().stop_sync()
+
+
+def _run_flet(use_web: bool, host: str, port: int, upload_dir: Path) -> None:
     ft.run(
         main,
         name="",

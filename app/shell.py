@@ -109,6 +109,8 @@ class Shell:
         for problem in getattr(settings, "load_problems", []):  # unusable settings or secrets: defaults, and say so
             self.toast(problem, "error")
         self.spawn(self.probe_provider)
+        if page is not None:
+            self.spawn(self.watch_pulled_reviews)
 
     def apply_theme(self, dark: bool, large_text: bool) -> None:
         """Theme and type size for this client only."""
@@ -217,6 +219,28 @@ class Shell:
             self.state.status = {**self.state.status, "state": "unreachable", "reachable": False}
         if self.page is not None and self.page.controls:
             self.render()  # the header and any status card on the screen
+
+    async def watch_pulled_reviews(self, every_s: float = 15.0) -> None:
+        """Redraw History (or Home) when the background sync has brought reviews back, so the
+        technician sees a verdict without leaving the screen. Reads what the sync thread recorded
+        (no I/O); ends when this client's page is gone."""
+        seen = None
+        while True:
+            await asyncio.sleep(every_s)
+            syncer = self.host.syncer
+            report = (syncer.status().get("last_report") or {}) if syncer is not None else {}
+            stamp = report.get("finished_at")
+            if stamp == seen:
+                continue
+            seen = stamp
+            if not report.get("reviews_pulled") or self.current not in ("sessions", "home"):
+                continue
+            try:
+                await self.views[self.current].on_show()
+                self.render()
+            except Exception:  # the page closed: this client is gone
+                log.debug("stopped watching for pulled reviews", exc_info=True)
+                return
 
     def render_header(self) -> None:
         self.use_scale()
@@ -360,8 +384,17 @@ class Shell:
 
     async def attempt(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
         """Run a service call; a user-caused error becomes a SnackBar and (False, err)."""
+        return await self._attempt(self.run(fn, *args, **kwargs), fn)
+
+    async def attempt_remote(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        """Like `attempt`, for calls to the fleet server: on their own worker, never in the queue
+        of the technician's calls."""
+        future = self.host.submit_remote(fn, *args, **kwargs)
+        return await self._attempt(asyncio.wrap_future(future), fn)
+
+    async def _attempt(self, call: Awaitable[Any], fn: Callable[..., Any]) -> tuple[bool, Any]:
         try:
-            return True, await self.run(fn, *args, **kwargs)
+            return True, await call
         except FieldlensError as exc:
             self.error(exc)
             return False, exc

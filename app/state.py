@@ -13,6 +13,7 @@ import io
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class ServiceHost:
         self._lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldlens-service")
         self.answer_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldlens-answer")
+        self.remote_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldlens-remote")
+        self.syncer: Any = None  # the background sync with the fleet server, when the tablet is enrolled
 
     @property
     def fl(self) -> Any:
@@ -81,18 +84,107 @@ class ServiceHost:
         """Run a question on the answer worker (it may wait on a model for a minute)."""
         return self.answer_executor.submit(fn, *args, **kwargs)
 
+    def submit_remote(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        """Run a call to the fleet server (the review desk's) on its own worker."""
+        return self.remote_executor.submit(fn, *args, **kwargs)
+
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run on the worker and wait (for scripts, tests and start-up)."""
         return self.submit(fn, *args, **kwargs).result()
 
+    # ------------------------------------------------------------------ fleet sync (process-wide)
+
+    def enrolment(self) -> Any:
+        """The fleet server this tablet syncs with (url, token), or None when it is not enrolled."""
+        try:
+            return self.fl.server_credentials()
+        except ConfigError:
+            return None
+
+    def start_sync(self) -> bool:
+        """Start the background sync when the tablet is enrolled (once per process); True if running."""
+        with self._lock:
+            if self.syncer is not None:
+                return True
+        if self.enrolment() is None:
+            return False
+        syncer = self.fl.start_background_sync()
+        with self._lock:
+            if self.syncer is None:
+                self.syncer = syncer
+                return True
+        syncer.stop(timeout=0.5)  # another thread was first
+        return True
+
+    def trigger_sync(self) -> None:
+        """Ask for a sync soon (cheap: wakes the sync thread, never waits for the server)."""
+        syncer = self.syncer
+        if syncer is not None:
+            syncer.trigger()
+
+    def stop_sync(self) -> None:
+        with self._lock:
+            syncer, self.syncer = self.syncer, None
+        if syncer is not None:
+            syncer.stop(timeout=2.0)
+
+    def sync_line(self, now: float | None = None) -> str:
+        """The last sync state in one plain line, from what the sync thread last recorded."""
+        syncer = self.syncer
+        if syncer is None:
+            return "not enrolled" if self.enrolment() is None else "sync not started yet"
+        return sync_words(syncer.status(), time.time() if now is None else now)
+
     def close(self) -> None:
+        self.stop_sync()
         if self._fl is not None:
             self.call(self._fl.close)
         self.executor.shutdown(wait=False)
         self.answer_executor.shutdown(wait=False)
+        self.remote_executor.shutdown(wait=False)
 
 
 # --------------------------------------------------------------------------- small helpers
+
+
+def ago(seconds: float) -> str:
+    """"just now", "2 min ago", "3 h ago", "2 days ago"."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def mask_token(token: str) -> str:
+    """A token as it may be shown again: its last four characters only."""
+    return "••••" + token[-4:] if len(token) > 8 else "••••"
+
+
+def sync_words(status: dict, now: float) -> str:
+    """One line for a background sync's `status()`: "synced 2 min ago", "server unreachable, will retry"."""
+    report = status.get("last_report") or {}
+    synced = ""
+    if report.get("finished_at"):
+        try:
+            synced = "synced " + ago(now - datetime.fromisoformat(report["finished_at"]).timestamp())
+        except ValueError:
+            synced = ""
+    error = status.get("last_error")
+    if error:
+        # every "cannot reach" the sync client raises ends with "nothing was lost"; anything else is a refusal
+        if "nothing was lost" in error:
+            line = "server unreachable, will retry"
+        else:
+            line = "sync refused: " + plain_sentence(error).rstrip(".")
+        return line + (f" (last {synced})" if synced else "")
+    if synced:
+        return synced
+    return "syncing…" if status.get("running", True) else "sync stopped"
 
 
 _LOC_WORDS = {
@@ -241,6 +333,8 @@ class AppState:
         self.summaries: list[SessionSummary] = []
         self.selected: Session | None = None
         self.last_export: Path | None = None
+        self.fleet: Any = None  # the fleet server's sessions, once the review desk is pointed at it
+        self.fleet_url = ""
 
     @property
     def fl(self) -> Any:
@@ -494,6 +588,7 @@ class AppState:
             raise FieldlensError("Open a session first.")
         out = self.fl.record_step(self.session.id, turn_id, step, StepStatus(status), note=note.strip(), photo=photo)
         self.reload_session()
+        self.host.trigger_sync()
         return out
 
     def add_note(self, text: str, photo: bytes | None = None) -> None:
@@ -508,6 +603,7 @@ class AppState:
             raise FieldlensError("There is no open session to close.")
         self.fl.close_session(self.session.id, Outcome(outcome))
         self.reload_session()
+        self.host.trigger_sync()
 
     # ------------------------------------------------------------------ library
 
@@ -580,8 +676,46 @@ class AppState:
 
     # ------------------------------------------------------------------ sessions and review
 
-    def list_sessions(self) -> list[SessionSummary]:
-        rows = self.fl.list_sessions(None, limit=500)
+    def sessions_source(self, fleet: bool = False) -> Any:
+        """Where sessions are read and reviewed: this device's store, or the fleet server."""
+        if not fleet:
+            return self.fl
+        if self.fleet is None:
+            raise FieldlensError("Connect to the fleet server first: its address and a supervisor token.")
+        return self.fleet
+
+    def connect_fleet(self, url: str = "", token: str = "") -> Any:
+        """Point the review desk at the fleet server (saved for next time; a tablet's own enrolment
+        is used when no supervisor token was ever given) and check it answers."""
+        url, token = url.strip(), token.strip()
+        if token and not url:
+            raise FieldlensError("Enter the fleet server's address with the token.")
+        try:
+            remote = self.fl.fleet_sessions(url or None, token or None)
+        except ConfigError as exc:
+            if not url:
+                raise FieldlensError("Enter the fleet server's address and a supervisor token.") from None
+            raise ConfigError(plain_sentence(exc)) from None
+        try:
+            remote.list_sessions(None, limit=1)
+        except FieldlensError:
+            remote.close()
+            raise
+        if self.fleet is not None:
+            self.fleet.close()
+        self.fleet = remote
+        self.fleet_url = remote.client.creds.url
+        return remote
+
+    def saved_review_server(self) -> str:
+        """The fleet server address the review desk used last (or the tablet's), "" when none."""
+        try:
+            return self.fl.server_credentials(purpose="review").url
+        except ConfigError:
+            return ""
+
+    def list_sessions(self, fleet: bool = False) -> list[SessionSummary]:
+        rows = self.sessions_source(fleet).list_sessions(None, limit=500)
         f = self.filters
         out = []
         for s in rows:
@@ -613,22 +747,25 @@ class AppState:
         self.summaries = out
         return out
 
-    def open_session(self, session_id: str) -> Session:
-        self.selected = self.fl.get_session(session_id)
+    def open_session(self, session_id: str, fleet: bool = False) -> Session:
+        self.selected = self.sessions_source(fleet).get_session(session_id)
         return self.selected
 
     def submit_review(self, verdict: Verdict | str | None, comment: str, ratings: dict[int, StepRating | str],
-                      turn_id: str | None, reviewer: str = "") -> Any:
+                      turn_id: str | None, reviewer: str = "", fleet: bool = False) -> Any:
         if self.selected is None:
             raise FieldlensError("Open a session to review first.")
         if not verdict and not comment.strip() and not ratings:
             raise FieldlensError("Choose a verdict, rate a step or write a comment first.")
-        review = self.fl.review(self.selected.id, verdict=verdict or None, comment=comment.strip(),
-                                reviewer=reviewer.strip(), step_ratings=ratings or None, turn_id=turn_id)
-        self.selected = self.fl.get_session(self.selected.id)
+        source = self.sessions_source(fleet)
+        review = source.review(self.selected.id, verdict=verdict or None, comment=comment.strip(),
+                               reviewer=reviewer.strip(), step_ratings=ratings or None, turn_id=turn_id)
+        self.selected = source.get_session(self.selected.id)
+        if not fleet:
+            self.host.trigger_sync()  # a review written on an enrolled tablet goes to the server too
         return review
 
-    def export(self, fmt: str, session_id: str | None = None, anonymize: bool = False) -> Path:
+    def export(self, fmt: str, session_id: str | None = None, anonymize: bool = False, fleet: bool = False) -> Path:
         sid = session_id or (self.selected.id if self.selected else None)
         if sid is None:
             raise FieldlensError("Open a session to export first.")
@@ -636,14 +773,15 @@ class AppState:
         out_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out = out_dir / f"fieldlens-session-{sid[:8]}-{stamp}.{fmt}"
-        self.last_export = Path(self.fl.export_session(sid, fmt, out, anonymize=anonymize))
+        self.last_export = Path(self.sessions_source(fleet).export_session(sid, fmt, out, anonymize=anonymize))
         return self.last_export
 
-    def dashboard(self) -> dict:
+    def dashboard(self, fleet: bool = False) -> dict:
         """The supervisor's figures: the store's counts, with "needs review" counted by the
         review rule (not every safety flag) and equipment named."""
-        d = dict(self.fl.dashboard())
-        rows = self.fl.list_sessions(None, limit=5000)
+        source = self.sessions_source(fleet)
+        d = dict(source.dashboard())
+        rows = source.list_sessions(None, limit=1000 if fleet else 5000)  # the server sends 1,000 at most
         d["needs_review"] = sum(1 for s in rows if needs_review(s))
         self.all_equipment()
         d["per_equipment"] = {self.equipment_name(k or None): v for k, v in (d.get("per_equipment") or {}).items()
@@ -682,6 +820,42 @@ class AppState:
             return item[0]
 
         return sorted(items, key=key)
+
+    # ------------------------------------------------------------------ fleet enrolment
+
+    def enrol(self, url: str, token: str) -> str:
+        """Enrol this tablet with the fleet server (saved in secrets.json) and start syncing in the
+        background; returns the server address. Nothing here waits for the server."""
+        url, token = url.strip(), token.strip()
+        if not url:
+            raise FieldlensError("Enter the fleet server's address, starting with http:// or https://.")
+        if not token:
+            saved = self.host.enrolment()
+            if saved is None or saved.url != url.rstrip("/"):
+                raise FieldlensError("Paste the device token the fleet administrator created for this tablet.")
+            token = saved.token
+        try:
+            self.fl.enrol_server(url, token)
+        except ConfigError as exc:
+            raise ConfigError(plain_sentence(exc)) from None
+        self.host.start_sync()
+        self.host.trigger_sync()
+        creds = self.host.enrolment()
+        return creds.url if creds else url
+
+    def enrolment_words(self) -> tuple[str, str]:
+        """(server address, the token shown masked) of this tablet's enrolment, ("", "") when none."""
+        creds = self.host.enrolment()
+        if creds is None:
+            return "", ""
+        return creds.url, mask_token(creds.token)
+
+    def sync_soon(self) -> str:
+        """"Sync now": wake the background sync (started if it was not) and return the line."""
+        if not self.host.start_sync():
+            raise FieldlensError("Enrol this tablet with the fleet server first.")
+        self.host.trigger_sync()
+        return self.host.sync_line()
 
     # ------------------------------------------------------------------ settings
 

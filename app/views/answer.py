@@ -64,6 +64,7 @@ class AnswerView:
         self.current_step: dict[str, int] = {}  # turn id -> the step shown in step-at-a-time mode
         self.revisions: dict[str, dict[str, str]] = {}  # turn id -> passage id -> revision
         self.closing: Outcome | None = None  # an outcome waiting for confirmation (unticked steps)
+        self.unsure_open: set[str] = set()  # turn ids whose "Unsure because…" card is unfolded
 
     async def on_show(self) -> None:
         if self.state.session is not None and not self.working:
@@ -496,6 +497,9 @@ class AnswerView:
                               title="Could not answer", identifier="answer-error"))
             return out
         out.append(answer_top(a))  # what matters first: the code read, confidence, why unsure
+        unsure_card = self.unsure_card(turn)
+        if unsure_card is not None:
+            out.append(unsure_card)
         mode_text = "Thinking" if a.mode == Mode.THINKING else "Instant"
         out.append(sem("answer-meta", muted(f"{mode_text} · {a.provider}" + (f" · {a.model}" if a.model else ""))))
         if any(f.code == FlagCode.OFFLINE_FALLBACK for f in a.flags):
@@ -568,16 +572,38 @@ class AnswerView:
             out.append(sem("answer-stages", card(ft.Column(
                 [subheading("How this answer was worked out"), *self.stage_rows(self.stages[turn.id], live=False)],
                 spacing=6, tight=True))))
+        return out
+
+    def unsure_card(self, turn: Turn) -> ft.Control | None:
+        """Every reason to doubt the answer, right under the one-line summary: folded to its
+        heading with a count until the technician opens it."""
+        a = turn.answer
+        if a is None:
+            return None
         unsure = list(a.unsure_because)
         flags = [f for f in a.flags if f.code not in (FlagCode.SAFETY_CRITICAL,)]
-        if unsure or flags:
-            items: list[ft.Control] = [subheading("Unsure because…")]
+        count = len(unsure) + len(flags)
+        if not count:
+            return None
+        opened = turn.id in self.unsure_open
+        head = ft.Row([
+            ft.Icon(ft.Icons.HELP_OUTLINE, color=theme.SAFETY_ICON, size=fs(22)),
+            ft.Text(f"Unsure because… ({count})", size=fs(16), weight=ft.FontWeight.W_700, expand=True),
+            secondary("Hide" if opened else "Show all", "answer-unsure-toggle",
+                      self.shell.handler(self.toggle_unsure, turn.id),
+                      icon=ft.Icons.EXPAND_LESS if opened else ft.Icons.EXPAND_MORE),
+        ], vertical_alignment=ft.CrossAxisAlignment.CENTER, spacing=8)
+        items: list[ft.Control] = [head]
+        if opened:
             items.extend(ft.Row([ft.Icon(ft.Icons.HELP_OUTLINE, size=18, color=theme.SAFETY_ICON),
                                  ft.Text(u, size=fs(15), expand=True)], vertical_alignment=ft.CrossAxisAlignment.START)
                          for u in unsure)
             items.extend(flag_line(f) for f in flags)
-            out.append(sem("answer-unsure", card(ft.Column(items, spacing=8, tight=True))))
-        return out
+        return sem("answer-unsure", card(ft.Column(items, spacing=8, tight=True), padding=12))
+
+    async def toggle_unsure(self, turn_id: str) -> None:
+        self.unsure_open ^= {turn_id}
+        self.shell.render()
 
     def _mode_toggle(self, label: str, identifier: str, chosen: bool, one: bool, icon: ft.IconData) -> ft.Control:
         handler = self.shell.handler(self.set_step_mode, one)

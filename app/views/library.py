@@ -342,7 +342,7 @@ class LibraryView:
             self.link_boxes[d.id] = box
             row = ft.Container(ft.Row([box, ft.Text(d.title, size=fs(14), expand=True)], spacing=8),
                                on_click=shell.handler(self.toggle_link, d.id), ink=True, border_radius=8,
-                               padding=ft.Padding.symmetric(vertical=4))
+                               padding=ft.Padding.symmetric(vertical=6))
             parts.append(sem(f"link-doc-{i}", row, label=d.title, button=True))
         return sem("equipment-links", card(ft.Column(parts, spacing=8, tight=True)))
 
@@ -357,15 +357,8 @@ class LibraryView:
                                                                    shell.handler(self.search))],
                                         vertical_alignment=ft.CrossAxisAlignment.CENTER)]
         out.append(subheading("Equipment"))
-        chips: list[ft.Control] = [sem("library-eq-all", ft.Chip(
-            label=ft.Text("All", size=fs(14)), selected=st.lib_equipment_id is None,
-            on_select=shell.handler(self.show_equipment, None), padding=ft.Padding.symmetric(horizontal=6, vertical=8)),
-            button=True)]
-        for e in self.equipment:
-            chips.append(sem(f"library-eq-{e.id}", ft.Chip(
-                label=ft.Text(e.model or e.name, size=fs(14)), selected=st.lib_equipment_id == e.id,
-                on_select=shell.handler(self.show_equipment, e.id),
-                padding=ft.Padding.symmetric(horizontal=6, vertical=8)), button=True))
+        chips: list[ft.Control] = [self.equipment_chip("library-eq-all", "All", None)]
+        chips.extend(self.equipment_chip(f"library-eq-{e.id}", e.model or e.name, e.id) for e in self.equipment)
         out.append(ft.Row(chips, wrap=True, spacing=8, run_spacing=8))
         admin = [secondary("Add equipment", "library-eq-add", shell.handler(self.open_equipment_form),
                            icon=ft.Icons.ADD)]
@@ -385,6 +378,18 @@ class LibraryView:
             out.append(self.doc_tile(d, f"doc-{i}"))
         out.append(self.sync_card())
         return out
+
+    def equipment_chip(self, identifier: str, label: str, equipment_id: str | None) -> ft.Control:
+        """A filter chip with a full 48 px target (Flet's Chip draws about 38 px)."""
+        selected = self.state.lib_equipment_id == equipment_id
+        content = ft.Row([ft.Icon(ft.Icons.CHECK if selected else ft.Icons.PRECISION_MANUFACTURING, size=fs(18)),
+                          ft.Text(label, size=fs(15), weight=ft.FontWeight.W_600)], spacing=8, tight=True)
+        chip = ft.Container(content, on_click=self.shell.handler(self.show_equipment, equipment_id), ink=True,
+                            border_radius=10, padding=ft.Padding.symmetric(horizontal=14, vertical=14),
+                            bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else ft.Colors.SURFACE_CONTAINER_LOW,
+                            border=ft.Border.all(2 if selected else 1,
+                                                 ft.Colors.PRIMARY if selected else ft.Colors.OUTLINE_VARIANT))
+        return sem(identifier, chip, label=label, button=True, selected=selected)
 
     def doc_tile(self, d: Document, identifier: str) -> ft.Control:
         selected = self.state.lib_doc is not None and self.state.lib_doc.id == d.id
@@ -466,7 +471,7 @@ class LibraryView:
                 ft.Row([ft.Text(title, size=fs(15 if level <= 1 else 14),
                                 weight=ft.FontWeight.W_600 if level <= 1 else ft.FontWeight.W_400, expand=True),
                         muted(f"p. {page}" if page else "")]),
-                padding=ft.Padding.only(left=12 + 18 * (level - 1), right=12, top=12, bottom=12),
+                padding=ft.Padding.only(left=12 + 18 * (level - 1), right=12, top=14, bottom=14),
                 border_radius=10, ink=True, on_click=shell.handler(self.open_entry, d.id, page, pid),
                 border=ft.Border.only(bottom=ft.BorderSide(1, ft.Colors.OUTLINE_VARIANT)),
             )

@@ -9,7 +9,7 @@ import flet as ft
 
 from app import theme
 from app.components.common import (
-    banner, card, heading, muted, primary, secondary, sem, subheading, switch, text_field, tonal,
+    banner, card, empty_state, heading, muted, primary, secondary, sem, subheading, switch, text_field, tonal,
 )
 from app.components.words import OUTCOME_WORDS, VERDICT_WORDS, words
 from app.theme import fs
@@ -34,12 +34,60 @@ class ReviewView(SessionsView):
         self.comment_field, self.comment_box = text_field("review-comment", "Comment for the technician",
                                                           multiline=True)
         self.reviewer_field, self.reviewer_box = text_field("review-reviewer", "Reviewer", expand=True)
+        self.fleet = False  # False: this device's sessions; True: the fleet server's
+        self.fleet_url_field, self.fleet_url_box = text_field("review-server-url", "Fleet server address",
+                                                              hint="https://fleet.example.com")
+        self.fleet_token_field, self.fleet_token_box = text_field(
+            "review-server-token", "Supervisor token", password=True, hint="Leave empty to use the saved one")
+        self.fleet_problem = ""
+
+    def source(self) -> dict:
+        return {"fleet": self.fleet}
+
+    @property
+    def connected(self) -> bool:
+        return self.state.fleet is not None
 
     async def on_show(self) -> None:
+        if self.fleet and not self.connected:
+            return  # the connect form is shown; nothing to list yet
         await super().on_show()
-        ok, d = await self.shell.attempt(self.state.dashboard)
+        ok, d = await self.attempt_source(self.state.dashboard, **self.source())
         if ok:
             self.dash = d
+
+    async def use_source(self, fleet: bool) -> None:
+        """Switch the desk between this device's sessions and the fleet server's."""
+        if fleet == self.fleet:
+            return
+        self.fleet = fleet
+        self.detail = None
+        self.dash = {}
+        self.state.summaries = []
+        if fleet and not self.connected and not self.fleet_url_field.value:
+            ok, url = await self.shell.attempt(self.state.saved_review_server)
+            if ok:
+                self.fleet_url_field.value = url
+        await self.on_show()
+        self.shell.render()
+
+    async def connect(self) -> None:
+        ok, res = await self.shell.attempt_remote(self.state.connect_fleet, self.fleet_url_field.value or "",
+                                           self.fleet_token_field.value or "")
+        self.fleet_problem = "" if ok else str(res)
+        if ok:
+            self.fleet_token_field.value = ""  # saved by the service, never shown again
+            self.detail = None
+            await self.on_show()
+            self.shell.toast(f"The review desk shows the sessions on {self.state.fleet_url}.", "ok")
+        self.shell.render()
+
+    async def disconnect(self) -> None:
+        """Show the connect form again (to use another server or token)."""
+        self.state.fleet = None
+        self.detail = None
+        self.state.summaries = []
+        self.shell.render()
 
     def on_open(self, s: Session) -> None:
         """Start from what is saved: the latest verdict and every step's latest rating."""
@@ -69,14 +117,14 @@ class ReviewView(SessionsView):
         turn_ids = {k[0] for k in self.ratings}
         turn_id = next(iter(turn_ids)) if len(turn_ids) == 1 else (s.turns[-1].id if s.turns else None)
         ratings = {step: r for (tid, step), r in self.ratings.items() if tid == turn_id}
-        ok, _ = await self.shell.attempt(self.state.submit_review, self.verdict, self.comment_field.value or "",
-                                         ratings, turn_id, self.reviewer_field.value or "")
+        ok, _ = await self.attempt_source(self.state.submit_review, self.verdict, self.comment_field.value or "",
+                                         ratings, turn_id, self.reviewer_field.value or "", **self.source())
         if ok:
             self.detail = self.state.selected
             self.shell.toast("Review saved.", "ok")
             self.on_open(self.detail)
-            await self.shell.attempt(self.state.list_sessions)
-            ok, d = await self.shell.attempt(self.state.dashboard)
+            await self.attempt_source(self.state.list_sessions, **self.source())
+            ok, d = await self.attempt_source(self.state.dashboard, **self.source())
             if ok:
                 self.dash = d
         self.shell.render()
@@ -84,10 +132,38 @@ class ReviewView(SessionsView):
     # ------------------------------------------------------------------ build
 
     def top(self) -> list[ft.Control]:
-        if self.detail is None:
-            return []
-        return [secondary("Dashboard", "review-dashboard", self.shell.handler(self.close_detail),
-                          icon=ft.Icons.INSIGHTS)]
+        out = [self.source_switch()]
+        if self.detail is not None:
+            out.append(secondary("Dashboard", "review-dashboard", self.shell.handler(self.close_detail),
+                                 icon=ft.Icons.INSIGHTS))
+        return out
+
+    def source_switch(self) -> ft.Control:
+        shell = self.shell
+        buttons = []
+        for fleet, label, ident, icon in ((False, "This device", "review-source-device", ft.Icons.TABLET_ANDROID),
+                                          (True, "Fleet server", "review-source-fleet", ft.Icons.CLOUD_OUTLINED)):
+            make = tonal if self.fleet == fleet else secondary
+            buttons.append(make(label, ident, shell.handler(self.use_source, fleet), icon=icon, expand=True))
+        parts: list[ft.Control] = [ft.Row(buttons, spacing=8)]
+        if self.fleet and self.connected:
+            parts.append(ft.Row([sem("review-source-line", muted(f"Sessions on the fleet server {self.state.fleet_url}")),
+                                 secondary("Change", "review-server-change", shell.handler(self.disconnect),
+                                           icon=ft.Icons.EDIT)],
+                                vertical_alignment=ft.CrossAxisAlignment.CENTER, wrap=True))
+        elif self.fleet:
+            parts += [muted("The fleet server's sessions from every tablet: its address and a supervisor token "
+                            "(saved on this device, never shown again)."),
+                      self.fleet_url_box, self.fleet_token_box,
+                      primary("Connect", "review-server-connect", shell.handler(self.connect), icon=ft.Icons.LINK)]
+            if self.fleet_problem:
+                parts.append(banner(self.fleet_problem, kind="critical", identifier="review-server-problem"))
+        return sem("review-source", card(ft.Column(parts, spacing=10, tight=True), padding=12))
+
+    def list_pane(self) -> list[ft.Control]:
+        if self.fleet and not self.connected:
+            return self.top()
+        return super().list_pane()
 
     async def close_detail(self) -> None:
         self.detail = None
@@ -164,15 +240,13 @@ class ReviewView(SessionsView):
         return f"Your review: {verdict} · {good} good, {bad} bad step ratings"
 
     def detail_pane(self) -> list[ft.Control]:
+        if self.fleet and not self.connected:
+            return [empty_state(ft.Icons.CLOUD_OUTLINED, "Connect to the fleet server",
+                                "Then the desk lists every tablet's sessions, with the device and technician.")]
         if self.detail is None:
             return self.dashboard()
         out = super().detail_pane()
         s = self.detail
-        if s.reviews:
-            last = s.reviews[-1]
-            out.insert(2, banner(last.comment or "", kind="info", identifier="review-latest",
-                                 title=f"Latest review: {words(VERDICT_WORDS, last.verdict) if last.verdict else 'comment'}"
-                                 + (f" by {last.reviewer}" if last.reviewer else "")))
         out.append(card(ft.Column([
             subheading("Comment"), self.comment_box,
             ft.Row([self.reviewer_box], vertical_alignment=ft.CrossAxisAlignment.CENTER),

@@ -46,16 +46,27 @@ class SessionsView:
         ok, eqs = await self.shell.attempt(self.state.all_equipment)
         if ok:
             self.equipment = eqs
-        await self.shell.attempt(self.state.list_sessions)
+        await self.attempt_source(self.state.list_sessions, **self.source())
         if self.detail is not None:
-            ok, s = await self.shell.attempt(self.state.open_session, self.detail.id)
+            ok, s = await self.attempt_source(self.state.open_session, self.detail.id, **self.source())
             self.detail = s if ok else None
+
+    def source(self) -> dict:
+        """Which sessions this screen works on (History: always this device's)."""
+        return {}
+
+    async def attempt_source(self, fn: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        """Run a call on this screen's sessions: the fleet server's go to their own worker, so a
+        slow server never holds up the rest of the app."""
+        if kwargs.get("fleet"):
+            return await self.shell.attempt_remote(fn, *args, **kwargs)
+        return await self.shell.attempt(fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ handlers
 
     async def apply_filters(self) -> None:
         self.state.filters.technician = self.tech_field.value or ""
-        await self.shell.attempt(self.state.list_sessions)
+        await self.attempt_source(self.state.list_sessions, **self.source())
         self.shell.render()
 
     async def set_filter(self, name: str, value: Any) -> None:
@@ -63,7 +74,7 @@ class SessionsView:
         await self.apply_filters()
 
     async def open(self, session_id: str) -> None:
-        ok, s = await self.shell.attempt(self.state.open_session, session_id)
+        ok, s = await self.attempt_source(self.state.open_session, session_id, **self.source())
         if ok:
             self.detail = s
             self.export_note = ""
@@ -84,7 +95,7 @@ class SessionsView:
         if self.detail is None:
             return
         anonymize = bool(getattr(self, "anonymize", False))
-        ok, path = await self.shell.attempt(self.state.export, fmt, self.detail.id, anonymize)
+        ok, path = await self.attempt_source(self.state.export, fmt, self.detail.id, anonymize, **self.source())
         if not ok:
             return
         path = Path(path)
@@ -157,7 +168,8 @@ class SessionsView:
         name = self.state.equipment_name(s.equipment_id)
         tile = ft.Container(ft.Column([
             ft.Text(f"{name} · {when}", size=fs(15), weight=ft.FontWeight.W_700),
-            muted(" · ".join(x for x in [s.first_question or "No question asked", s.technician] if x)),
+            muted(" · ".join(x for x in [s.first_question or "No question asked", s.technician,
+                                         f"device {s.device}" if getattr(s, "device", "") else ""] if x)),
             ft.Row(badges, wrap=True, spacing=6, run_spacing=6),
         ], spacing=6, tight=True), padding=14, border_radius=12, ink=True,
             bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else ft.Colors.SURFACE_CONTAINER_LOW,
@@ -185,8 +197,12 @@ class SessionsView:
                                 "The timeline shows photos, questions, answers with sources, and what was done.")]
         out: list[ft.Control] = [sem("session-title", heading(self.state.equipment_name(s.equipment_id), 19))]
         started = s.created_at.astimezone().strftime("%d %b %Y %H:%M")
-        out.append(muted(" · ".join(x for x in [f"started {started}", s.technician,
-                                                 f"device {s.device}" if s.device else ""] if x)))
+        # on the fleet server, the device is the tablet that pushed the session (its token's name)
+        device = next((getattr(r, "device", "") for r in self.state.summaries if r.id == s.id), "") or s.device
+        out.append(sem("session-meta", muted(" · ".join(x for x in [f"started {started}", s.technician,
+                                                                     f"device {device}" if device else ""] if x))))
+        if s.reviews:  # the supervisor's word (written here or pulled from the fleet server) comes first
+            out.append(self.review_banner(s))
         out.extend(self.detail_actions(s))
         if self.export_note:
             out.append(banner(self.export_note, kind="ok", identifier="export-result"))
@@ -195,6 +211,19 @@ class SessionsView:
                                                       for w, k, t in self.state.timeline(s)], spacing=0)))
         out.extend(self.turns(s))
         return out
+
+    @staticmethod
+    def review_banner(s: Session) -> ft.Control:
+        last = s.reviews[-1]
+        verdict = next((r.verdict for r in reversed(s.reviews) if r.verdict), None)
+        kind = {"approved": "ok", "needs_follow_up": "warning", "incorrect": "critical"}.get(
+            str(getattr(verdict, "value", verdict)), "info")
+        title = "Supervisor's review: " + (words(VERDICT_WORDS, verdict) if verdict else "comment")
+        by = [f"by {last.reviewer}" if last.reviewer else "", last.at.astimezone().strftime("%d %b %Y %H:%M")]
+        earlier = [f"{r.reviewer or 'Reviewer'}: {r.comment}" for r in s.reviews[:-1] if r.comment][-3:]
+        return banner(last.comment or "No comment.", kind=kind, identifier="review-latest",
+                      title=title + " · " + " · ".join(x for x in by if x),
+                      controls=[ft.Text("Earlier: " + " · ".join(earlier), size=fs(13))] if earlier else ())
 
     def detail_actions(self, s: Session) -> list[ft.Control]:
         shell = self.shell

@@ -67,6 +67,13 @@ def test_capture_readings_ask_steps_close(app, artifacts: Path) -> None:
     assert "confirmed by you" in top or "% sure" in top, top  # how sure the read was
     assert "Overall confidence" in app.text("answer-top-confidence")
     assert app.text("answer-top-unsure").startswith(("Unsure because", "Nothing flagged"))
+    if app.has("answer-unsure"):  # every reason, right under the top line and above the steps, unfolded on a tap
+        assert app.wait("answer-unsure").bounding_box()["y"] < app.wait("step-1").bounding_box()["y"]
+        app.click("answer-unsure-toggle")
+        _wait_text(app, "answer-unsure-toggle", "Hide")
+        app.screenshot(artifacts / "03b-answer-unsure-open.png")
+        app.click("answer-unsure-toggle")
+        _wait_text(app, "answer-unsure-toggle", "Show all")
     chip = app.text("step-1-cite-0")
     assert "rev." in chip and "p." in chip, chip  # document, revision and page in full
     app.screenshot(artifacts / "03-answer.png")
@@ -138,6 +145,9 @@ def test_supervisor_review_and_export(app, artifacts: Path, app_home: Path) -> N
     assert str(app_home) not in result and "/" not in result, result  # no server folder
     app.click("export-json")
     _wait_text(app, "export-result", ".json")
+    app.page.mouse.move(900, 500)
+    app.page.mouse.wheel(0, -8000)  # back to the top: a node half under the verdict bar measures short
+    time.sleep(0.8)
     app.screenshot(artifacts / "06-review.png")
     app.assert_touch_targets(["verdict-approved", "review-submit", "rate-1-good", "export-pdf", "filter-flagged",
                               "session-row-0"])

@@ -20,6 +20,9 @@ def test_library_browse_and_search_offline(app, artifacts: Path) -> None:
     app.wait("section-0")
     sections = [i for i in app.ids() if i.startswith("section-")]
     assert len(sections) >= 3, f"expected an outline, got {sections}"
+    app.assert_touch_targets(["library-eq-all", "library-eq-pump-cp40", "library-eq-add", "library-eq-link",
+                              "library-search-submit", "doc-0", "section-0"])
+    app.screenshot(artifacts / "06-library-equipment.png")
     app.click(sections[min(3, len(sections) - 1)])
     app.wait("page-viewer")
     app.wait("page-viewer-image")
