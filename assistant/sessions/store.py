@@ -230,7 +230,8 @@ class SessionStore:
             etype, payload = build(current)
             payload = redaction.scrub_data(payload)  # no known secret is ever written to the store
             at = utc_now()
-            new = ev.apply_event(current, etype, payload, at)
+            # `current` was parsed from the snapshot for this transaction alone: fold into it
+            new = ev.apply_event(current, etype, payload, at, in_place=True)
             if extra is not None:
                 extra(conn, new)
             self._insert_event(conn, session_id, last_seq + 1, etype, payload, at)
