@@ -251,15 +251,17 @@ class SessionStore:
 
     def import_sessions(self, sessions: Iterable[Session]) -> int:
         """Add complete sessions (from another device, or a backup) in one transaction, each as one
-        `imported` event. Sessions whose id is already here are skipped. Returns the count added."""
+        `imported` event. Sessions whose id is already here are skipped. Returns the count added.
+        Like every other write, an imported session is scrubbed of every known secret first."""
         added = 0
         with self._write() as conn:
             known_photos = None
             for session in sessions:
                 if conn.execute(select(S.c.id).where(S.c.id == session.id)).first() is not None:
                     continue
-                self._insert_event(conn, session.id, 1, ev.IMPORTED, {"session": ev.dump(session)},
-                                   session.updated_at)
+                data = redaction.scrub_data(ev.dump(session))
+                session = Session.model_validate(data)
+                self._insert_event(conn, session.id, 1, ev.IMPORTED, {"session": data}, session.updated_at)
                 self._save_state(conn, session, 1, None, None, insert_row=True)
                 if session.photos:
                     if known_photos is None:

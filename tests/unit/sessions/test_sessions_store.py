@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -185,6 +186,32 @@ def test_import_sessions_is_idempotent(store: SessionStore, tmp_path: Path) -> N
         assert other.get(s.id) == s
         assert [e["type"] for e in other.events(s.id)] == ["imported"]
     finally:
+        other.close()
+
+
+def test_imported_sessions_are_scrubbed_of_known_secrets(store: SessionStore, tmp_path: Path) -> None:
+    """The import path (backups, the fleet server) writes through the same scrubber as every event."""
+    from assistant import redaction
+
+    secret = "fleet-Tok3n-planted-0xBEEF"
+    s = _full_session(store)
+    s.turns[0].error = f"The server refused the token {secret}."
+    s.notes.append(Note(text=f"pasted {secret} here"))
+    s.technician = f"Ana {secret}"
+    redaction.remember(secret)
+    other = SessionStore(tmp_path / "other")
+    try:
+        assert other.import_sessions([s]) == 1
+        saved = other.get(s.id)
+        assert secret not in saved.model_dump_json() and secret not in json.dumps(other.events(s.id), default=str)
+        assert saved.turns[0].error == f"The server refused the token {redaction.PLACEHOLDER}."
+        assert saved.notes[-1].text == f"pasted {redaction.PLACEHOLDER} here"
+        assert replay(other.events(s.id)) == saved  # the saved state is still exactly the log's
+        other.close()
+        raw = b"".join(p.read_bytes() for p in (tmp_path / "other").glob("sessions.sqlite*"))
+        assert secret.encode() not in raw
+    finally:
+        redaction.forget_all()
         other.close()
 
 
