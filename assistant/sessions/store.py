@@ -45,6 +45,7 @@ from assistant.sessions import events as ev
 from assistant.sessions import schema
 from assistant.sessions.filters import SessionFilter, where_clauses
 from assistant.sessions.photos import PhotoBlobs, ext_for, sha256_hex
+from assistant.sessions.review_rule import needs_review_clause
 from assistant.sessions.secrets import scrub_secrets
 
 S = schema.sessions
@@ -508,13 +509,15 @@ class SessionStore:
         return where_clauses(filters, fts=self._fts)
 
     def dashboard(self, filters: SessionFilter | None = None) -> dict:
-        """Counts for the supervisor's dashboard. Rates are fractions 0..1 (None when nothing to count)."""
+        """Counts for the supervisor's dashboard. Rates are fractions 0..1 (None when nothing to count).
+        "flagged" (also as "needs_review") counts the sessions that need a reviewer, by the one rule of
+        `review_rule` (not every flag: a safety note alone is normal work)."""
         where = self._where(filters)
         agg = select(
             func.count().label("sessions"),
             func.sum(case((S.c.outcome.is_not(None), 1), else_=0)).label("closed"),
             func.sum(case((S.c.outcome == "fixed", 1), else_=0)).label("fixed"),
-            func.sum(case((S.c.flagged.is_(True), 1), else_=0)).label("flagged"),
+            func.sum(case((needs_review_clause(), 1), else_=0)).label("flagged"),
             func.sum(case((S.c.confidence == "low", 1), else_=0)).label("low_confidence"),
             func.sum(case((S.c.reviewed.is_(True), 1), else_=0)).label("reviewed"),
         ).where(*where)
@@ -538,6 +541,7 @@ class SessionStore:
             "fix_rate": fixed / closed if closed else None,
             "flagged": flagged,
             "flagged_rate": flagged / n if n else None,
+            "needs_review": flagged,
             "low_confidence": low,
             "low_confidence_rate": low / n if n else None,
             "reviewed": reviewed,
