@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,6 +68,7 @@ class SessionStore:
         except OSError as exc:
             raise StorageError(f"The sessions folder {self.root} cannot be created ({exc.strerror}).") from None
         self.db_path = self.root / "sessions.sqlite"
+        self._local = threading.local()  # the connection of a transaction() block, per thread
         self.blobs = PhotoBlobs(self.root / "photos")
         self.url = url or f"sqlite:///{self.db_path}"
         self._engine = create_engine(self.url)
@@ -129,7 +131,27 @@ class SessionStore:
     # ------------------------------------------------------------------ transactions
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every write (and read) of this thread inside the block one transaction: all of them are
+        committed together or, when the block raises, none. For steps that must not be left half done,
+        such as a first question's new session and its question. Photo files written inside stay on
+        disk if it rolls back (content-addressed: unreferenced, and reused by the next add)."""
+        if getattr(self._local, "conn", None) is not None:
+            yield  # already inside one: the outer block commits
+            return
+        with self._write() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
+        active = getattr(self._local, "conn", None)
+        if active is not None:  # inside transaction(): part of its one transaction
+            yield active
+            return
         try:
             with self._engine.connect() as conn:
                 conn.execution_options(fieldlens_write=True)
@@ -144,6 +166,10 @@ class SessionStore:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        active = getattr(self._local, "conn", None)
+        if active is not None:  # inside transaction(): read what it has written so far
+            yield active
+            return
         try:
             with self._engine.connect() as conn:
                 with conn.begin():
