@@ -4,6 +4,11 @@ a write that fails on the way (a full disk) leaves no empty open session, and sa
 from __future__ import annotations
 
 import errno
+import json
+import os
+import resource
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -88,3 +93,36 @@ def test_full_disk_on_a_follow_up_keeps_the_session(fl: Fieldlens, monkeypatch: 
     with pytest.raises(StorageError, match="full"):
         fl.ask("still faulting", session_id=first.session_id)
     assert [t.question for t in fl.sessions.get(first.session_id).turns] == [first.question]
+
+
+def _cli(home: Path, *args: str, limit: int | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDLENS_", "OPENAI_", "ANTHROPIC_"))}
+    env.update({"FIELDLENS_HOME": str(home), "FIELDLENS_SAMPLES": "1", "PYTHONPATH": str(ROOT)})
+
+    def apply_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120, preexec_fn=apply_limit if limit else None)
+
+
+def test_file_size_limit_during_a_first_question_leaves_no_session(tmp_path: Path) -> None:
+    """A real write failure: under a 300 KiB file-size limit the session's first writes fit, the photo
+    (345 KB) does not. (A lower limit trips over the library's own files first.)"""
+    if not PHOTO.exists():
+        pytest.skip("the sample photos are not in assets/photos")
+    limit = 300 * 1024
+    assert PHOTO.stat().st_size > limit
+    home = tmp_path / "home"
+    warm = _cli(home, "ask", "fan", "fault", "--json")  # every store exists and has room
+    assert warm.returncode == 0, warm.stderr
+    before = json.loads(_cli(home, "sessions", "list", "--json").stdout)
+    limited = _cli(home, "ask", "the", "drive", "trips", "--photo", str(PHOTO), limit=limit)
+    assert limited.returncode == 2, limited.stderr
+    assert len(limited.stderr.strip().splitlines()) == 1 and "limit" in limited.stderr, limited.stderr
+    assert "sessions database" in limited.stderr, limited.stderr  # the write that failed was the session's
+    after = json.loads(_cli(home, "sessions", "list", "--json").stdout)
+    assert [s["id"] for s in after] == [s["id"] for s in before]  # no empty session was left behind
+    again = _cli(home, "ask", "the", "drive", "trips", "--photo", str(PHOTO), "--json")
+    assert again.returncode == 0, again.stderr
+    assert len(json.loads(_cli(home, "sessions", "list", "--json").stdout)) == len(before) + 1
