@@ -103,8 +103,7 @@ def render_html(session: Session, images: dict[str, bytes | None], *, anonymized
         if a.unsure_summary:
             top.append(f"<p class='unsure'>Unsure because: {e(a.unsure_summary)}</p>")
         out.append("<div class='top'>" + "".join(top) + "</div>")
-        out.append(f"<p>Answered by {e(a.provider)} {e(a.model)} ({e(label(a.mode))} mode), confidence "
-                   f"<b>{e(label(a.confidence))}</b>{' - abstained' if a.abstained else ''}.</p>")
+        out.append(f"<p class='muted'>Answered by {e(a.provider)} {e(a.model)} ({e(label(a.mode))} mode).</p>")
         if a.summary:
             out.append(f"<p>{e(a.summary)}</p>")
         if a.unsure_because:

@@ -202,8 +202,7 @@ def render_pdf(session: Session, images: dict[str, bytes | None], *, anonymized:
         pdf.para(f"Confidence: {label(a.confidence)}{' (abstained)' if a.abstained else ''}", size=11, style="B")
         if a.unsure_summary:
             pdf.para(f"Unsure because: {a.unsure_summary}", size=10, style="B", colour=(150, 100, 0))
-        pdf.para(f"Answered by {a.provider} {a.model} ({label(a.mode)} mode); confidence {label(a.confidence)}"
-                 f"{'; abstained' if a.abstained else ''}.", size=9)
+        pdf.para(f"Answered by {a.provider} {a.model} ({label(a.mode)} mode).", size=9, colour=(110, 110, 110))
         pdf.para(a.summary)
         for u in a.unsure_because:
             pdf.para(f"Unsure because: {u}", size=9, colour=(150, 100, 0))
