@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import html
 
-from assistant.domain import Session
+from assistant.domain import FlagCode, Session
 from assistant.sessions.export.common import (
     REMOVED,
     citation_text,
@@ -116,7 +116,7 @@ def render_html(session: Session, images: dict[str, bytes | None], *, anonymized
                 out.append(f"<div class='danger' role='alert'>Warning, step {step.index}: {e(step.danger)}</div>")
             out.append(f'<div class="step"><p><b>{step.index}. {e(step.action)}</b></p>')
             for message in conflicting_sources(step):
-                out.append(f"<p class='conflict'>Sources disagree: {e(message)}</p>")
+                out.append(f"<p class='conflict'>Sources disagree (conflicting_sources): {e(message)}</p>")
             if step.detail:
                 out.append(f"<p>{e(step.detail)}</p>")
             for c in step.citations:
@@ -126,8 +126,9 @@ def render_html(session: Session, images: dict[str, bytes | None], *, anonymized
             out.append(f"<p>Confidence: {e(label(step.confidence))}</p>")
             for note in step.safety:
                 out.append(f"<p class='safety'>Safety: {e(note)}</p>")
-            if step.flags:
-                out.append(f"<p>{_flags(step.flags)}</p>")
+            other_flags = [f for f in step.flags if f.code != FlagCode.CONFLICTING_SOURCES]  # said above
+            if other_flags:
+                out.append(f"<p>{_flags(other_flags)}</p>")
             done = status.get((turn.id, step.index))
             if done:
                 extra = f" - {e(done.note)}" if done.note else ""

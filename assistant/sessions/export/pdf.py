@@ -16,7 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from PIL import Image
 
-from assistant.domain import Session
+from assistant.domain import FlagCode, Session
 from assistant.sessions.export.common import (
     REMOVED,
     citation_text,
@@ -215,11 +215,12 @@ def render_pdf(session: Session, images: dict[str, bytes | None], *, anonymized:
                 pdf.set_text_color(255, 255, 255)
                 pdf.set_font(pdf.family, "B", 10.5)
                 pdf.multi_cell(pdf.epw, 6, pdf.t(f"WARNING, step {step.index}: {step.danger}"), fill=True,
-                               new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                               align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 pdf.set_text_color(0)
             pdf.para(f"{step.index}. {step.action}", style="B", size=10.5)
             for message in conflicting_sources(step):
-                pdf.para(f"Sources disagree: {message}", size=9.5, indent=5, style="B", colour=(150, 100, 0))
+                pdf.para(f"Sources disagree (conflicting_sources): {message}", size=9.5, indent=5, style="B",
+                         colour=(150, 100, 0))
             pdf.para(step.detail, indent=5)
             for c in step.citations:
                 pdf.para(f"Source: {citation_text(c)}", size=8.5, indent=5, colour=(60, 60, 120))
@@ -230,7 +231,8 @@ def render_pdf(session: Session, images: dict[str, bytes | None], *, anonymized:
             for note in step.safety:
                 pdf.para(f"Safety: {note}", size=9, indent=5, style="B", colour=(150, 30, 30))
             for f in step.flags:
-                pdf.para(f"[{f.code}] {f.message}", size=8.5, indent=5, colour=(150, 100, 0))
+                if f.code != FlagCode.CONFLICTING_SOURCES:  # said above, under the step's action
+                    pdf.para(f"[{f.code}] {f.message}", size=8.5, indent=5, colour=(150, 100, 0))
             done = status.get((turn.id, step.index))
             if done:
                 pdf.para(f"Technician: {label(done.status)} at {fmt_time(done.at)}"

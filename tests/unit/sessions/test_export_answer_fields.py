@@ -54,7 +54,7 @@ def test_html_shows_the_new_fields_escaped(store: SessionStore, tmp_path: Path) 
     for needle in [f"Code read: E902.1{escaped} (87% sure; no manual in the library lists it)",
                    f"E902.1 was read, but no manual in the library lists it {escaped}",
                    f"Unsure because: the two manual revisions disagree on the test voltage {escaped}",
-                   f"rev. C{escaped}", "Sources disagree: Revision C says 1000 V DC",
+                   f"rev. C{escaped}", "Sources disagree (conflicting_sources): Revision C says 1000 V DC",
                    f"Warning, step 2: This step would bypass the door interlock {escaped}"]:
         assert needle in page, needle
     # the warning comes before its step, the code and the unsure line before the first step
@@ -70,7 +70,7 @@ def test_pdf_shows_the_new_fields(store: SessionStore, tmp_path: Path) -> None:
     for needle in ["Code read: E902.1", "(87% sure; no manual in the library lists it)",
                    "E902.1 was read, but no manual in the library lists it",
                    "Unsure because: the two manual revisions disagree on the test voltage",
-                   "rev. C", "Sources disagree: Revision C says 1000 V DC / 10 MOhm",
+                   "rev. C", "Sources disagree (conflicting_sources): Revision C says 1000 V DC / 10 MOhm",
                    "WARNING, step 2: This step would bypass the door interlock"]:
         assert _flat(needle) in flat, needle
     assert flat.index(_flat("WARNING, step 2")) < flat.index(_flat("2. Bridge the interlock"))
