@@ -44,6 +44,8 @@ from assistant.domain import (
     Verdict,
 )
 from assistant.errors import ConfigError, FieldlensError
+# "Needs review" has one definition, in the sessions package: the store's dashboard counts the same
+from assistant.sessions.review_rule import REVIEW_FLAGS, needs_review  # noqa: F401
 
 log = logging.getLogger("fieldlens.app")
 
@@ -270,21 +272,7 @@ class SessionFilters:
     sort: str = "latest"  # latest (last activity first), oldest, equipment, confidence (lowest first)
 
 
-# Flags that ask for a supervisor's eye. Safety notes and offline answers are normal work, not doubts.
-REVIEW_FLAGS = frozenset({"reading_uncertain", "no_source", "ungrounded_step", "citation_invalid",
-                          "conflicting_sources", "model_output_repaired", "equipment_unidentified"})
 _CONF_RANK = {"low": 0, "medium": 1, "high": 2}
-
-
-def needs_review(s: SessionSummary) -> bool:
-    """A session that needs a reviewer: not reviewed yet, and low confidence, an uncertainty flag,
-    or an outcome that is not "fixed"."""
-    if s.verdict is not None:
-        return False
-    doubtful = any(str(getattr(f, "value", f)) in REVIEW_FLAGS for f in s.flag_codes)
-    low = s.confidence is not None and s.confidence.value == "low"
-    unresolved = s.outcome is not None and s.outcome.value in ("escalated", "not_fixed")
-    return doubtful or low or unresolved
 
 
 @dataclass
@@ -777,12 +765,10 @@ class AppState:
         return self.last_export
 
     def dashboard(self, fleet: bool = False) -> dict:
-        """The supervisor's figures: the store's counts, with "needs review" counted by the
-        review rule (not every safety flag) and equipment named."""
-        source = self.sessions_source(fleet)
-        d = dict(source.dashboard())
-        rows = source.list_sessions(None, limit=1000 if fleet else 5000)  # the server sends 1,000 at most
-        d["needs_review"] = sum(1 for s in rows if needs_review(s))
+        """The supervisor's figures: the store's counts ("needs review" is the store's own count, by the
+        review rule: not every safety flag), with equipment named."""
+        d = dict(self.sessions_source(fleet).dashboard())
+        d.setdefault("needs_review", d.get("flagged", 0))
         self.all_equipment()
         d["per_equipment"] = {self.equipment_name(k or None): v for k, v in (d.get("per_equipment") or {}).items()
                               if v}

@@ -334,6 +334,12 @@ class Fieldlens:
         loaded = load_photo(Path(source) if isinstance(source, str) else source, filename)
         prepared = prepare_for_model(loaded, self.settings.photo_policy)
         reading = read_photo(loaded, self.library, session.equipment_id)
+        return self._save_photo(session, loaded, prepared, reading, role)
+
+    def _save_photo(self, session: Session, loaded: Any, prepared: Any, reading: PhotoReading,
+                    role: Literal["capture", "result"] = "capture") -> PhotoReading:
+        """Write a photo that has been read into the session: its bytes, readings and the equipment."""
+        session_id = session.id
         photo = reading.photo.model_copy(update={"role": role})
         self.sessions.add_photo(session_id, photo, loaded.data, prepared.data)
         if role == "capture":
@@ -414,18 +420,37 @@ class Fieldlens:
         # Read every new photo before anything is written, so bad input leaves no half session.
         loaded = [load_photo(Path(p) if isinstance(p, str) else p) for p in photos]
         if session_id is None:
-            session = self.start_session(equipment_id)
+            # A first question: its new session, photos and the question are one transaction, so a
+            # write that fails (a full disk) leaves no empty session behind. The photos are read first,
+            # outside it, so the store is not locked while they are.
+            from assistant.perception import read_photo
+
+            prepared = [prepare_for_model(p, self.settings.photo_policy) for p in loaded]
+            read, known = [], equipment_id
+            for p in loaded:  # each photo is read knowing the equipment the photos before it identified
+                read.append(read_photo(p, self.library, known))
+                if known is None:
+                    known = _equipment_from_observations(read[-1].observations) or self._equipment_from_codes(
+                        read[-1].observations)
+            with self.sessions.transaction():
+                session = self.start_session(equipment_id)
+                for photo, ready, reading in zip(loaded, prepared, read):
+                    self._save_photo(self.sessions.get(session.id), photo, ready, reading)
+                session = self.sessions.get(session.id)
+                capture_photos = [p for p in session.photos if p.role == "capture"]
+                turn = self.sessions.add_turn(session.id, Turn(question=question,
+                                                               photo_ids=[p.id for p in capture_photos]))
         else:
             session = self.sessions.get(session_id)
             if equipment_id and equipment_id != session.equipment_id:
                 self.sessions.set_equipment(session.id, equipment_id)
-        for photo in loaded:
-            self.add_photo(session.id, photo.data, photo.filename)
-        session = self.sessions.get(session.id)
+            for photo in loaded:
+                self.add_photo(session.id, photo.data, photo.filename)
+            session = self.sessions.get(session.id)
+            capture_photos = [p for p in session.photos if p.role == "capture"]
+            turn = self.sessions.add_turn(session.id, Turn(question=question,
+                                                           photo_ids=[p.id for p in capture_photos]))
         follow_up = session_context(session)
-
-        capture_photos = [p for p in session.photos if p.role == "capture"]
-        turn = self.sessions.add_turn(session.id, Turn(question=question, photo_ids=[p.id for p in capture_photos]))
         readings = [self._reading_from_session(session, p.id) for p in capture_photos]
         images = []
         if self.settings.photo_policy.send_photos:

@@ -227,7 +227,7 @@ class FleetStore(SessionStore):
             if current is None and event.type not in (ev.CREATED, ev.IMPORTED):
                 raise Refused(f"Session {session_id}: its first event must create it; nothing was stored.", 422)
             try:
-                new = ev.apply_event(current, event.type, event.payload, event.at)
+                new = ev.apply_event(current, event.type, event.payload, event.at, in_place=True)
             except (ValueError, KeyError, TypeError, IndexError, ValidationError) as exc:
                 raise Refused(f"Event {event.seq} of session {session_id} cannot be applied ({_short(exc)}); "
                               "nothing was stored.", 422) from None
@@ -329,7 +329,7 @@ class FleetStore(SessionStore):
             current, last_seq, old_search, old_codes = self._load_for_update(conn, review.session_id)
             etype, payload = build(current)
             at = utc_now()
-            new = ev.apply_event(current, etype, payload, at)
+            new = ev.apply_event(current, etype, payload, at, in_place=True)
             self._insert_review(conn, review, review.session_id)
             self._insert_event(conn, review.session_id, last_seq + 1, etype, payload, at)
             self._save_state(conn, new, last_seq + 1, old_search, old_codes)

@@ -1,7 +1,8 @@
 """The session event vocabulary and how each event changes a Session.
 
-Owns: event type names, `apply_event` (pure: Session + event -> Session),
-`replay` (rebuild a Session from its log) and the derived columns of the
+Owns: event type names, `apply_event` (Session + event -> Session; pure by
+default, in place for callers that own the session), `replay` (rebuild a
+Session from its log, folding into one private copy) and the derived columns of the
 sessions row (`row_fields`, `search_text_of`).
 
 The event log is the record; the snapshot in the sessions row is the same
@@ -55,13 +56,20 @@ def dump(model) -> Any:
     return model.model_dump(mode="json")
 
 
-def apply_event(session: Session | None, etype: str, payload: dict, at: datetime) -> Session:
-    """Return the session after one event. `session` is None only for created/imported."""
+def apply_event(session: Session | None, etype: str, payload: dict, at: datetime, *,
+                in_place: bool = False) -> Session:
+    """Return the session after one event. `session` is None only for created/imported.
+
+    By default `session` is left untouched (the result is a deep copy). With `in_place=True` the
+    event is folded into `session` itself and that same object is returned: for callers that own a
+    private copy (the stores load one from the snapshot per transaction, replay builds its own), where
+    the per-event deep copy was most of the cost of ingesting. The payload is read (and validated)
+    before anything changes, so a refused event leaves `session` as it was in either mode."""
     if etype == CREATED or etype == IMPORTED:
         return Session.model_validate(payload["session"])
     if session is None:
         raise ValueError(f"event {etype!r} before the session was created")
-    s = session.model_copy(deep=True)
+    s = session if in_place else session.model_copy(deep=True)
     if etype == PHOTO_ADDED:
         photo = Photo.model_validate(payload["photo"])
         if not any(p.id == photo.id and p.role == photo.role for p in s.photos):
@@ -71,10 +79,11 @@ def apply_event(session: Session | None, etype: str, payload: dict, at: datetime
         s.photos = [p for p in s.photos if not (p.id == photo_id and p.role == "capture")]
         s.observations = [o for o in s.observations if o.photo != photo_id]
     elif etype == OBSERVATIONS_ADDED:
-        s.observations.extend(Observation.model_validate(o) for o in payload["observations"])
+        s.observations.extend([Observation.model_validate(o) for o in payload["observations"]])
     elif etype == OBSERVATION_CORRECTED:
         position = payload["position"]
-        s.observations[position] = Observation.model_validate(payload["observation"])
+        corrected = Observation.model_validate(payload["observation"])
+        s.observations[position] = corrected
     elif etype == EQUIPMENT_SET:
         s.equipment_id = payload["equipment_id"]
     elif etype == TURN_ADDED:
@@ -82,8 +91,8 @@ def apply_event(session: Session | None, etype: str, payload: dict, at: datetime
     elif etype == ANSWER_SET:
         for turn in s.turns:
             if turn.id == payload["turn_id"]:
-                turn.answer = Answer.model_validate(payload["answer"]) if payload.get("answer") else None
-                turn.error = payload.get("error")
+                answer = Answer.model_validate(payload["answer"]) if payload.get("answer") else None
+                turn.answer, turn.error = answer, payload.get("error")
                 break
         else:
             raise ValueError(f"answer for an unknown turn {payload['turn_id']}")
@@ -92,8 +101,8 @@ def apply_event(session: Session | None, etype: str, payload: dict, at: datetime
     elif etype == NOTE_ADDED:
         s.notes.append(Note.model_validate(payload["note"]))
     elif etype == CLOSED:
-        s.outcome = Outcome(payload["outcome"])
-        s.closed_at = datetime.fromisoformat(payload["closed_at"])
+        outcome, closed_at = Outcome(payload["outcome"]), datetime.fromisoformat(payload["closed_at"])
+        s.outcome, s.closed_at = outcome, closed_at
     elif etype == REVIEWED:
         s.reviews.append(Review.model_validate(payload["review"]))
     else:
@@ -106,8 +115,8 @@ def apply_event(session: Session | None, etype: str, payload: dict, at: datetime
 def replay(log: Iterable[dict]) -> Session | None:
     """Fold an ordered event log (dicts with type, payload, at) into a Session."""
     session = None
-    for ev in log:
-        session = apply_event(session, ev["type"], ev["payload"], as_utc(ev["at"]))
+    for ev in log:  # the first event builds a fresh Session, which is then ours to fold into
+        session = apply_event(session, ev["type"], ev["payload"], as_utc(ev["at"]), in_place=True)
     return session
 
 

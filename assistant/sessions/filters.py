@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from assistant.domain import Confidence, FlagCode, Outcome, Verdict
 from assistant.sessions import schema
+from assistant.sessions.review_rule import needs_review_clause
 
 _RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -41,6 +42,8 @@ class SessionFilter(BaseModel):
     open: bool | None = Field(None, description="True: not closed yet; False: closed")
     flag_codes: list[FlagCode] = Field(default_factory=list, description="raised any of these flag codes")
     flagged: bool | None = Field(None, description="has (or has not) a warning or critical flag")
+    needs_review: bool | None = Field(None, description="needs (or does not need) a reviewer, the rule of "
+                                                        "assistant.sessions.review_rule")
     confidence: list[Confidence] = Field(default_factory=list,
                                          description="the session's lowest answer confidence is one of these")
     max_confidence: Confidence | None = Field(None, description="lowest answer confidence at most this")
@@ -92,6 +95,8 @@ def where_clauses(f: SessionFilter, *, fts: bool) -> list[ColumnElement]:
         out.append(s.c.id.in_(sub))
     if f.flagged is not None:
         out.append(s.c.flagged.is_(True) if f.flagged else s.c.flagged.is_(False))
+    if f.needs_review is not None:
+        out.append(needs_review_clause() if f.needs_review else ~needs_review_clause())
     if f.confidence:
         out.append(s.c.confidence.in_([str(c) for c in f.confidence]))
     if f.max_confidence is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +46,7 @@ from assistant.sessions import events as ev
 from assistant.sessions import schema
 from assistant.sessions.filters import SessionFilter, where_clauses
 from assistant.sessions.photos import PhotoBlobs, ext_for, sha256_hex
+from assistant.sessions.review_rule import needs_review_clause
 from assistant.sessions.secrets import scrub_secrets
 
 S = schema.sessions
@@ -66,6 +68,7 @@ class SessionStore:
         except OSError as exc:
             raise StorageError(f"The sessions folder {self.root} cannot be created ({exc.strerror}).") from None
         self.db_path = self.root / "sessions.sqlite"
+        self._local = threading.local()  # the connection of a transaction() block, per thread
         self.blobs = PhotoBlobs(self.root / "photos")
         self.url = url or f"sqlite:///{self.db_path}"
         self._engine = create_engine(self.url)
@@ -128,7 +131,27 @@ class SessionStore:
     # ------------------------------------------------------------------ transactions
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every write (and read) of this thread inside the block one transaction: all of them are
+        committed together or, when the block raises, none. For steps that must not be left half done,
+        such as a first question's new session and its question. Photo files written inside stay on
+        disk if it rolls back (content-addressed: unreferenced, and reused by the next add)."""
+        if getattr(self._local, "conn", None) is not None:
+            yield  # already inside one: the outer block commits
+            return
+        with self._write() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
+        active = getattr(self._local, "conn", None)
+        if active is not None:  # inside transaction(): part of its one transaction
+            yield active
+            return
         try:
             with self._engine.connect() as conn:
                 conn.execution_options(fieldlens_write=True)
@@ -143,6 +166,10 @@ class SessionStore:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        active = getattr(self._local, "conn", None)
+        if active is not None:  # inside transaction(): read what it has written so far
+            yield active
+            return
         try:
             with self._engine.connect() as conn:
                 with conn.begin():
@@ -230,7 +257,8 @@ class SessionStore:
             etype, payload = build(current)
             payload = redaction.scrub_data(payload)  # no known secret is ever written to the store
             at = utc_now()
-            new = ev.apply_event(current, etype, payload, at)
+            # `current` was parsed from the snapshot for this transaction alone: fold into it
+            new = ev.apply_event(current, etype, payload, at, in_place=True)
             if extra is not None:
                 extra(conn, new)
             self._insert_event(conn, session_id, last_seq + 1, etype, payload, at)
@@ -250,15 +278,17 @@ class SessionStore:
 
     def import_sessions(self, sessions: Iterable[Session]) -> int:
         """Add complete sessions (from another device, or a backup) in one transaction, each as one
-        `imported` event. Sessions whose id is already here are skipped. Returns the count added."""
+        `imported` event. Sessions whose id is already here are skipped. Returns the count added.
+        Like every other write, an imported session is scrubbed of every known secret first."""
         added = 0
         with self._write() as conn:
             known_photos = None
             for session in sessions:
                 if conn.execute(select(S.c.id).where(S.c.id == session.id)).first() is not None:
                     continue
-                self._insert_event(conn, session.id, 1, ev.IMPORTED, {"session": ev.dump(session)},
-                                   session.updated_at)
+                data = redaction.scrub_data(ev.dump(session))
+                session = Session.model_validate(data)
+                self._insert_event(conn, session.id, 1, ev.IMPORTED, {"session": data}, session.updated_at)
                 self._save_state(conn, session, 1, None, None, insert_row=True)
                 if session.photos:
                     if known_photos is None:
@@ -505,13 +535,15 @@ class SessionStore:
         return where_clauses(filters, fts=self._fts)
 
     def dashboard(self, filters: SessionFilter | None = None) -> dict:
-        """Counts for the supervisor's dashboard. Rates are fractions 0..1 (None when nothing to count)."""
+        """Counts for the supervisor's dashboard. Rates are fractions 0..1 (None when nothing to count).
+        "flagged" (also as "needs_review") counts the sessions that need a reviewer, by the one rule of
+        `review_rule` (not every flag: a safety note alone is normal work)."""
         where = self._where(filters)
         agg = select(
             func.count().label("sessions"),
             func.sum(case((S.c.outcome.is_not(None), 1), else_=0)).label("closed"),
             func.sum(case((S.c.outcome == "fixed", 1), else_=0)).label("fixed"),
-            func.sum(case((S.c.flagged.is_(True), 1), else_=0)).label("flagged"),
+            func.sum(case((needs_review_clause(), 1), else_=0)).label("flagged"),
             func.sum(case((S.c.confidence == "low", 1), else_=0)).label("low_confidence"),
             func.sum(case((S.c.reviewed.is_(True), 1), else_=0)).label("reviewed"),
         ).where(*where)
@@ -535,6 +567,7 @@ class SessionStore:
             "fix_rate": fixed / closed if closed else None,
             "flagged": flagged,
             "flagged_rate": flagged / n if n else None,
+            "needs_review": flagged,
             "low_confidence": low,
             "low_confidence_rate": low / n if n else None,
             "reviewed": reviewed,

@@ -43,6 +43,7 @@ from assistant.domain import (  # noqa: E402
     utc_now,
 )
 from assistant.sessions import SessionFilter, SessionStore  # noqa: E402
+from assistant.sessions import events as ev  # noqa: E402
 
 EQUIPMENT = [f"eq-{i:03d}" for i in range(40)]
 TECHS = [f"Technician {i}" for i in range(25)]
@@ -93,6 +94,46 @@ def make_session(rnd: random.Random, now) -> Session:
         s.reviews.append(Review(session_id=s.id, reviewer="Supervisor", verdict=rnd.choice(list(Verdict)),
                                 at=s.updated_at))
     return s
+
+
+def event_log(rnd: random.Random, now) -> list[dict]:
+    """A realistic log to fold: a session created empty, then its photo, readings, questions with full
+    answers, step outcomes and notes as separate events (as a tablet pushes them to the server)."""
+    full = make_session(rnd, now)
+    empty = Session(id=full.id, equipment_id=full.equipment_id, technician=full.technician,
+                    device=full.device, created_at=full.created_at, updated_at=full.created_at)
+    log = [(ev.CREATED, {"session": ev.dump(empty)})]
+    log += [(ev.PHOTO_ADDED, {"photo": ev.dump(p)}) for p in full.photos]
+    log.append((ev.OBSERVATIONS_ADDED, {"observations": [ev.dump(o) for o in full.observations]}))
+    for turn in full.turns:
+        log.append((ev.TURN_ADDED, {"turn": ev.dump(turn.model_copy(update={"answer": None}))}))
+        log.append((ev.ANSWER_SET, {"turn_id": turn.id, "answer": ev.dump(turn.answer), "error": None}))
+        for step in range(1, len(turn.answer.steps) + 1):
+            log.append((ev.STEP_RECORDED, {"outcome": ev.dump(StepOutcome(turn_id=turn.id, step=step,
+                                                                          status=StepStatus.DONE))}))
+    log += [(ev.NOTE_ADDED, {"note": ev.dump(Note(text=_text(rnd, 15)))}) for _ in range(5)]
+    return [{"type": t, "payload": p, "at": now} for t, p in log]
+
+
+def fold_copying(log: list[dict]) -> Session:
+    """The fold as it was: every event deep-copies the whole session."""
+    session = None
+    for e in log:
+        session = ev.apply_event(session, e["type"], e["payload"], e["at"])
+    return session
+
+
+def bench_fold(rnd: random.Random, now) -> None:
+    logs = [event_log(rnd, now) for _ in range(200)]
+    n_events = sum(len(log) for log in logs)
+    assert all(fold_copying(log) == ev.replay(log) for log in logs[:20])  # same result either way
+    before = median_ms(lambda: [fold_copying(log) for log in logs], 5)
+    after = median_ms(lambda: [ev.replay(log) for log in logs], 5)
+    print(f"\nfolding events (apply_event; {len(logs)} logs, {n_events} events), median of 5, wall / CPU ms")
+    print(f"  before: deep copy of the session per event   {before[0]:7.1f}  {before[1]:7.1f}"
+          f"   ({n_events / before[1] * 1000:,.0f} events/s CPU)")
+    print(f"  after:  one private copy, folded in place   {after[0]:7.1f}  {after[1]:7.1f}"
+          f"   ({n_events / after[1] * 1000:,.0f} events/s CPU)")
 
 
 def median_ms(fn, repeat: int) -> tuple[float, float]:
@@ -176,6 +217,7 @@ def main() -> None:
     print(f"append one event (add_note, synchronous=FULL): {write_ms[0]:6.2f}  {write_ms[1]:6.2f}")
     print(f"event log of one session:                      {events_ms[0]:6.2f}  {events_ms[1]:6.2f}")
     store.close()
+    bench_fold(rnd, now)
     if tmp is not None:
         tmp.cleanup()
 

@@ -1,7 +1,8 @@
 """What every export format shares: anonymising, secret scrubbing, labels,
 and photos with their readings drawn on them (Pillow, from Observation.box).
 
-Owns: `prepare()`, `annotated_jpeg()`, small text helpers.
+Owns: `prepare()`, `annotated_jpeg()`, small text helpers (the same words in every format: the
+code read, a citation with its revision, a step's danger and conflicting sources).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
-from assistant.domain import Citation, Observation, ObservationKind, Session
+from assistant.domain import Answer, Citation, FlagCode, Observation, ObservationKind, Session, Step
 from assistant.sessions.secrets import scrub_data, scrub_secrets
 
 REMOVED = "(removed)"
@@ -82,11 +83,27 @@ def label(value: Any) -> str:
 
 def citation_text(c: Citation) -> str:
     where = [c.title or c.doc_id]
+    if c.revision:
+        where.append(f"rev. {c.revision}")
     if c.page is not None:
         where.append(f"p. {c.page}")
     if c.section:
         where.append(c.section)
     return ", ".join(where)
+
+
+def code_read_text(a: Answer) -> str:
+    """The code the answer is about, with how sure the read was and whether a manual lists it."""
+    c = a.code_read
+    if c is None:
+        return ""
+    listed = "listed in the library's manuals" if c.listed else "no manual in the library lists it"
+    return f"Code read: {c.value} ({c.confidence:.0%} sure; {listed})"
+
+
+def conflicting_sources(step: Step) -> list[str]:
+    """The messages of a step's conflicting_sources flags (the sources it cites disagree)."""
+    return [f.message for f in step.flags if FlagCode(f.code) == FlagCode.CONFLICTING_SOURCES]
 
 
 def safe(text: Any) -> str:

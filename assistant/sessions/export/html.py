@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import html
 
-from assistant.domain import Session
+from assistant.domain import FlagCode, Session
 from assistant.sessions.export.common import (
     REMOVED,
     citation_text,
+    code_read_text,
+    conflicting_sources,
     fmt_time,
     label,
     latest_step_status,
@@ -31,6 +33,11 @@ table.meta td{padding:.1rem .8rem .1rem 0;vertical-align:top}
 margin:.1rem .2rem .1rem 0;font-size:.85em}.flag.critical{background:#f8d7da;border-color:#d9868f}
 blockquote{margin:.3rem 0 .3rem 1rem;color:#444;border-left:3px solid #ccc;padding-left:.6rem}
 .safety{color:#8a1c1c;font-weight:600}
+.danger{background:#8a1c1c;color:#fff;font-weight:700;padding:.5rem .8rem;margin:.8rem 0 0;border-radius:3px}
+.danger+.step{margin-top:0;border-left-color:#8a1c1c}
+.top{border:2px solid #444;border-radius:4px;padding:.4rem .8rem;margin:.6rem 0}
+.top .code{font-size:1.4rem;font-weight:700}.unsure{color:#7a5200;font-weight:600}
+.conflict{color:#7a5200;font-weight:600}
 """
 
 
@@ -87,8 +94,16 @@ def render_html(session: Session, images: dict[str, bytes | None], *, anonymized
             if not turn.error:
                 out.append("<p class='muted'>Not answered.</p>")
             continue
-        out.append(f"<p>Answered by {e(a.provider)} {e(a.model)} ({e(label(a.mode))} mode), confidence "
-                   f"<b>{e(label(a.confidence))}</b>{' - abstained' if a.abstained else ''}.</p>")
+        top = []
+        if a.code_read is not None:
+            top.append(f"<p class='code'>{e(code_read_text(a))}</p>")
+            if a.code_read.message:
+                top.append(f"<p>{e(a.code_read.message)}</p>")
+        top.append(f"<p>Confidence <b>{e(label(a.confidence))}</b>{' - abstained' if a.abstained else ''}</p>")
+        if a.unsure_summary:
+            top.append(f"<p class='unsure'>Unsure because: {e(a.unsure_summary)}</p>")
+        out.append("<div class='top'>" + "".join(top) + "</div>")
+        out.append(f"<p class='muted'>Answered by {e(a.provider)} {e(a.model)} ({e(label(a.mode))} mode).</p>")
         if a.summary:
             out.append(f"<p>{e(a.summary)}</p>")
         if a.unsure_because:
@@ -97,7 +112,11 @@ def render_html(session: Session, images: dict[str, bytes | None], *, anonymized
         if a.flags:
             out.append(f"<p>{_flags(a.flags)}</p>")
         for step in a.steps:
+            if step.danger:  # above the step, where it is read before the instruction
+                out.append(f"<div class='danger' role='alert'>Warning, step {step.index}: {e(step.danger)}</div>")
             out.append(f'<div class="step"><p><b>{step.index}. {e(step.action)}</b></p>')
+            for message in conflicting_sources(step):
+                out.append(f"<p class='conflict'>Sources disagree (conflicting_sources): {e(message)}</p>")
             if step.detail:
                 out.append(f"<p>{e(step.detail)}</p>")
             for c in step.citations:
@@ -107,8 +126,9 @@ def render_html(session: Session, images: dict[str, bytes | None], *, anonymized
             out.append(f"<p>Confidence: {e(label(step.confidence))}</p>")
             for note in step.safety:
                 out.append(f"<p class='safety'>Safety: {e(note)}</p>")
-            if step.flags:
-                out.append(f"<p>{_flags(step.flags)}</p>")
+            other_flags = [f for f in step.flags if f.code != FlagCode.CONFLICTING_SOURCES]  # said above
+            if other_flags:
+                out.append(f"<p>{_flags(other_flags)}</p>")
             done = status.get((turn.id, step.index))
             if done:
                 extra = f" - {e(done.note)}" if done.note else ""

@@ -16,10 +16,12 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from PIL import Image
 
-from assistant.domain import Session
+from assistant.domain import FlagCode, Session
 from assistant.sessions.export.common import (
     REMOVED,
     citation_text,
+    code_read_text,
+    conflicting_sources,
     fmt_time,
     label,
     latest_step_status,
@@ -194,8 +196,13 @@ def render_pdf(session: Session, images: dict[str, bytes | None], *, anonymized:
         a = turn.answer
         if a is None:
             continue
-        pdf.para(f"Answered by {a.provider} {a.model} ({label(a.mode)} mode); confidence {label(a.confidence)}"
-                 f"{'; abstained' if a.abstained else ''}.", size=9)
+        if a.code_read is not None:
+            pdf.para(code_read_text(a), size=13, style="B")
+            pdf.para(a.code_read.message, size=10)
+        pdf.para(f"Confidence: {label(a.confidence)}{' (abstained)' if a.abstained else ''}", size=11, style="B")
+        if a.unsure_summary:
+            pdf.para(f"Unsure because: {a.unsure_summary}", size=10, style="B", colour=(150, 100, 0))
+        pdf.para(f"Answered by {a.provider} {a.model} ({label(a.mode)} mode).", size=9, colour=(110, 110, 110))
         pdf.para(a.summary)
         for u in a.unsure_because:
             pdf.para(f"Unsure because: {u}", size=9, colour=(150, 100, 0))
@@ -203,7 +210,17 @@ def render_pdf(session: Session, images: dict[str, bytes | None], *, anonymized:
             pdf.para(f"[{f.code}] {f.message}", size=9, colour=(150, 100, 0))
         for step in a.steps:
             pdf.ln(1)
+            if step.danger:  # above the step, in a red band, so it is read before the instruction
+                pdf.set_fill_color(150, 30, 30)
+                pdf.set_text_color(255, 255, 255)
+                pdf.set_font(pdf.family, "B", 10.5)
+                pdf.multi_cell(pdf.epw, 6, pdf.t(f"WARNING, step {step.index}: {step.danger}"), fill=True,
+                               align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                pdf.set_text_color(0)
             pdf.para(f"{step.index}. {step.action}", style="B", size=10.5)
+            for message in conflicting_sources(step):
+                pdf.para(f"Sources disagree (conflicting_sources): {message}", size=9.5, indent=5, style="B",
+                         colour=(150, 100, 0))
             pdf.para(step.detail, indent=5)
             for c in step.citations:
                 pdf.para(f"Source: {citation_text(c)}", size=8.5, indent=5, colour=(60, 60, 120))
@@ -214,7 +231,8 @@ def render_pdf(session: Session, images: dict[str, bytes | None], *, anonymized:
             for note in step.safety:
                 pdf.para(f"Safety: {note}", size=9, indent=5, style="B", colour=(150, 30, 30))
             for f in step.flags:
-                pdf.para(f"[{f.code}] {f.message}", size=8.5, indent=5, colour=(150, 100, 0))
+                if f.code != FlagCode.CONFLICTING_SOURCES:  # said above, under the step's action
+                    pdf.para(f"[{f.code}] {f.message}", size=8.5, indent=5, colour=(150, 100, 0))
             done = status.get((turn.id, step.index))
             if done:
                 pdf.para(f"Technician: {label(done.status)} at {fmt_time(done.at)}"

@@ -90,7 +90,7 @@ def test_json_export_is_complete_and_validates(store: SessionStore, tmp_path: Pa
     sid = _session(store)
     out = store.export(sid, "json", tmp_path / "report.json")
     raw = json.loads(out.read_text(encoding="utf-8"))
-    assert raw["schema_version"] == EXPORT_SCHEMA_VERSION == 1 and raw["format"] == "fieldlens.session"
+    assert raw["schema_version"] == EXPORT_SCHEMA_VERSION == 2 and raw["format"] == "fieldlens.session"
     doc = SessionExport.model_validate_json(out.read_text(encoding="utf-8"))
     assert doc.session == store.get(sid)  # complete: every field of the session
     assert [e.seq for e in doc.events] == [e["seq"] for e in store.events(sid)]

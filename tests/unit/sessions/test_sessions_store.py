@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -188,6 +189,32 @@ def test_import_sessions_is_idempotent(store: SessionStore, tmp_path: Path) -> N
         other.close()
 
 
+def test_imported_sessions_are_scrubbed_of_known_secrets(store: SessionStore, tmp_path: Path) -> None:
+    """The import path (backups, the fleet server) writes through the same scrubber as every event."""
+    from assistant import redaction
+
+    secret = "fleet-Tok3n-planted-0xBEEF"
+    s = _full_session(store)
+    s.turns[0].error = f"The server refused the token {secret}."
+    s.notes.append(Note(text=f"pasted {secret} here"))
+    s.technician = f"Ana {secret}"
+    redaction.remember(secret)
+    other = SessionStore(tmp_path / "other")
+    try:
+        assert other.import_sessions([s]) == 1
+        saved = other.get(s.id)
+        assert secret not in saved.model_dump_json() and secret not in json.dumps(other.events(s.id), default=str)
+        assert saved.turns[0].error == f"The server refused the token {redaction.PLACEHOLDER}."
+        assert saved.notes[-1].text == f"pasted {redaction.PLACEHOLDER} here"
+        assert replay(other.events(s.id)) == saved  # the saved state is still exactly the log's
+        other.close()
+        raw = b"".join(p.read_bytes() for p in (tmp_path / "other").glob("sessions.sqlite*"))
+        assert secret.encode() not in raw
+    finally:
+        redaction.forget_all()
+        other.close()
+
+
 # --------------------------------------------------------------------------- filters and dashboard
 
 def _population(store: SessionStore, n: int = 24) -> list[Session]:
@@ -295,7 +322,7 @@ def test_dashboard_counts(store: SessionStore) -> None:
     assert d["closed"] == len(closed) and d["open"] == 30 - len(closed)
     assert d["fixed"] == sum(s.outcome == Outcome.FIXED for s in pop)
     assert d["fix_rate"] == pytest.approx(d["fixed"] / len(closed))
-    assert d["flagged"] == sum("no_source" in _codes(s) for s in pop)
+    assert d["flagged"] == d["needs_review"] == sum(_needs_review(s) for s in pop)
     assert d["flagged_rate"] == pytest.approx(d["flagged"] / 30)
     assert d["low_confidence"] == sum(_lowest(s) == Confidence.LOW for s in pop)
     assert d["reviewed"] == sum(bool(s.reviews) for s in pop)
@@ -305,6 +332,56 @@ def test_dashboard_counts(store: SessionStore) -> None:
     assert d["per_equipment"] == per
     only_pump = store.dashboard(SessionFilter(equipment_id="pump-cp40"))
     assert only_pump["sessions"] == per.get("pump-cp40", 0)
+
+
+def _needs_review(s: Session) -> bool:
+    """The review rule, written out over a whole Session (independently of review_rule's SQL and Python)."""
+    verdict = s.reviews[-1].verdict if s.reviews else None
+    doubts = {"reading_uncertain", "no_source", "ungrounded_step", "citation_invalid", "conflicting_sources",
+              "model_output_repaired", "equipment_unidentified"}
+    return verdict is None and (_lowest(s) == Confidence.LOW or bool(_codes(s) & doubts)
+                                or s.outcome in (Outcome.ESCALATED, Outcome.NOT_FIXED))
+
+
+def test_needs_review_is_one_rule_for_dashboard_filter_and_rows(store: SessionStore) -> None:
+    """A safety note or an offline answer alone is normal work: only doubts, low confidence or an
+    unresolved outcome, not yet given a verdict, need a reviewer. Dashboard, filter and the app's row
+    badge agree."""
+    from assistant.sessions.review_rule import needs_review
+
+    def flag(code, severity=Severity.WARNING):
+        return Flag(code=code, severity=severity, message=str(code))
+
+    def make(name, *, confidence=Confidence.MEDIUM, flags=(), outcome=None, review=None):
+        s = store.create(equipment_id=name)
+        turn = store.add_turn(s.id, Turn(question=f"question for {name}"))
+        store.set_answer(s.id, turn.id, make_answer(turn.question, confidence=confidence, flags=list(flags)))
+        if outcome:
+            store.close_session(s.id, outcome)
+        if review is not None:
+            store.review(Review(session_id=s.id, verdict=review, comment="looked at it"))
+        return s.id
+
+    expected = {
+        make("safety-only", flags=[flag(FlagCode.SAFETY_CRITICAL, Severity.CRITICAL)], outcome=Outcome.FIXED): False,
+        make("offline", flags=[flag(FlagCode.OFFLINE_FALLBACK)]): False,
+        make("conflict", confidence=Confidence.HIGH, flags=[flag(FlagCode.CONFLICTING_SOURCES)]): True,
+        make("low", confidence=Confidence.LOW, outcome=Outcome.FIXED): True,
+        make("escalated", outcome=Outcome.ESCALATED): True,
+        make("parts", outcome=Outcome.PARTS_NEEDED): False,
+        make("low-judged", confidence=Confidence.LOW, review=Verdict.APPROVED): False,
+        make("comment-only", flags=[flag(FlagCode.READING_UNCERTAIN)], review=None): True,
+    }
+    comment_only = [k for k, v in expected.items()][-1]
+    store.review(Review(session_id=comment_only, comment="no verdict yet"))  # a comment is not a verdict
+    want = {sid for sid, needs in expected.items() if needs}
+    d = store.dashboard()
+    assert d["flagged"] == d["needs_review"] == len(want) == 4
+    assert d["flagged_rate"] == pytest.approx(4 / len(expected))
+    assert {s.id for s in store.list(SessionFilter(needs_review=True))} == want
+    assert {s.id for s in store.list(SessionFilter(needs_review=False))} == set(expected) - want
+    assert {s.id for s in store.list() if needs_review(s)} == want  # the app's row badge
+    assert {sid for sid in expected if _needs_review(store.get(sid))} == want
 
 
 def test_empty_dashboard(store: SessionStore) -> None:
