@@ -123,9 +123,6 @@ def test_huge_yaml_work_instruction_is_refused_by_its_size_limit(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="ingest: chunk._split's hard split re-slices the remaining word list "
-                   "for every piece (quadratic): a 4 MB one-line Markdown file takes 22 s, 10 MB over 120 s; "
-                   "the ingest branch is making ingest linear")
 def test_10_mb_one_line_markdown_is_read_within_limits(tmp_path):
     md = tmp_path / "one-line.md"
     md.write_text("word " * 2_000_000)
