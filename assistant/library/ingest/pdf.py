@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 16  # fewer characters than this on a page with an image: treat it as scanned
 OCR_SCALE = 200 / 72  # render scanned pages at 200 dpi for OCR
-MAX_OCR_PIXELS = 12_000_000  # ... within this many pixels (an A4 page at 200 dpi is 3.9 M)
+MAX_OCR_PIXELS = 6_000_000  # ... within this many pixels (an A4 page at 200 dpi is 3.9 M; A3 gets ~175 dpi)
 
 
 def open_pdf(path: Path) -> pdfium.PdfDocument:
@@ -58,16 +58,8 @@ def page_segments(page: pdfium.PdfPage) -> tuple[list[Seg], int]:
     try:
         chars = textpage.count_chars()
         segs: list[Seg] = []
-        for i in range(textpage.count_rects()):
-            left, bottom, right, top = textpage.get_rect(i)
-            text = textpage.get_text_bounded(left + min(0.6, (right - left) / 4), bottom,
-                                             right - min(0.6, (right - left) / 4), top)
-            if right - left < top - bottom and sum(ch.isalpha() for ch in text) >= 2:
-                # one glyph per rectangle, yet two letters read: a neighbour's glyph overlapping the
-                # edge ('fafailure'); read the rectangle's core
-                inset, band = (right - left) / 4, (top - bottom) / 4
-                core = textpage.get_text_bounded(left + inset, bottom + band, right - inset, top - band)
-                text = core if core.strip() and text.lstrip().startswith(core.strip()) else text
+        rects = [textpage.get_rect(i) for i in range(textpage.count_rects())]
+        for (left, bottom, right, top), text in zip(rects, rect_texts(textpage, rects, chars)):
             if not text or not text.strip():
                 continue
             probe = pdfium_c.FPDFText_GetCharIndexAtPos(textpage.raw, left + 1.0, (bottom + top) / 2, 3.0, 3.0)
@@ -77,6 +69,34 @@ def page_segments(page: pdfium.PdfPage) -> tuple[list[Seg], int]:
         return merge_words(segs), chars
     finally:
         textpage.close()
+
+
+def rect_texts(textpage: pdfium.PdfTextPage, rects: list[tuple[float, float, float, float]], chars: int) -> list[str]:
+    """The text of each text rectangle, in one pass over the page's characters: pdfium builds
+    its rectangles from runs of characters in text order, so each character belongs to the
+    rectangle that holds its centre, at or after the previous character's. (Reading every
+    rectangle by its bounds instead scans the whole page once per rectangle: quadratic, and it
+    picks up a neighbour's glyph overlapping the edge: 'fafailure'.)"""
+    out: list[list[str]] = [[] for _ in rects]
+    if not rects:
+        return []
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    raw = textpage.raw
+    k = 0
+    for index in range(chars):
+        code = pdfium_c.FPDFText_GetUnicode(raw, index)
+        if pdfium_c.FPDFText_GetCharBox(raw, index, left, right, bottom, top) and right.value > left.value:
+            cx, cy = (left.value + right.value) / 2, (bottom.value + top.value) / 2
+            for step in range(0, 8):
+                if k + step >= len(rects):
+                    break
+                x0, y0, x1, y1 = rects[k + step]
+                if x0 - 0.5 <= cx <= x1 + 0.5 and y0 - 0.5 <= cy <= y1 + 0.5:
+                    k += step
+                    break
+        if 0 < code < 0x110000 and not 0xD800 <= code < 0xE000 and code not in (0xFFFE, 0x0D, 0x0A):
+            out[k].append(chr(code))
+    return ["".join(parts) for parts in out]
 
 
 WORD_GAP = 0.5  # a gap narrower than this many font sizes is a word space, not a column gap
