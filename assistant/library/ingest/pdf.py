@@ -5,6 +5,7 @@ layout analysis. Encrypted, corrupt or empty PDFs raise `MalformedFile`."""
 from __future__ import annotations
 
 import ctypes
+import math
 import logging
 from pathlib import Path
 
@@ -41,6 +42,13 @@ def _font(textpage: pdfium.PdfTextPage, index: int) -> tuple[float, bool]:
     if index < 0:
         return 0.0, False
     size = float(pdfium_c.FPDFText_GetFontSize(textpage.raw, index))
+    matrix = pdfium_c.FS_MATRIX()
+    if pdfium_c.FPDFText_GetMatrix(textpage.raw, index, ctypes.byref(matrix)):
+        # the font size is in text space ('1 Tf' scaled by the text matrix is common): the size
+        # on the page is the font size times the matrix's vertical scale
+        scale = math.hypot(matrix.c, matrix.d)
+        if scale > 0:
+            size *= scale
     buf = ctypes.create_string_buffer(96)
     flags = ctypes.c_int()
     pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, buf, 96, ctypes.byref(flags))
