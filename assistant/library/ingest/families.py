@@ -302,7 +302,7 @@ def _families(units: list[_Unit], doc_title: str) -> list[list[_Unit]]:
         if key[0] == "row" and best_col[key[1]][0] != key[2]:
             continue
         if key[0] in ("line", "line-right"):
-            for run in _runs(members):
+            for run in (run for column in _by_left_edge(members) for run in _runs(column)):
                 if _accept(run, title_context):
                     accepted.append(_absorb(run, units))
             continue
@@ -325,6 +325,20 @@ def _absorb(run: list[_Unit], units: list[_Unit]) -> list[_Unit]:
     return sorted(run + extra, key=lambda u: (u.block, u.row)) if extra else run
 
 
+def _by_left_edge(members: list[_Unit]) -> list[list[_Unit]]:
+    """Positioned code lines form a family only within one column: codes that start lines at the
+    same left edge (a capitalised word further right, 'TRIP', starts no list)."""
+    placed = sorted((u for u in members if u.x is not None), key=lambda u: u.x)
+    columns: list[list[_Unit]] = []
+    for unit in placed:
+        if columns and unit.x - columns[-1][-1].x <= 6.0:
+            columns[-1].append(unit)
+        else:
+            columns.append([unit])
+    loose = [u for u in members if u.x is None]
+    return [sorted(c, key=lambda u: (u.block, u.row)) for c in columns] + ([loose] if loose else [])
+
+
 def _runs(members: list[_Unit]) -> list[list[_Unit]]:
     """Lines of one kind of code, split where other text comes between them for long: one run
     per list. Several members must follow each other closely."""
@@ -335,6 +349,9 @@ def _runs(members: list[_Unit]) -> list[list[_Unit]]:
         else:
             runs.append([unit])
     return runs
+
+
+_NAME = re.compile(r"[^\W\d_]{3,}")
 
 
 def _accept(members: list[_Unit], title_context: bool) -> bool:
@@ -349,7 +366,9 @@ def _accept(members: list[_Unit], title_context: bool) -> bool:
         return False  # values that repeat ('Function 03', 'Address Hi 00') are not a list of codes
     if kind in ("line", "item"):
         # the code's own line names the fault: text follows most codes
-        if sum(1 for m in members if m.rest and m.rest[:1].isalpha() or m.rest[:1] in "\"'(") < 0.7 * len(members):
+        # (a positioned row may have other short cells between its code and its name: '1  0 1  MOTOR')
+        if sum(1 for m in members if m.rest and m.rest[:1].isalpha() or m.rest[:1] in "\"'(" or
+               m.x is not None and _NAME.search(m.rest)) < 0.7 * len(members):
             return False
     prefixed = all(CONTEXT.match(m.codes[0]) for m in members)
     labelled = sum(m.labelled for m in members) * 2 >= len(members)
@@ -774,10 +793,16 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
     # header: lines above the first code that name roles
     roles: dict[int, str] = {}
     header_lines: set[tuple[int, int]] = set()
+    pages_started: set = set()  # a header repeated at the top of a continued page is a header too
     for i, r, line in lines:
         if (i, r) in member_at:
-            break
-        found = {column((s.x0 + s.x1) / 2 if s.x1 - s.x0 < 3 * line_h else s.x0): role_of(s.text) for s in line.segs}
+            pages_started.add(blocks[i].page)
+        if blocks[i].page in pages_started:
+            continue
+        found: dict[int, str | None] = {}
+        for seg in line.segs:
+            k = column((seg.x0 + seg.x1) / 2 if seg.x1 - seg.x0 < 3 * line_h else seg.x0)
+            found[k] = found.get(k) or role_of(seg.text)
         if sum(1 for v in found.values() if v) >= 1 and len(line.segs) >= 2:
             header_lines.add((i, r))
             for k, role in found.items():
@@ -830,6 +855,10 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
         owner["lines"].append(line)
         for seg in line.segs:
             owner["cells"][column(seg.x0)].append(seg)  # -1: text under the codes ('Cause: ...')
+    # without a title header, the title is the first column that holds names (not flags or values)
+    named = {k for k in range(len(cols))
+             if sum(1 for row in rows if _NAME.search(" ".join(x.text for x in row["cells"].get(k, [])))) * 2
+             >= len(rows)}
     entries: list[Block] = []
     kept = [line for i, r, line in lines if (i, r) in header_lines]
     for row in rows:
@@ -837,12 +866,17 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
         entry = FaultRow(code=unit.codes[0])
         title_col = next((k for k, v in roles.items() if v == "title"), None)
         if title_col is None:
-            free = [k for k in range(len(cols)) if k not in roles]
+            free = [k for k in range(len(cols)) if k not in roles and k in named]
             title_col = free[0] if free else None
         for k in sorted(row["cells"]):
             segs = sorted(row["cells"][k], key=lambda s: (round(s.top / (0.5 * line_h)), s.x0))
-            text = _join([s.text for s in segs])
             role = "title" if k == title_col else roles.get(k, "description")
+            if role == "title" and k not in roles:
+                # short value cells the column grouping took in before the name ('0  1  MOTOR')
+                lead = next((n for n, x in enumerate(segs) if _NAME.search(x.text)), 0)
+                entry.description = _join([entry.description] + [x.text for x in segs[:lead]])
+                segs = segs[lead:]
+            text = _join([s.text for s in segs])
             setattr(entry, role, _join([getattr(entry, role), text], "\n" if k < 0 else " "))
         _split_labels(entry)
         if row.get("title_text") and not entry.title:
