@@ -362,7 +362,7 @@ def _accept(members: list[_Unit], title_context: bool) -> bool:
         return True  # a fault-table header ('Alarm | Description | Cause | Remedy') over even one row
     if len(distinct) < (3 if kind == "line" else 2):
         return False
-    if kind == "line" and len(distinct) < 0.7 * len(members):
+    if kind == "line" and len(distinct) < 0.85 * len(members):
         return False  # values that repeat ('Function 03', 'Address Hi 00') are not a list of codes
     if kind in ("line", "item"):
         # the code's own line names the fault: text follows most codes
@@ -714,7 +714,11 @@ def _one_heading_entry(blocks, heading: Heading, depth: int, code: str, title: s
             continue
         label = _LABEL_LINE.match(text) if len(text) < 400 else None
         if label and role_of(label.group("label")) == "title" and role is None:
-            texts.append(("title", label.group("value")))
+            value = label.group("value")
+            nxt = _LABEL_IN_TEXT.search(value)  # 'Define: Door open. Reasons: ...': the title ends at the next label
+            texts.append(("title", value[:nxt.start()] if nxt else value))
+            if nxt:
+                texts.append((None, value[nxt.start():]))
             continue
         texts.append((role, text))
     for role, text in texts:

@@ -102,7 +102,8 @@ def rect_texts(textpage: pdfium.PdfTextPage, rects: list[tuple[float, float, flo
                 if x0 - 0.5 <= cx <= x1 + 0.5 and y0 - 0.5 <= cy <= y1 + 0.5:
                     k += step
                     break
-        if 0 < code < 0x110000 and not 0xD800 <= code < 0xE000 and code not in (0xFFFE, 0x0D, 0x0A):
+        # private-use code points are symbol-font glyphs (bullets, arrows) with no text meaning
+        if 0 < code < 0x110000 and not 0xD800 <= code < 0xF900 and code not in (0xFFFE, 0x0D, 0x0A):
             out[k].append(chr(code))
     return ["".join(parts) for parts in out]
 

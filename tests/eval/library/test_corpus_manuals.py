@@ -151,7 +151,7 @@ def figures(corpus, tmp_path_factory):
 
 
 # what the ingest reaches today: a drop below these is a regression
-FLOOR_RECALL, FLOOR_PRECISION, FLOOR_PAGES = 0.93, 0.97, 0.95
+FLOOR_RECALL, FLOOR_PRECISION, FLOOR_PAGES = 0.94, 0.98, 0.95
 
 
 def test_corpus_no_regression(figures):
