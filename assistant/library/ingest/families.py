@@ -264,7 +264,10 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
             start = _CALL.match(text)
             codes, rest = cell_codes(text[start.end():] if start else text)
             segs = getattr(line, "segs", None) or []
-            if not codes and len(segs) >= 2 and re.search(r"\d", segs[-1].text) \
+            # a letters-only word starting the line ('DHW Sensor interrupted    40-90') is weaker than a
+            # code with digits ending it
+            weak_left = bool(codes) and not re.search(r"\d", codes[0])
+            if (not codes or weak_left) and len(segs) >= 2 and re.search(r"\d", segs[-1].text) \
                     and looks_like_code(_MARKS.sub("", segs[-1].text.strip())):
                 # the description left, the code right: a code ending a positioned line
                 code = _MARKS.sub("", segs[-1].text.strip())
