@@ -67,13 +67,14 @@ def page_segments(page: pdfium.PdfPage) -> tuple[list[Seg], int]:
         chars = textpage.count_chars()
         segs: list[Seg] = []
         rects = [textpage.get_rect(i) for i in range(textpage.count_rects())]
-        for (left, bottom, right, top), text in zip(rects, rect_texts(textpage, rects, chars)):
-            if not text or not text.strip():
-                continue
-            probe = pdfium_c.FPDFText_GetCharIndexAtPos(textpage.raw, left + 1.0, (bottom + top) / 2, 3.0, 3.0)
-            size, bold = _font(textpage, probe)
-            segs.append(Seg(text.replace("\r", " ").replace("\n", " "), left, right, height - top, height - bottom,
-                            size, bold))
+        for (_, bottom, _, top), pieces in zip(rects, rect_texts(textpage, rects, chars)):
+            for text, left, right in pieces:
+                if not text or not text.strip():
+                    continue
+                probe = pdfium_c.FPDFText_GetCharIndexAtPos(textpage.raw, left + 1.0, (bottom + top) / 2, 3.0, 3.0)
+                size, bold = _font(textpage, probe)
+                segs.append(Seg(text.replace("\r", " ").replace("\n", " "), left, right, height - top, height - bottom,
+                                size, bold))
         return merge_words(segs), chars
     finally:
         textpage.close()
@@ -85,7 +86,7 @@ def rect_texts(textpage: pdfium.PdfTextPage, rects: list[tuple[float, float, flo
     rectangle that holds its centre, at or after the previous character's. (Reading every
     rectangle by its bounds instead scans the whole page once per rectangle: quadratic, and it
     picks up a neighbour's glyph overlapping the edge: 'fafailure'.)"""
-    out: list[list[str]] = [[] for _ in rects]
+    out: list[list[tuple[str, float | None, float | None]]] = [[] for _ in rects]
     if not rects:
         return []
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
@@ -93,7 +94,9 @@ def rect_texts(textpage: pdfium.PdfTextPage, rects: list[tuple[float, float, flo
     k = 0
     for index in range(chars):
         code = pdfium_c.FPDFText_GetUnicode(raw, index)
+        box = None
         if pdfium_c.FPDFText_GetCharBox(raw, index, left, right, bottom, top) and right.value > left.value:
+            box = (left.value, right.value)
             cx, cy = (left.value + right.value) / 2, (bottom.value + top.value) / 2
             for step in range(0, 8):
                 if k + step >= len(rects):
@@ -104,8 +107,30 @@ def rect_texts(textpage: pdfium.PdfTextPage, rects: list[tuple[float, float, flo
                     break
         # private-use code points are symbol-font glyphs (bullets, arrows) with no text meaning
         if 0 < code < 0x110000 and not 0xD800 <= code < 0xF900 and code not in (0xFFFE, 0x0D, 0x0A):
-            out[k].append(chr(code))
-    return ["".join(parts) for parts in out]
+            out[k].append((chr(code), *(box or (None, None))))
+    return [_pieces(parts, rect) for parts, rect in zip(out, rects)]
+
+
+def _pieces(chars: list[tuple[str, float | None, float | None]], rect) -> list[tuple[str, float, float]]:
+    """A rectangle's text cut where a run of spaces leaves a gap of several line heights (pdfium
+    joins cells padded with spaces into one rectangle: "Fase perdida      Pérdida de fase"), each
+    piece with the extent of its visible glyphs (a centred cell's leading spaces are not the cell)."""
+    x0, bottom, x1, top = rect
+    gap = 2.5 * max(top - bottom, 1.0)  # wider than justified word spacing
+    pieces: list[list] = []  # [text, left, right]
+    for ch, left, right in chars:
+        visible = not ch.isspace() and left is not None
+        if visible and pieces and pieces[-1][2] is not None and left - pieces[-1][2] > gap:
+            pieces.append(["", None, None])
+        if not pieces:
+            pieces.append(["", None, None])
+        piece = pieces[-1]
+        piece[0] += ch
+        if visible:
+            piece[1] = left if piece[1] is None else piece[1]
+            piece[2] = right
+    return [(text, left if left is not None else x0, right if right is not None else x1)
+            for text, left, right in pieces if text.strip()]
 
 
 WORD_GAP = 0.5  # a gap narrower than this many font sizes is a word space, not a column gap
