@@ -85,7 +85,8 @@ def cell_codes(text: str) -> tuple[list[str], str]:
     whole = _MARKS.sub("", value).rstrip(":").strip()
     if looks_like_code(whole):
         return [whole], ""
-    parts = [p for p in _MULTI.split(whole) if p]
+    # a list of codes ('E16 / E17') is a short cell: no need to split a long line to know it is not one
+    parts = [p for p in _MULTI.split(whole) if p] if len(whole) <= 200 else []
     if 2 <= len(parts) <= 8 and all(looks_like_code(_MARKS.sub("", p)) for p in parts):
         return [_MARKS.sub("", p) for p in parts], ""
     head = head_code(value)
