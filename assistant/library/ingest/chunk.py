@@ -73,10 +73,15 @@ def _split(block: Block, parts: list[str], sep: str, target: int) -> list[Block]
     final: list[str] = []
     for piece in pieces:
         words = piece.split(" ")
-        while len(words) > MAX_WORDS * 2:
-            final.append(" ".join(words[:MAX_WORDS]))
-            words = words[MAX_WORDS:]
-        final.append(" ".join(words) if len(words) != len(piece.split(" ")) else piece)
+        if len(words) <= MAX_WORDS * 2:
+            final.append(piece)
+            continue
+        # step through the word list by index (re-slicing the remainder each time is quadratic)
+        start = 0
+        while len(words) - start > MAX_WORDS * 2:
+            final.append(" ".join(words[start:start + MAX_WORDS]))
+            start += MAX_WORDS
+        final.append(" ".join(words[start:]))
     span = max(block.end - block.start, 0)
     total = max(sum(len(p) for p in final), 1)
     out, pos = [], 0

@@ -85,7 +85,8 @@ def cell_codes(text: str) -> tuple[list[str], str]:
     whole = _MARKS.sub("", value).rstrip(":").strip()
     if looks_like_code(whole):
         return [whole], ""
-    parts = [p for p in _MULTI.split(whole) if p]
+    # a list of codes ('E16 / E17') is a short cell: no need to split a long line to know it is not one
+    parts = [p for p in _MULTI.split(whole) if p] if len(whole) <= 200 else []
     if 2 <= len(parts) <= 8 and all(looks_like_code(_MARKS.sub("", p)) for p in parts):
         return [_MARKS.sub("", p) for p in parts], ""
     head = head_code(value)
@@ -264,7 +265,10 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
             start = _CALL.match(text)
             codes, rest = cell_codes(text[start.end():] if start else text)
             segs = getattr(line, "segs", None) or []
-            if not codes and len(segs) >= 2 and re.search(r"\d", segs[-1].text) \
+            # a letters-only word starting the line ('DHW Sensor interrupted    40-90') is weaker than a
+            # code with digits ending it
+            weak_left = bool(codes) and not re.search(r"\d", codes[0])
+            if (not codes or weak_left) and len(segs) >= 2 and re.search(r"\d", segs[-1].text) \
                     and looks_like_code(_MARKS.sub("", segs[-1].text.strip())):
                 # the description left, the code right: a code ending a positioned line
                 code = _MARKS.sub("", segs[-1].text.strip())
@@ -302,7 +306,7 @@ def _families(units: list[_Unit], doc_title: str) -> list[list[_Unit]]:
         if key[0] == "row" and best_col[key[1]][0] != key[2]:
             continue
         if key[0] in ("line", "line-right"):
-            for run in _runs(members):
+            for run in (run for column in _by_left_edge(members) for run in _runs(column)):
                 if _accept(run, title_context):
                     accepted.append(_absorb(run, units))
             continue
@@ -325,6 +329,20 @@ def _absorb(run: list[_Unit], units: list[_Unit]) -> list[_Unit]:
     return sorted(run + extra, key=lambda u: (u.block, u.row)) if extra else run
 
 
+def _by_left_edge(members: list[_Unit]) -> list[list[_Unit]]:
+    """Positioned code lines form a family only within one column: codes that start lines at the
+    same left edge (a capitalised word further right, 'TRIP', starts no list)."""
+    placed = sorted((u for u in members if u.x is not None), key=lambda u: u.x)
+    columns: list[list[_Unit]] = []
+    for unit in placed:
+        if columns and unit.x - columns[-1][-1].x <= 6.0:
+            columns[-1].append(unit)
+        else:
+            columns.append([unit])
+    loose = [u for u in members if u.x is None]
+    return [sorted(c, key=lambda u: (u.block, u.row)) for c in columns] + ([loose] if loose else [])
+
+
 def _runs(members: list[_Unit]) -> list[list[_Unit]]:
     """Lines of one kind of code, split where other text comes between them for long: one run
     per list. Several members must follow each other closely."""
@@ -337,6 +355,9 @@ def _runs(members: list[_Unit]) -> list[list[_Unit]]:
     return runs
 
 
+_NAME = re.compile(r"[^\W\d_]{3,}")
+
+
 def _accept(members: list[_Unit], title_context: bool) -> bool:
     distinct = {m.codes[0] for m in members}
     kind = members[0].kind
@@ -345,11 +366,13 @@ def _accept(members: list[_Unit], title_context: bool) -> bool:
         return True  # a fault-table header ('Alarm | Description | Cause | Remedy') over even one row
     if len(distinct) < (3 if kind == "line" else 2):
         return False
-    if kind == "line" and len(distinct) < 0.7 * len(members):
+    if kind == "line" and len(distinct) < 0.85 * len(members):
         return False  # values that repeat ('Function 03', 'Address Hi 00') are not a list of codes
     if kind in ("line", "item"):
         # the code's own line names the fault: text follows most codes
-        if sum(1 for m in members if m.rest and m.rest[:1].isalpha() or m.rest[:1] in "\"'(") < 0.7 * len(members):
+        # (a positioned row may have other short cells between its code and its name: '1  0 1  MOTOR')
+        if sum(1 for m in members if m.rest and m.rest[:1].isalpha() or m.rest[:1] in "\"'(" or
+               m.x is not None and _NAME.search(m.rest)) < 0.7 * len(members):
             return False
     prefixed = all(CONTEXT.match(m.codes[0]) for m in members)
     labelled = sum(m.labelled for m in members) * 2 >= len(members)
@@ -695,7 +718,11 @@ def _one_heading_entry(blocks, heading: Heading, depth: int, code: str, title: s
             continue
         label = _LABEL_LINE.match(text) if len(text) < 400 else None
         if label and role_of(label.group("label")) == "title" and role is None:
-            texts.append(("title", label.group("value")))
+            value = label.group("value")
+            nxt = _LABEL_IN_TEXT.search(value)  # 'Define: Door open. Reasons: ...': the title ends at the next label
+            texts.append(("title", value[:nxt.start()] if nxt else value))
+            if nxt:
+                texts.append((None, value[nxt.start():]))
             continue
         texts.append((role, text))
     for role, text in texts:
@@ -774,10 +801,16 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
     # header: lines above the first code that name roles
     roles: dict[int, str] = {}
     header_lines: set[tuple[int, int]] = set()
+    pages_started: set = set()  # a header repeated at the top of a continued page is a header too
     for i, r, line in lines:
         if (i, r) in member_at:
-            break
-        found = {column((s.x0 + s.x1) / 2 if s.x1 - s.x0 < 3 * line_h else s.x0): role_of(s.text) for s in line.segs}
+            pages_started.add(blocks[i].page)
+        if blocks[i].page in pages_started:
+            continue
+        found: dict[int, str | None] = {}
+        for seg in line.segs:
+            k = column((seg.x0 + seg.x1) / 2 if seg.x1 - seg.x0 < 3 * line_h else seg.x0)
+            found[k] = found.get(k) or role_of(seg.text)
         if sum(1 for v in found.values() if v) >= 1 and len(line.segs) >= 2:
             header_lines.add((i, r))
             for k, role in found.items():
@@ -830,6 +863,10 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
         owner["lines"].append(line)
         for seg in line.segs:
             owner["cells"][column(seg.x0)].append(seg)  # -1: text under the codes ('Cause: ...')
+    # without a title header, the title is the first column that holds names (not flags or values)
+    named = {k for k in range(len(cols))
+             if sum(1 for row in rows if _NAME.search(" ".join(x.text for x in row["cells"].get(k, [])))) * 2
+             >= len(rows)}
     entries: list[Block] = []
     kept = [line for i, r, line in lines if (i, r) in header_lines]
     for row in rows:
@@ -837,12 +874,17 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
         entry = FaultRow(code=unit.codes[0])
         title_col = next((k for k, v in roles.items() if v == "title"), None)
         if title_col is None:
-            free = [k for k in range(len(cols)) if k not in roles]
+            free = [k for k in range(len(cols)) if k not in roles and k in named]
             title_col = free[0] if free else None
         for k in sorted(row["cells"]):
             segs = sorted(row["cells"][k], key=lambda s: (round(s.top / (0.5 * line_h)), s.x0))
-            text = _join([s.text for s in segs])
             role = "title" if k == title_col else roles.get(k, "description")
+            if role == "title" and k not in roles:
+                # short value cells the column grouping took in before the name ('0  1  MOTOR')
+                lead = next((n for n, x in enumerate(segs) if _NAME.search(x.text)), 0)
+                entry.description = _join([entry.description] + [x.text for x in segs[:lead]])
+                segs = segs[lead:]
+            text = _join([s.text for s in segs])
             setattr(entry, role, _join([getattr(entry, role), text], "\n" if k < 0 else " "))
         _split_labels(entry)
         if row.get("title_text") and not entry.title:

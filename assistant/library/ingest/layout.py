@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from assistant.domain import PassageKind
+from assistant.library.codes import looks_like_code
 from assistant.library.ingest import tables
 from assistant.library.ingest.base import Block, FaultRow, Heading, Line, Seg
 
@@ -120,16 +121,34 @@ def strip_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
         keys = {_norm_running(line.text) for line in lines[:2] + lines[-2:]}
         counts.update(k for k in keys if k)
     threshold = max(3, int(0.4 * n) + 1)
+    # a running line whose numbers change on most pages is a page number ('Page 4'); one whose text
+    # stays for a few pages and then changes ('E61' over pages 38-40, then 'E62') names the section
+    # those pages are about: its first page keeps it (a heading), the repeats go
+    texts: dict[str, list[str]] = {}
+    for lines in pages:
+        edge_lines = lines[:2] + lines[-2:]
+        for text in dict.fromkeys(" ".join(line.text.split()) for line in edge_lines):
+            texts.setdefault(_norm_running(text), []).append(text)
+    section_like = {key for key, seen in texts.items()
+                    if 1 < len(set(seen)) < 0.8 * len(seen) and key != _norm_running(key.replace("#", ""))}
     out = []
+    previous: set[str] = set()
     for lines in pages:
         edge = set(range(min(2, len(lines)))) | set(range(max(len(lines) - 2, 0), len(lines)))
         kept = []
+        here: set[str] = set()
         for i, line in enumerate(lines):
             if i in edge:
                 key = _norm_running(line.text)
+                text = " ".join(line.text.split())
+                here.add(text)
+                if key in section_like and n >= 3 and counts[key] >= threshold and text not in previous:
+                    kept.append(line)
+                    continue
                 if (n >= 3 and counts[key] >= threshold) or _PAGE_NO.match(line.text.strip()):
                     continue
             kept.append(line)
+        previous = here
         out.append(kept)
     return out
 
@@ -219,7 +238,10 @@ class _Headings:
             return numbered
         if _WORDY_HEAD.match(text) and _title_like(text) and self._single_block(line):
             return 1
-        if not self._single_block(line) or not _title_like(text) or text.lower().strip(":") in _WARNING_WORDS:
+        # a line that is just a code ('E21') in a larger or bolder font than the body heads that code's section
+        code_only = self.has_fonts and bool(line.size) and looks_like_code(text) and bool(re.search(r"\d", text))
+        if not self._single_block(line) or not (_title_like(text) or code_only) \
+                or text.lower().strip(":") in _WARNING_WORDS:
             return None
         if self.has_fonts and line.size:
             big = line.size >= self.body * 1.15 + 0.1
@@ -246,6 +268,7 @@ class _Builder:
         self.blocks: list[Block] = []
         self.headings: list[Heading] = []
         self.stack: list[tuple[int, str]] = []
+        self.stack_sizes: list[float] = []  # font size of each open heading
         self.cur: list[Line] = []
         self.cur_kind = PassageKind.TEXT
         self.page: int | None = None
@@ -289,9 +312,20 @@ class _Builder:
             self.headings[-1].section = self.section
             self.last_heading = (level, line, len(self.blocks))
             return
+        if not _NUM_HEAD.match(text) and line.size:
+            # an unnumbered heading in a smaller font than the open heading of its level is a
+            # sub-heading of it (a bold label under a large code heading), not its sibling
+            for k in range(len(self.stack) - 1, -1, -1):
+                if self.stack[k][0] < level:
+                    break
+                if self.stack_sizes[k] > line.size + 0.6:
+                    level = self.stack[k][0] + 1
+                    break
         while self.stack and self.stack[-1][0] >= level:
             self.stack.pop()
+            self.stack_sizes.pop()
         self.stack.append((level, text))
+        self.stack_sizes.append(line.size)
         self.headings.append(Heading(self.section, len(self.stack), self.page, line.start))
         self.last_heading = (level, line, len(self.blocks))
 

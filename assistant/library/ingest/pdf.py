@@ -5,6 +5,7 @@ layout analysis. Encrypted, corrupt or empty PDFs raise `MalformedFile`."""
 from __future__ import annotations
 
 import ctypes
+import math
 import logging
 from pathlib import Path
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 16  # fewer characters than this on a page with an image: treat it as scanned
 OCR_SCALE = 200 / 72  # render scanned pages at 200 dpi for OCR
-MAX_OCR_PIXELS = 12_000_000  # ... within this many pixels (an A4 page at 200 dpi is 3.9 M)
+MAX_OCR_PIXELS = 6_000_000  # ... within this many pixels (an A4 page at 200 dpi is 3.9 M; A3 gets ~175 dpi)
 
 
 def open_pdf(path: Path) -> pdfium.PdfDocument:
@@ -41,6 +42,13 @@ def _font(textpage: pdfium.PdfTextPage, index: int) -> tuple[float, bool]:
     if index < 0:
         return 0.0, False
     size = float(pdfium_c.FPDFText_GetFontSize(textpage.raw, index))
+    matrix = pdfium_c.FS_MATRIX()
+    if pdfium_c.FPDFText_GetMatrix(textpage.raw, index, ctypes.byref(matrix)):
+        # the font size is in text space ('1 Tf' scaled by the text matrix is common): the size
+        # on the page is the font size times the matrix's vertical scale
+        scale = math.hypot(matrix.c, matrix.d)
+        if scale > 0:
+            size *= scale
     buf = ctypes.create_string_buffer(96)
     flags = ctypes.c_int()
     pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, buf, 96, ctypes.byref(flags))
@@ -58,25 +66,71 @@ def page_segments(page: pdfium.PdfPage) -> tuple[list[Seg], int]:
     try:
         chars = textpage.count_chars()
         segs: list[Seg] = []
-        for i in range(textpage.count_rects()):
-            left, bottom, right, top = textpage.get_rect(i)
-            text = textpage.get_text_bounded(left + min(0.6, (right - left) / 4), bottom,
-                                             right - min(0.6, (right - left) / 4), top)
-            if right - left < top - bottom and sum(ch.isalpha() for ch in text) >= 2:
-                # one glyph per rectangle, yet two letters read: a neighbour's glyph overlapping the
-                # edge ('fafailure'); read the rectangle's core
-                inset, band = (right - left) / 4, (top - bottom) / 4
-                core = textpage.get_text_bounded(left + inset, bottom + band, right - inset, top - band)
-                text = core if core.strip() and text.lstrip().startswith(core.strip()) else text
-            if not text or not text.strip():
-                continue
-            probe = pdfium_c.FPDFText_GetCharIndexAtPos(textpage.raw, left + 1.0, (bottom + top) / 2, 3.0, 3.0)
-            size, bold = _font(textpage, probe)
-            segs.append(Seg(text.replace("\r", " ").replace("\n", " "), left, right, height - top, height - bottom,
-                            size, bold))
+        rects = [textpage.get_rect(i) for i in range(textpage.count_rects())]
+        for (_, bottom, _, top), pieces in zip(rects, rect_texts(textpage, rects, chars)):
+            for text, left, right in pieces:
+                if not text or not text.strip():
+                    continue
+                probe = pdfium_c.FPDFText_GetCharIndexAtPos(textpage.raw, left + 1.0, (bottom + top) / 2, 3.0, 3.0)
+                size, bold = _font(textpage, probe)
+                segs.append(Seg(text.replace("\r", " ").replace("\n", " "), left, right, height - top, height - bottom,
+                                size, bold))
         return merge_words(segs), chars
     finally:
         textpage.close()
+
+
+def rect_texts(textpage: pdfium.PdfTextPage, rects: list[tuple[float, float, float, float]], chars: int) -> list[str]:
+    """The text of each text rectangle, in one pass over the page's characters: pdfium builds
+    its rectangles from runs of characters in text order, so each character belongs to the
+    rectangle that holds its centre, at or after the previous character's. (Reading every
+    rectangle by its bounds instead scans the whole page once per rectangle: quadratic, and it
+    picks up a neighbour's glyph overlapping the edge: 'fafailure'.)"""
+    out: list[list[tuple[str, float | None, float | None]]] = [[] for _ in rects]
+    if not rects:
+        return []
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    raw = textpage.raw
+    k = 0
+    for index in range(chars):
+        code = pdfium_c.FPDFText_GetUnicode(raw, index)
+        box = None
+        if pdfium_c.FPDFText_GetCharBox(raw, index, left, right, bottom, top) and right.value > left.value:
+            box = (left.value, right.value)
+            cx, cy = (left.value + right.value) / 2, (bottom.value + top.value) / 2
+            for step in range(0, 8):
+                if k + step >= len(rects):
+                    break
+                x0, y0, x1, y1 = rects[k + step]
+                if x0 - 0.5 <= cx <= x1 + 0.5 and y0 - 0.5 <= cy <= y1 + 0.5:
+                    k += step
+                    break
+        # private-use code points are symbol-font glyphs (bullets, arrows) with no text meaning
+        if 0 < code < 0x110000 and not 0xD800 <= code < 0xF900 and code not in (0xFFFE, 0x0D, 0x0A):
+            out[k].append((chr(code), *(box or (None, None))))
+    return [_pieces(parts, rect) for parts, rect in zip(out, rects)]
+
+
+def _pieces(chars: list[tuple[str, float | None, float | None]], rect) -> list[tuple[str, float, float]]:
+    """A rectangle's text cut where a run of spaces leaves a gap of several line heights (pdfium
+    joins cells padded with spaces into one rectangle: "Fase perdida      Pérdida de fase"), each
+    piece with the extent of its visible glyphs (a centred cell's leading spaces are not the cell)."""
+    x0, bottom, x1, top = rect
+    gap = 2.5 * max(top - bottom, 1.0)  # wider than justified word spacing
+    pieces: list[list] = []  # [text, left, right]
+    for ch, left, right in chars:
+        visible = not ch.isspace() and left is not None
+        if visible and pieces and pieces[-1][2] is not None and left - pieces[-1][2] > gap:
+            pieces.append(["", None, None])
+        if not pieces:
+            pieces.append(["", None, None])
+        piece = pieces[-1]
+        piece[0] += ch
+        if visible:
+            piece[1] = left if piece[1] is None else piece[1]
+            piece[2] = right
+    return [(text, left if left is not None else x0, right if right is not None else x1)
+            for text, left, right in pieces if text.strip()]
 
 
 WORD_GAP = 0.5  # a gap narrower than this many font sizes is a word space, not a column gap

@@ -123,9 +123,6 @@ def test_huge_yaml_work_instruction_is_refused_by_its_size_limit(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="ingest: chunk._split's hard split re-slices the remaining word list "
-                   "for every piece (quadratic): a 4 MB one-line Markdown file takes 22 s, 10 MB over 120 s; "
-                   "the ingest branch is making ingest linear")
 def test_10_mb_one_line_markdown_is_read_within_limits(tmp_path):
     md = tmp_path / "one-line.md"
     md.write_text("word " * 2_000_000)
@@ -176,17 +173,10 @@ def _memory_cap(limit_bytes: int = 3 * 1024**3):
     return apply
 
 
-_RENDERS_AT_FIXED_DPI = pytest.mark.xfail(
-    strict=False, reason="ingest: pdf.py renders scanned pages at a fixed 200 dpi whatever their size (a 200-inch "
-    "page is a 40000x40000 bitmap: 4.6 GB, 18 s); the ingest branch is bounding the render resolution")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name, box, unit", [
-    pytest.param("page-200-inch.pdf", (14400, 14400), None, marks=_RENDERS_AT_FIXED_DPI),  # 200 x 200 inches
-    pytest.param("page-userunit.pdf", (1000, 1000), 75.0, marks=pytest.mark.xfail(
-        strict=False, reason="ingest: a 1000 pt scanned page with UserUnit 75 takes 24.5 s and 1.04 GB to render "
-        "and OCR; the ingest branch is bounding the render resolution")),  # over 1000 inches
+    pytest.param("page-200-inch.pdf", (14400, 14400), None),  # 200 x 200 inches
+    pytest.param("page-userunit.pdf", (1000, 1000), 75.0),  # over 1000 inches
 ])
 def test_scanned_pdf_with_a_huge_page_stays_within_limits(tmp_path, name, box, unit):
     pdf = tmp_path / name
@@ -197,8 +187,6 @@ def test_scanned_pdf_with_a_huge_page_stays_within_limits(tmp_path, name, box, u
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="ingest: one page of 200,000 glyphs takes 23.4 s to read (82 MB); the "
-                   "ingest branch is keeping the text readers linear")
 def test_many_glyph_pdf_stays_within_limits(tmp_path):
     """A page with 200,000 glyphs (tiny text): ingest reads it or refuses it, within the limits."""
     line = b"(F004 Overcurrent check the motor cable ) Tj 0 -1 Td " * 1
