@@ -354,8 +354,6 @@ def test_real_manuals_confidence_means_something(corpus_results):
     assert_targets(found_figures)
 
 
-@pytest.mark.xfail(strict=True, reason="the library recognises about 11 % of the corpus's fault-code entries until the "
-                                       "ingest rebuild lands; remove this mark when it passes")
 def test_real_manuals_covered_questions_are_answered(corpus_results):
     figures, _ = corpus_results
     assert figures.covered_abstain <= 0.05, f"{figures.covered_abstain:.1%} of covered questions abstain"
