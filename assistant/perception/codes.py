@@ -203,8 +203,8 @@ def match_line(text: str, matcher: CodeMatcher, segments: bool = False) -> list[
             if joined[:1].isdigit() and _is_measurement(raws[i:j + 1], next_raw, ""):
                 continue
             for code, q in matcher.lookup(joined):
-                if not segments and _point_lost(code, span_raw):
-                    continue  # "2000" is not "20.00": only a segment display drops its decimal point
+                if not segments and len(tokens) > 1 and _point_lost(code, span_raw):
+                    continue  # "in 2000" is not "20.00": only a display's number alone may have lost its point
                 numeric = normalise_code(code).isdigit()
                 if multi and (numeric or any(len(t) > 4 for t in tokens[i:j + 1])):
                     continue  # only short pieces of one code are joined ("E 21", "Err 07")
