@@ -55,6 +55,7 @@ UNCERTAIN_BELOW = 0.60  # a reading below this is reported with reading_uncertai
 COMPETE_MARGIN = 0.15
 SHORT_CODE_MIN = 0.6  # one- and two-character codes turn up by chance in any text: need a clear read
 PROMINENCE = 1.4  # a display reading is at least this much taller than the photo's printed word lines
+CODE_PROMINENCE = 1.25  # a match with a code the library lists is more evidence than a bare number: less is asked
 
 
 def normalise_code(text: str) -> str:
@@ -175,6 +176,7 @@ def match_line(text: str, matcher: CodeMatcher, segments: bool = False) -> list[
     if not matcher:
         return []
     tokens, raws = _tokens(text)
+    only_number = bool(re.fullmatch(r"[\d\s.,]+", text.strip()))  # "5907", "59 07": a number whose point was lost
     found: dict[str, tuple[str, float, str, bool]] = {}
 
     def add(code: str, q: float, raw: str, ctx: bool) -> None:
@@ -203,7 +205,7 @@ def match_line(text: str, matcher: CodeMatcher, segments: bool = False) -> list[
             if joined[:1].isdigit() and _is_measurement(raws[i:j + 1], next_raw, ""):
                 continue
             for code, q in matcher.lookup(joined):
-                if not segments and len(tokens) > 1 and _point_lost(code, span_raw):
+                if not segments and not only_number and _point_lost(code, span_raw):
                     continue  # "in 2000" is not "20.00": only a display's number alone may have lost its point
                 numeric = normalise_code(code).isdigit()
                 if multi and (numeric or any(len(t) > 4 for t in tokens[i:j + 1])):
@@ -256,10 +258,10 @@ def text_height(lines: Sequence[OcrLine]) -> float:
     return sizes[len(sizes) // 2] if len(sizes) >= 3 else 0.0
 
 
-def prominent(box: Box, text_h: float, text: str = "") -> bool:
+def prominent(box: Box, text_h: float, text: str = "", factor: float = PROMINENCE) -> bool:
     """A display's reading stands out from the printed words around it; a number the size of the
     label's other text is print (a rating, a date, a price, a part number), not a display reading."""
-    return text_h <= 0 or glyph_size(box, text) >= PROMINENCE * text_h
+    return text_h <= 0 or glyph_size(box, text) >= factor * text_h
 
 
 def candidates_from_lines(lines: Sequence[OcrLine], matcher: CodeMatcher, source: str = "ocr",
@@ -277,7 +279,7 @@ def candidates_from_lines(lines: Sequence[OcrLine], matcher: CodeMatcher, source
             continue
         context = _has_context(line, lines)
         on_display = displays is None or (any(_inside(line.box, d) for d in displays)
-                                          and prominent(line.box, text_h, line.text))
+                                          and prominent(line.box, text_h, line.text, CODE_PROMINENCE))
         for code, quality, raw, glued in matches:
             ctx = context or glued
             if not ctx and not on_display:
