@@ -534,11 +534,11 @@ def decide(cands: Sequence[CodeCandidate], photo_id: str, equipment_id: str | No
 def read_codes(image: np.ndarray, lines: Sequence[OcrLine], known_codes: Iterable[str], photo_id: str,
                *, equipment_id: str | None = None, key: str | None = None,
                allow_display_pass: bool = True, displays: Sequence[Box] | None = None,
-               seven_segment: Sequence[Box] = (), regions: Sequence[Box] | None = None) -> CodeReading:
+               seven_segment: Sequence[Box] = (), display_regions: Sequence[Box] | None = None) -> CodeReading:
     """Fault codes from first-pass OCR lines, with a display pass when they are not enough.
     `displays`: display-like regions (None: every line counts, as on a crop of a display);
     `seven_segment`: where seven-segment digits were found (their misreadings are allowed there only);
-    `regions`: the display regions to OCR again (None: found here with `find_display_regions`)."""
+    `display_regions`: the display regions to OCR again (None: found here with `find_display_regions`)."""
     matcher = CodeMatcher(known_codes)
     if not matcher:
         return CodeReading([], [], [], False)
@@ -557,7 +557,7 @@ def read_codes(image: np.ndarray, lines: Sequence[OcrLine], known_codes: Iterabl
         regions: list[Box] = []
         for c in sorted(cands, key=lambda c: -c.score)[:1]:  # the weak reading's own region first
             regions.extend(regions_around_lines([ln for ln in lines if ln.box == c.box], image.shape, 1))
-        found = list(regions) if regions is not None else find_display_regions(image)
+        found = list(display_regions) if display_regions is not None else find_display_regions(image)
         for r in found + regions_around_lines(lines, image.shape):
             if all(_box_overlap(r, o) < 0.7 for o in regions):
                 regions.append(r)

@@ -103,7 +103,7 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
             known = set(catalog.known_codes(None))
     codes = read_codes(work, lines, known, photo.id, equipment_id=equipment_id or scope, key=photo.id,
                        allow_display_pass=display_pass, displays=displays, seven_segment=[s.box for s in segs],
-                       regions=regions[:2])
+                       display_regions=regions[:2])
     t = lap("codes", t)
 
     shown = display.combine(segs, list(lines) + codes.display_lines, displays)
