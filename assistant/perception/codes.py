@@ -53,7 +53,9 @@ def max_confusions(length: int) -> int:
 CONFIDENT = 0.80  # a first-pass reading at least this sure needs no display pass
 UNCERTAIN_BELOW = 0.60  # a reading below this is reported with reading_uncertain
 COMPETE_MARGIN = 0.15
-SHORT_CODE_MIN = 0.6  # one- and two-character codes turn up by chance in any text: need a clear read  # a different code within this of the best one competes
+SHORT_CODE_MIN = 0.6  # one- and two-character codes turn up by chance in any text: need a clear read
+PROMINENCE = 1.4  # a display reading is at least this much taller than the photo's printed word lines
+CODE_PROMINENCE = 1.25  # a match with a code the library lists is more evidence than a bare number: less is asked
 
 
 def normalise_code(text: str) -> str:
@@ -156,6 +158,11 @@ def _is_measurement(raw_pieces: list[str], next_piece: str | None, code: str) ->
     return False
 
 
+def _point_lost(code: str, raw: str) -> bool:
+    """The code is a decimal number ("20.00") and the text read has no point ("2000")."""
+    return bool(DECIMAL_NUMBER.search(code)) and not any(ch in raw for ch in ".,")
+
+
 def _strip_context(token: str) -> tuple[str, bool]:
     for word in sorted(CONTEXT_WORDS, key=len, reverse=True):
         if token.startswith(word) and len(token) > len(word):
@@ -169,6 +176,7 @@ def match_line(text: str, matcher: CodeMatcher, segments: bool = False) -> list[
     if not matcher:
         return []
     tokens, raws = _tokens(text)
+    only_number = bool(re.fullmatch(r"[\d\s.,]+", text.strip()))  # "5907", "59 07": a number whose point was lost
     found: dict[str, tuple[str, float, str, bool]] = {}
 
     def add(code: str, q: float, raw: str, ctx: bool) -> None:
@@ -197,6 +205,8 @@ def match_line(text: str, matcher: CodeMatcher, segments: bool = False) -> list[
             if joined[:1].isdigit() and _is_measurement(raws[i:j + 1], next_raw, ""):
                 continue
             for code, q in matcher.lookup(joined):
+                if not segments and not only_number and _point_lost(code, span_raw):
+                    continue  # "in 2000" is not "20.00": only a display's number alone may have lost its point
                 numeric = normalise_code(code).isdigit()
                 if multi and (numeric or any(len(t) > 4 for t in tokens[i:j + 1])):
                     continue  # only short pieces of one code are joined ("E 21", "Err 07")
@@ -234,11 +244,33 @@ def _inside(box: Box, region: Box, share: float = 0.6) -> bool:
     return x1 > x0 and y1 > y0 and (x1 - x0) * (y1 - y0) >= share * box.width * box.height
 
 
+def glyph_size(box: Box, text: str) -> float:
+    """How tall the characters of a line are: its box height, or its width when a line of several
+    characters stands upright in the photo (rotated or vertical text)."""
+    if len(normalise_code(text)) >= 2 and box.height > box.width:
+        return float(box.width)
+    return float(box.height)
+
+
+def text_height(lines: Sequence[OcrLine]) -> float:
+    """Median character size of the photo's word lines (three letters or more), 0 when there are few."""
+    sizes = sorted(glyph_size(ln.box, ln.text) for ln in lines if sum(ch.isalpha() for ch in ln.text) >= 3)
+    return sizes[len(sizes) // 2] if len(sizes) >= 3 else 0.0
+
+
+def prominent(box: Box, text_h: float, text: str = "", factor: float = PROMINENCE) -> bool:
+    """A display's reading stands out from the printed words around it; a number the size of the
+    label's other text is print (a rating, a date, a price, a part number), not a display reading."""
+    return text_h <= 0 or glyph_size(box, text) >= factor * text_h
+
+
 def candidates_from_lines(lines: Sequence[OcrLine], matcher: CodeMatcher, source: str = "ocr",
-                          segments: bool = False, displays: Sequence[Box] | None = None) -> list[CodeCandidate]:
-    """Code candidates in OCR lines. With `displays` given, only lines inside one of those
-    display-like regions or next to code context (FAULT, ERR, ALARM, a glued prefix) count:
-    printed postal codes, dates, prices and part numbers are not codes."""
+                          segments: bool = False, displays: Sequence[Box] | None = None,
+                          text_h: float = 0.0) -> list[CodeCandidate]:
+    """Code candidates in OCR lines. With `displays` given, only lines next to code context (FAULT,
+    ERR, ALARM, a glued prefix) or inside one of those display-like regions and standing out from
+    the photo's printed text (`text_h`, see `prominent`) count: printed postal codes, dates, prices
+    and part numbers are not codes, even inside a label's rectangle."""
     out: list[CodeCandidate] = []
     for line in lines:
         short = len(normalise_code(line.text)) <= 8
@@ -246,7 +278,8 @@ def candidates_from_lines(lines: Sequence[OcrLine], matcher: CodeMatcher, source
         if not matches:
             continue
         context = _has_context(line, lines)
-        on_display = displays is None or any(_inside(line.box, d) for d in displays)
+        on_display = displays is None or (any(_inside(line.box, d) for d in displays)
+                                          and prominent(line.box, text_h, line.text, CODE_PROMINENCE))
         for code, quality, raw, glued in matches:
             ctx = context or glued
             if not ctx and not on_display:
@@ -405,7 +438,7 @@ def display_variants(crop: np.ndarray) -> list[np.ndarray]:
 
 def display_pass(image: np.ndarray, regions: Sequence[Box], matcher: CodeMatcher, key: str | None = None,
                  target_height: int = 240, displays: Sequence[Box] | None = None,
-                 seven_segment: Sequence[Box] = ()) -> tuple[list[CodeCandidate], list[OcrLine]]:
+                 seven_segment: Sequence[Box] = (), text_h: float = 0.0) -> tuple[list[CodeCandidate], list[OcrLine]]:
     h, w = image.shape[:2]
     candidates: list[CodeCandidate] = []
     all_lines: list[OcrLine] = []
@@ -428,7 +461,8 @@ def display_pass(image: np.ndarray, regions: Sequence[Box], matcher: CodeMatcher
                             limit=(w, h), min_score=0.3)
             all_lines.extend(lines)
             segs = any(_box_overlap(region, b) > 0.5 for b in seven_segment)
-            found = candidates_from_lines(lines, matcher, source="display_pass", segments=segs, displays=displays)
+            found = candidates_from_lines(lines, matcher, source="display_pass", segments=segs, displays=displays,
+                                         text_h=text_h)
             candidates.extend(found)
             if any(c.score >= CONFIDENT for c in found):
                 break
@@ -500,16 +534,19 @@ def decide(cands: Sequence[CodeCandidate], photo_id: str, equipment_id: str | No
 def read_codes(image: np.ndarray, lines: Sequence[OcrLine], known_codes: Iterable[str], photo_id: str,
                *, equipment_id: str | None = None, key: str | None = None,
                allow_display_pass: bool = True, displays: Sequence[Box] | None = None,
-               seven_segment: Sequence[Box] = ()) -> CodeReading:
+               seven_segment: Sequence[Box] = (), display_regions: Sequence[Box] | None = None) -> CodeReading:
     """Fault codes from first-pass OCR lines, with a display pass when they are not enough.
     `displays`: display-like regions (None: every line counts, as on a crop of a display);
-    `seven_segment`: where seven-segment digits were found (their misreadings are allowed there only)."""
+    `seven_segment`: where seven-segment digits were found (their misreadings are allowed there only);
+    `display_regions`: the display regions to OCR again (None: found here with `find_display_regions`)."""
     matcher = CodeMatcher(known_codes)
     if not matcher:
         return CodeReading([], [], [], False)
-    cands = candidates_from_lines(lines, matcher, source="ocr", displays=displays)
+    text_h = text_height(lines)
+    cands = candidates_from_lines(lines, matcher, source="ocr", displays=displays, text_h=text_h)
     on_segments = [ln for ln in lines if any(_box_overlap(ln.box, b) > 0.5 for b in seven_segment)]
-    for c in candidates_from_lines(on_segments, matcher, source="ocr", segments=True, displays=displays):
+    for c in candidates_from_lines(on_segments, matcher, source="ocr", segments=True, displays=displays,
+                                   text_h=text_h):
         if c.quality < 1.0 and not any(o.code == c.code and o.box == c.box for o in cands):
             c.score = round(c.score * 0.9, 4)  # a seven-segment misreading, where seven-segment digits were found
             cands.append(c)
@@ -520,14 +557,15 @@ def read_codes(image: np.ndarray, lines: Sequence[OcrLine], known_codes: Iterabl
         regions: list[Box] = []
         for c in sorted(cands, key=lambda c: -c.score)[:1]:  # the weak reading's own region first
             regions.extend(regions_around_lines([ln for ln in lines if ln.box == c.box], image.shape, 1))
-        for r in find_display_regions(image) + regions_around_lines(lines, image.shape):
+        found = list(display_regions) if display_regions is not None else find_display_regions(image)
+        for r in found + regions_around_lines(lines, image.shape):
             if all(_box_overlap(r, o) < 0.7 for o in regions):
                 regions.append(r)
         regions = regions[:3]
         if regions:
             used = True
             more, display_lines = display_pass(image, regions, matcher, key=key, displays=displays,
-                                               seven_segment=seven_segment)
+                                               seven_segment=seven_segment, text_h=text_h)
             cands.extend(more)
     observations, flags = decide(cands, photo_id, equipment_id)
     return CodeReading(observations, flags, display_lines, used)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.domain import Box, Flag, FlagCode, Observation, ObservationKind, Severity
-from assistant.perception.codes import CodeMatcher, normalise_code
+from assistant.perception.codes import CodeMatcher, normalise_code, prominent, text_height
 from assistant.perception.ocr import OcrLine
 from assistant.perception.segments import SegmentReading
 
@@ -32,7 +32,6 @@ for _u in DISPLAY_UNITS:
     _UNIT_KEYS.setdefault(_u.lower(), _u)  # the first spelling listed is the one reported ("L", not "l")
 SEGMENT_MIN = 0.62  # a seven-segment reading less sure than this is not reported on its own
 UNSURE_BELOW = 0.7
-PROMINENCE = 1.4  # a display reading is at least this much taller than the photo's printed word lines
 
 
 @dataclass
@@ -67,18 +66,6 @@ def ocr_numbers(text: str) -> list[str]:
     return [m.group(0) for m in NUMBER_IN_TEXT.finditer(compact)]
 
 
-def _text_height(lines: Sequence[OcrLine]) -> float:
-    """Median height of the photo's word lines (three letters or more), 0 when there are few."""
-    heights = sorted(ln.box.height for ln in lines if sum(ch.isalpha() for ch in ln.text) >= 3)
-    return float(heights[len(heights) // 2]) if len(heights) >= 3 else 0.0
-
-
-def prominent(box: Box, text_height: float) -> bool:
-    """A display's reading stands out from the printed words around it; a number the size of the
-    label's other text is print (a rating, a date, a part number), not a display reading."""
-    return text_height <= 0 or box.height >= PROMINENCE * text_height
-
-
 def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
@@ -86,7 +73,7 @@ def _digits(text: str) -> int:
 def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: Sequence[Box]) -> list[DisplayReading]:
     """Seven-segment readings confirmed, corrected or left by OCR, plus OCR numbers in display regions."""
     out: list[DisplayReading] = []
-    text_h = _text_height(lines)
+    text_h = text_height(lines)
     used: set[int] = set()
     for seg in segs:
         if seg.confidence < 0.3 or not prominent(seg.box, text_h):
@@ -121,7 +108,7 @@ def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: S
                 used.add(best[2])
             out.append(DisplayReading(seg.text, round(conf, 3), seg.box, "seven_segment", alts, True))
     for i, ln in enumerate(lines):
-        if i in used or not any(inside(ln.box, r) for r in regions) or not prominent(ln.box, text_h):
+        if i in used or not any(inside(ln.box, r) for r in regions) or not prominent(ln.box, text_h, ln.text):
             continue
         if any(overlap(ln.box, d.box) >= 0.5 for d in out):
             continue

@@ -24,6 +24,8 @@ from assistant.perception.segments import read_segments
 from assistant.perception.tags import read_tags, tag_equipment
 
 WORK_SIDE = 2048  # every stage works on a copy no larger than this; boxes are mapped back
+TIGHT_SIDE = 120  # a photo whose short side is below this is a crop of a display, not a camera view
+TIGHT_SCALE_TO = 160  # such a crop is upscaled to about this short side before it is read
 
 
 def _text_observations(lines: list[OcrLine], photo_id: str, source: str = "ocr") -> list[Observation]:
@@ -54,20 +56,29 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
         return now
 
     h, w = photo.image.shape[:2]
-    factor = min(1.0, WORK_SIDE / max(h, w))
     work = photo.image
+    tight = min(h, w) < TIGHT_SIDE
+    if tight:  # a crop of the display itself: read it at a size OCR and the segment reader work at
+        up = min(6.0, TIGHT_SCALE_TO / min(h, w))
+        work = cv2.resize(work, (round(w * up), round(h * up)), interpolation=cv2.INTER_CUBIC)
     while max(work.shape[:2]) > WORK_SIDE:  # exact halving: INTER_AREA's fast integer path
         work = cv2.resize(work, (work.shape[1] // 2, work.shape[0] // 2), interpolation=cv2.INTER_AREA)
     factor = work.shape[1] / w
+    wh, ww = work.shape[:2]
     t = lap("resize", t0)
 
-    quality = assess_quality(work, photo.id)
+    quality = assess_quality(photo.image if tight else work, photo.id)
     quality = quality.model_copy(update={"width": w, "height": h})
     if max(h, w) >= LOW_RESOLUTION_LONG_SIDE:  # low resolution judged on the original, not the working copy
         quality.flags = [f for f in quality.flags if f.code.value != "image_low_resolution"]
     t = lap("quality", t)
 
-    lines = run_ocr(work, max_side=ocr_side, key=photo.id)
+    if tight:  # digits that fill the frame touch its edges: give the text detector a margin
+        pad = TIGHT_SCALE_TO // 4
+        padded = cv2.copyMakeBorder(work, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        lines = run_ocr(padded, key=photo.id, scale=1.0, offset=(-pad, -pad), limit=(ww, wh))
+    else:
+        lines = run_ocr(work, max_side=ocr_side, key=photo.id)
     t = lap("ocr", t)
 
     tags = read_tags(work, photo.id, catalog)
@@ -76,9 +87,11 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
     plate, plate_flags, plate_equipment = read_nameplate(lines, photo.id, catalog)
     t = lap("nameplate", t)
 
+    whole = Box(x=0, y=0, width=ww, height=wh)
     regions = find_display_regions(work, limit=3)
-    wh, ww = work.shape[:2]
-    segs = read_segments(work, regions + [Box(x=0, y=0, width=ww, height=wh)])
+    if tight:
+        regions = [whole] + regions[:2]  # the photo is the display
+    segs = read_segments(work, regions + ([] if tight else [whole]))
     displays = regions + [s.box for s in segs]
     t = lap("seven_segment", t)
 
@@ -89,7 +102,8 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
         if not known:
             known = set(catalog.known_codes(None))
     codes = read_codes(work, lines, known, photo.id, equipment_id=equipment_id or scope, key=photo.id,
-                       allow_display_pass=display_pass, displays=displays, seven_segment=[s.box for s in segs])
+                       allow_display_pass=display_pass, displays=displays, seven_segment=[s.box for s in segs],
+                       display_regions=regions[:2])
     t = lap("codes", t)
 
     shown = display.combine(segs, list(lines) + codes.display_lines, displays)

@@ -87,9 +87,34 @@ def _rotated_linear(work: np.ndarray, s: float, size: tuple[int, int]) -> dict[s
     return {}
 
 
+def upce_digits(upca: str) -> str | None:
+    """The 8 digits printed under a UPC-E symbol, from the 12-digit UPC-A it stands for
+    (the standard zero-suppression rules), or None when that UPC-A has no UPC-E form."""
+    if len(upca) != 12 or not upca.isdigit() or upca[0] not in "01":
+        return None
+    ns, m, p, check = upca[0], upca[1:6], upca[6:11], upca[11]
+    if m[2:] in ("000", "100", "200") and p[:2] == "00":
+        body = m[:2] + p[2:] + m[2]
+    elif m[3:] == "00" and p[:3] == "000":
+        body = m[:3] + p[3:] + "3"
+    elif m[4] == "0" and p[:4] == "0000":
+        body = m[:4] + p[4] + "4"
+    elif p[:4] == "0000" and p[4] in "56789":
+        body = m + p[4]
+    else:
+        return None
+    return ns + body + check
+
+
 def as_printed(text: str, fmt: str) -> tuple[str, str]:
-    """A UPC-A symbol as its 12 digits: EAN-13 readers report it with a leading 0 (an EAN-13 that
-    starts with 0 is a UPC-A by definition)."""
+    """A code as printed under its bars. A UPC-A symbol as its 12 digits: EAN-13 readers report it
+    with a leading 0 (an EAN-13 that starts with 0 is a UPC-A by definition). A UPC-E symbol as its
+    8 digits: zxing-cpp 3 reports it expanded to the 13-digit GTIN."""
+    name = fmt.replace("-", "").upper()
+    if name == "UPCE" and text.isdigit() and len(text) in (12, 13):
+        short = upce_digits(text[-12:])
+        if short is not None:
+            return short, fmt
     if fmt.replace("-", "").upper() == "EAN13" and len(text) == 13 and text.startswith("0") and text.isdigit():
         return text[1:], "UPCA"
     return text, fmt

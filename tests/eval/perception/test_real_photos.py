@@ -5,7 +5,8 @@ side by side with plain rapidocr and plain zxing-cpp. Prints the figures; assert
   value as a display value);
 - labels: at least 80 % of the labelled fields;
 - barcodes: at least as many as plain zxing-cpp;
-- no code reported on any photo that shows none (no-code photos, barcodes, labels).
+- no code reported on any photo that shows none (no-code photos, barcodes, labels, displays
+  showing only values the library does not list as codes).
 
 One pass over 286 photos takes a few minutes on the 2-core machine.
 """
@@ -45,16 +46,27 @@ def test_no_code_is_reported_on_a_photo_that_shows_none(measured):
     assert not invented, invented
 
 
-@pytest.mark.xfail(strict=True, reason="not reached yet: printed prices and numbers inside label-like rectangles "
-                                       "still match listed decimal codes on 5 of 164 barcode and label photos")
 def test_no_code_is_reported_on_barcode_and_label_photos(measured):
     rows, _known, _m = measured
     invented = _invented(rows, lambda c: c["kind"] in ("barcode", "nameplate"))
     assert not invented, invented
 
 
-@pytest.mark.xfail(strict=True, reason="not reached yet: 61.7 % of shown values (plain rapidocr 39.1 %); the 19 "
-                                       "tight 200x31 meter crops and a separate minus-sign window are the main misses")
+@pytest.mark.xfail(strict=True, reason="not reached yet: the balance's '-0.0001' (minus sign in its own window) "
+                                       "is read as the listed code 0.000 on 1 display photo that shows no code")
+def test_no_code_is_reported_on_displays_that_show_only_values(measured):
+    rows, known, _m = measured
+
+    def shows_no_code(case):
+        return case["kind"] == "display" and not case.get("negative") and \
+            not any(str(v) in known for v in real_photos.as_list(case["expected"]))
+
+    invented = _invented(rows, shows_no_code)
+    assert not invented, invented
+
+
+@pytest.mark.xfail(strict=True, reason="not reached yet: 62.4 % of shown values (plain rapidocr 39.1 %); the balance "
+                                       "(13/33: 4-decimal values, minus-sign window) and fuel pumps (24/37) are the main misses")
 def test_displays_read(measured):
     _rows, _known, m = measured
     assert m["display_read"] >= 0.90, m

@@ -11,7 +11,9 @@ from assistant.perception.codes import (
     decide,
     match_line,
     normalise_code,
+    prominent,
 )
+from assistant.perception.codes import text_height as code_text_height
 from assistant.perception.ocr import OcrLine
 
 KNOWN = ["F004", "F012", "E-21", "OC1", "A12", "Err 07", "2310", "AL-3", "P.05", "S01", "501"]
@@ -141,3 +143,39 @@ def test_units_and_stray_characters_do_not_make_codes():
     assert [c for c, *_ in match_line("OH", matcher)] == ["OH"]
     weak = CodeCandidate("OH", 0.5, "OH", Box(x=0, y=0, width=10, height=10), "ocr", 1.0)
     assert decide([weak], "p") == ([], [])
+
+
+def _sized(text: str, height: int, y: int, width: int = 200) -> OcrLine:
+    return OcrLine(text, 0.99, Box(x=20, y=y, width=width, height=height))
+
+
+LABEL = Box(x=0, y=0, width=900, height=600)  # a label-like rectangle around all the lines below
+
+
+def test_print_inside_a_label_rectangle_is_not_a_code():
+    matcher = CodeMatcher(["20.00", "70", "E-21"])
+    words = [_sized("NET WEIGHT", 30, 10), _sized("BEST BEFORE", 30, 50), _sized("PRODUCT OF ITALY", 30, 90)]
+    printed = [_sized("20.00", 30, 130, 90), _sized("70", 32, 170, 40)]
+    assert candidates_from_lines(words + printed, matcher, displays=[LABEL], text_h=code_text_height(words)) == []
+    shown = [_sized("20.00", 90, 300, 260)]  # the same number three times taller than the print: a display
+    found = candidates_from_lines(words + shown, matcher, displays=[LABEL], text_h=code_text_height(words))
+    assert [c.code for c in found] == ["20.00"]
+    context = [_sized("ERROR E-21", 30, 210)]  # code context counts whatever the size
+    found = candidates_from_lines(words + context, matcher, displays=[LABEL], text_h=code_text_height(words))
+    assert [c.code for c in found] == ["E-21"]
+
+
+def test_upright_text_is_measured_across_its_lines():
+    words = [OcrLine("MANUFACTURER", 0.99, Box(x=10, y=10, width=50, height=300)),
+             OcrLine("MODEL NUMBER", 0.99, Box(x=70, y=10, width=50, height=300)),
+             OcrLine("SERIAL", 0.99, Box(x=130, y=10, width=50, height=160))]
+    assert code_text_height(words) == 50
+    assert not prominent(Box(x=200, y=10, width=52, height=90), code_text_height(words), "70")
+
+
+def test_a_decimal_code_is_not_read_from_a_number_without_its_point():
+    matcher = CodeMatcher(["20.00"])
+    assert [c for c, *_ in match_line("20.00", matcher)] == ["20.00"]
+    assert match_line("in 2000", matcher) == []
+    assert match_line("in 2000 and", matcher) == []
+    assert [c for c, *_ in match_line("2000", matcher)] == ["20.00"]  # a display's number alone: OCR drops points
