@@ -28,6 +28,13 @@ TIGHT_SIDE = 120  # a photo whose short side is below this is a crop of a displa
 TIGHT_SCALE_TO = 160  # such a crop is upscaled to about this short side before it is read
 
 
+# The order readings are reported in: a fault code is what the technician came for, then what names
+# the machine, then the values on its display.
+_KIND_ORDER = {kind: rank for rank, kind in enumerate((
+    ObservationKind.FAULT_CODE, ObservationKind.UNKNOWN_CODE, ObservationKind.ASSET_TAG,
+    ObservationKind.NAMEPLATE, ObservationKind.DISPLAY_VALUE, ObservationKind.TEXT))}
+
+
 def _text_observations(lines: list[OcrLine], photo_id: str, source: str = "ocr") -> list[Observation]:
     return [Observation(photo=photo_id, kind=ObservationKind.TEXT, value=ln.text, raw=ln.text,
                         confidence=round(min(1.0, max(0.0, ln.confidence)), 4), box=ln.box, source=source)
@@ -113,6 +120,7 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
     lap("display", t)
 
     observations = [_scale_box(o, factor, w, h) for o in shown_obs + code_obs + tags + plate]
+    observations.sort(key=lambda o: _KIND_ORDER.get(o.kind, len(_KIND_ORDER)))  # stable: what matters first
     text_lines = [_scale_box(o, factor, w, h) for o in _text_observations(lines, photo.id)]
     flags = list(quality.flags) + codes.flags + shown_flags + plate_flags
     timings["total"] = round((time.perf_counter() - t0) * 1000, 1)

@@ -152,3 +152,14 @@ def test_new_home_without_samples_is_empty(tmp_path: Path) -> None:
     result = fieldlens(tmp_path / "empty-home", "library", "list", "--json", samples=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def test_inspect_reports_the_fault_code_before_the_values_on_the_same_display(seeded_home: Path,
+                                                                               manifest: list[dict]) -> None:
+    display = next(p for p in manifest if p["kind"] == "display" and p.get("codes"))
+    result = fieldlens(seeded_home, "inspect", "--json", str(ROOT / "assets" / "photos" / display["file"]))
+    assert result.returncode == 0, result.stderr
+    reading = json.loads(result.stdout)
+    reading = reading[0] if isinstance(reading, list) else reading
+    first = reading["observations"][0]
+    assert first["kind"] == "fault_code" and first["value"] == display["codes"][0], reading["observations"]
