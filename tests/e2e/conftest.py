@@ -236,7 +236,9 @@ class App:
             box = self.wait(identifier).bounding_box()
             if box and box["y"] >= 0 and box["y"] + box["height"] <= vp["height"] - margin:
                 return
-            self.page.mouse.move(vp["width"] / 2, vp["height"] / 2)
+            # wheel over the node's own column, so the pane that holds it is the one that scrolls
+            x = box["x"] + min(box["width"] / 2, 40) if box else vp["width"] / 2
+            self.page.mouse.move(min(max(x, 1), vp["width"] - 1), vp["height"] / 2)
             self.page.mouse.wheel(0, 300 if (box is None or box["y"] > 0) else -300)
             time.sleep(0.3)
 
