@@ -231,8 +231,6 @@ def test_add_url(lib, server, tmp_path):
 
 
 import gzip  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import zlib  # noqa: E402
@@ -316,51 +314,14 @@ def hostile():
     s.close()
 
 
-# `python -m assistant.cli ARGS` that writes its own peak memory (VmHWM, kB) to FIELDLENS_TEST_PEAK_FILE at
-# exit: ru_maxrss from wait4 would include the parent's peak, which Linux carries into a child at exec.
-_PEAK_WRAPPER = """
-import atexit, os, runpy, sys
-
-def _peak():
-    with open("/proc/self/status") as status:
-        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
-    with open(os.environ["FIELDLENS_TEST_PEAK_FILE"], "w") as out:
-        out.write(kb)
-
-atexit.register(_peak)
-sys.argv[0] = "fieldlens"
-runpy.run_module("assistant.cli", run_name="__main__", alter_sys=True)
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "robustness"))
+from harness import run_fieldlens  # noqa: E402  (the robustness suite's child-process runner)
 
 
 def _run_cli(home: Path, *args: str, env_extra: dict | None = None, timeout: float = 60):
     """`fieldlens ARGS` in a child process: (exit status, stdout, stderr, seconds, the child's own peak MB)."""
-    import tempfile
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDLENS_", "OPENAI_", "ANTHROPIC_"))}
-    env.update({"FIELDLENS_HOME": str(home), "FIELDLENS_SAMPLES": "0", "PYTHONPATH": str(REPO)}, **(env_extra or {}))
-    started = time.monotonic()
-    peak_file = Path(tempfile.mkstemp(prefix="fieldlens-peak-")[1])
-    env["FIELDLENS_TEST_PEAK_FILE"] = str(peak_file)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-c", _PEAK_WRAPPER, *args], stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL, env=env, cwd=REPO)
-        while True:
-            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - started > timeout:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                pytest.fail(f"fieldlens {' '.join(args)} ran longer than {timeout} s")
-            time.sleep(0.02)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.monotonic() - started
-        out.seek(0)
-        err.seek(0)
-        peak_mb = int(peak_file.read_text() or 0) / 1024
-        peak_file.unlink()
-        return (proc.returncode, out.read().decode(), err.read().decode(), seconds, peak_mb)
+    run = run_fieldlens(home, *args, timeout=timeout, **(env_extra or {}))
+    return run.status, run.stdout, run.stderr, run.seconds, run.peak_mb
 
 
 def _one_line(stderr: str) -> str:
