@@ -116,25 +116,31 @@ class Doctor:
             self.add(check, path, PROBLEM, f"{why} although this home held one")
         return True
 
+    def _database_sound(self, name: str, path: Path, check: str, after_move: str) -> bool:
+        """True when the store's SQLite file exists and passes its integrity check; otherwise the
+        finding (lost, absent, damaged: moved aside under repair) is recorded and False returned."""
+        if self._lost(name, path, check):
+            return False
+        if not path.exists():
+            self.add(check, path, OK, "absent (created when first needed)")
+            return False
+        problem = _integrity(path)
+        if problem is None:
+            return True
+        if self.repair:
+            moved = stores.move_aside(path)
+            stores.forget_store(self.home, name)
+            self.add(check, path, REPAIRED, f"damaged ({problem}); moved to {moved.name}; {after_move}")
+        else:
+            self.add(check, path, PROBLEM, f"damaged ({problem})")
+        return False
+
     # ---------------------------------------------------------------- library
 
     def check_library(self) -> None:
         index = self.settings.library_dir / "index.sqlite"
-        if self._lost("library", index, "library index"):
-            return
-        if not index.exists():
-            self.add("library index", index, OK, "absent (created when first needed)")
-            return
-        problem = _integrity(index)
-        if problem:
-            if self.repair:
-                moved = stores.move_aside(index)
-                stores.forget_store(self.home, "library")
-                self.add("library index", index, REPAIRED,
-                         f"damaged ({problem}); moved to {moved.name}; add the documents again (their originals "
-                         "are kept in the cache)")
-            else:
-                self.add("library index", index, PROBLEM, f"damaged ({problem})")
+        if not self._database_sound("library", index, "library index",
+                                    "add the documents again (their originals are kept in the cache)"):
             return
         conn = sqlite3.connect(str(index))  # read-write only for FTS5's 'integrity-check', which changes nothing
         conn.row_factory = sqlite3.Row
@@ -244,21 +250,9 @@ class Doctor:
 
     def check_sessions(self) -> None:
         db = self.settings.sessions_dir / "sessions.sqlite"
-        if not self._lost("sessions", db, "sessions database"):
-            if not db.exists():
-                self.add("sessions database", db, OK, "absent (created when first needed)")
-            else:
-                problem = _integrity(db)
-                if problem is None:
-                    self.add("sessions database", db, OK)
-                elif self.repair:
-                    moved = stores.move_aside(db)
-                    stores.forget_store(self.home, "sessions")
-                    self.add("sessions database", db, REPAIRED,
-                             f"damaged ({problem}); moved to {moved.name} (restore it from a backup to get those "
-                             "sessions back); a new empty one will be created")
-                else:
-                    self.add("sessions database", db, PROBLEM, f"damaged ({problem})")
+        if self._database_sound("sessions", db, "sessions database",
+                                "restore it from a backup to get those sessions back; a new empty one will be created"):
+            self.add("sessions database", db, OK)
         photos = self.settings.sessions_dir / "photos"
         files = [p for p in photos.rglob("*") if p.is_file() and ".prepared." not in p.name
                  and not p.name.startswith(".") and ".damaged-" not in p.name] if photos.exists() else []
