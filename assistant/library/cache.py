@@ -61,8 +61,15 @@ class LibraryCache:
                 os.unlink(tmp)
         return dest
 
+    def locate_original(self, stored: Path) -> Path:
+        """This cache's copy of an original recorded as `stored`. Originals are content-addressed, so
+        only the last two parts of the recorded path matter: a home that was moved or restored
+        elsewhere still finds its own copies."""
+        return self.originals_dir / stored.parent.name / stored.name
+
     def verified_original(self, path: Path, sha: str) -> Path:
         """The original file, after checking its sha256 (re-checked whenever size or mtime change)."""
+        path = self.locate_original(path)
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -78,6 +85,7 @@ class LibraryCache:
         return path
 
     def drop_original(self, path: Path) -> None:
+        path = self.locate_original(path)
         try:
             path.unlink()
         except FileNotFoundError:

@@ -81,3 +81,20 @@ def test_reopen_library(tmp_path, docs):
     with Library(tmp_path / "lib") as lib:
         assert lib.document(doc.id).title == "Compressor RS-5 service guide"
         assert lib.search("oil filter")[0].doc_id == doc.id
+
+
+def test_moved_library_reads_its_own_originals(tmp_path, docs):
+    """A library folder moved (or restored from a backup) elsewhere opens its own cached copies,
+    not the paths recorded where it used to be."""
+    old_root, new_root = tmp_path / "old" / "lib", tmp_path / "new" / "lib"
+    with Library(old_root) as lib:
+        doc = lib.add(docs / "vx9-manual.pdf")
+        recorded = lib.original_file(doc.id)
+    old_root.parent.rename(tmp_path / "new")
+    assert not recorded.exists()
+    with Library(new_root) as lib:
+        original = lib.original_file(doc.id)
+        assert original.is_relative_to(new_root) and original.read_bytes()[:5] == b"%PDF-"
+        assert lib.page_image(doc.id, 1).exists()
+        lib.remove(doc.id)
+        assert not original.exists()  # the moved copy is the one dropped with the document
