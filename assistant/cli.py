@@ -274,10 +274,38 @@ def _sessions_backend(args: argparse.Namespace):
     return remote_sessions(args) or _service()
 
 
+def _session_filter(args: argparse.Namespace):
+    """The `sessions list` filter flags as a SessionFilter (None when none was given)."""
+    from datetime import datetime
+
+    from assistant.sessions import SessionFilter
+
+    def day(value: str | None, flag: str) -> datetime | None:
+        if not value:
+            return None
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise FieldlensError(f"{flag} takes a date like 2026-11-30 or 2026-11-30T14:00, not '{value}'.") from None
+
+    closed = [o for o in args.outcome if o != "open"]
+    fields = {
+        "equipment_id": args.equipment, "technician": args.technician, "outcome": closed,
+        "flag_codes": args.flag, "verdict": args.verdict, "query": args.search or "",
+        "date_from": day(args.since, "--since"), "date_to": day(args.until, "--until"),
+        "needs_review": True if args.needs_review else None,
+        "open": True if "open" in args.outcome and not closed else None,
+    }
+    if "open" in args.outcome and closed:
+        raise FieldlensError("--outcome open cannot be combined with the outcomes of closed sessions.")
+    filters = SessionFilter(**fields)
+    return None if filters.is_empty() else filters
+
+
 def cmd_sessions(args: argparse.Namespace) -> int:
     with _sessions_backend(args) as fl:
         if args.sessions_cmd == "list":
-            rows = fl.list_sessions(limit=args.limit)
+            rows = fl.list_sessions(_session_filter(args), limit=args.limit)
             if args.json:
                 _print_json(rows)
             else:
@@ -479,6 +507,20 @@ def build_parser() -> argparse.ArgumentParser:
     ses_sub = ses.add_subparsers(dest="sessions_cmd", required=True)
     sl = ses_sub.add_parser("list")
     sl.add_argument("--limit", type=int, default=50)
+    from assistant.domain import FlagCode, Outcome, Verdict
+
+    sl.add_argument("--equipment", action="append", default=[], metavar="ID", help="only this equipment (repeatable)")
+    sl.add_argument("--technician", action="append", default=[], metavar="NAME", help="only this technician")
+    sl.add_argument("--since", metavar="DATE", help="started on or after this date (ISO, UTC)")
+    sl.add_argument("--until", metavar="DATE", help="started before this date (ISO, UTC)")
+    sl.add_argument("--outcome", action="append", default=[], choices=["open", *[o.value for o in Outcome]],
+                    help="open, or how a closed session ended (repeatable)")
+    sl.add_argument("--flag", action="append", default=[], choices=[f.value for f in FlagCode], metavar="FLAG",
+                    help="raised this flag code, e.g. safety_critical (repeatable)")
+    sl.add_argument("--verdict", action="append", default=[], choices=[v.value for v in Verdict],
+                    help="its latest review verdict (repeatable)")
+    sl.add_argument("--needs-review", action="store_true", help="only sessions that need a reviewer")
+    sl.add_argument("--search", metavar="TEXT", help="full text over questions, answers and notes")
     sl.add_argument("--json", action="store_true")
     ss = ses_sub.add_parser("show")
     ss.add_argument("id")

@@ -163,3 +163,26 @@ def test_inspect_reports_the_fault_code_before_the_values_on_the_same_display(se
     reading = reading[0] if isinstance(reading, list) else reading
     first = reading["observations"][0]
     assert first["kind"] == "fault_code" and first["value"] == display["codes"][0], reading["observations"]
+
+
+def test_sessions_list_filters(seeded_home: Path) -> None:
+    """`sessions list` narrows by review verdict, outcome, full text and date, locally as on the server."""
+    def listed(*flags: str) -> set[str]:
+        result = fieldlens(seeded_home, "sessions", "list", "--json", "--limit", "500", *flags)
+        assert result.returncode == 0, result.stderr
+        return {row["id"] for row in json.loads(result.stdout)}
+
+    reviewed = json.loads(fieldlens(seeded_home, "ask", "--json", "the conveyor belt slips under load").stdout)
+    other = json.loads(fieldlens(seeded_home, "ask", "--json", "hydraulic oil temperature too high").stdout)
+    assert fieldlens(seeded_home, "review", reviewed["session_id"], "--verdict", "incorrect").returncode == 0
+    closed = fieldlens(seeded_home, "sessions", "close", other["session_id"], "--outcome", "escalated")
+    assert closed.returncode == 0, closed.stderr
+    everything = listed()
+    assert {reviewed["session_id"], other["session_id"]} <= everything
+    incorrect = listed("--verdict", "incorrect")
+    assert reviewed["session_id"] in incorrect and other["session_id"] not in incorrect
+    escalated = listed("--outcome", "escalated", "--search", "hydraulic")
+    assert other["session_id"] in escalated and reviewed["session_id"] not in escalated
+    assert other["session_id"] not in listed("--outcome", "open")
+    assert listed("--until", "2000-01-01") == set()
+    assert_clean_failure(fieldlens(seeded_home, "sessions", "list", "--since", "yesterday"))
