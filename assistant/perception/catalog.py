@@ -66,15 +66,33 @@ def _named_in_line(line: str, index: Mapping[str, list[Equipment]]) -> list[Equi
     return out
 
 
+def _words(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def manufacturer_score(read: str, known: str, *, labelled: bool) -> float:
+    """How well text read off a plate names this manufacturer (0 = not at all). The whole name,
+    spaces and punctuation aside ("S.A.DE C.V" is "S.A. DE C.V."), counts most; a labelled field
+    ("Manufacturer: Acme") may also be a shortened or slightly misread name; any other line must
+    contain the whole name."""
+    a, b = _words(read), _words(known)
+    ca, cb = _compact(read), _compact(known)
+    if len(ca) < 3 or len(cb) < 3:
+        return 0.0
+    if ca == cb:
+        return 1.0
+    if b in a or len(cb) >= 5 and cb in ca:
+        return 0.95 if labelled else 0.9
+    if not labelled:
+        return 0.0
+    if a in b and len(ca) >= 4:
+        return 0.85
+    ratio = fuzz.ratio(ca, cb)
+    return 0.8 if ratio >= 92 or fuzz.token_set_ratio(a, b) >= 90 else 0.0
+
+
 def same_manufacturer(read: str, known: str, *, labelled: bool) -> bool:
-    """Does text read off a plate name this manufacturer? A labelled field ("Manufacturer: Acme")
-    may be a shortened or slightly misread name; any other line must contain the whole name."""
-    a, b = " ".join(read.casefold().split()), " ".join(known.casefold().split())
-    if len(a) < 3 or len(b) < 3:
-        return False
-    if b in a:
-        return True
-    return labelled and (a in b and len(a) >= 4 or fuzz.token_set_ratio(a, b) >= 90)
+    return manufacturer_score(read, known, labelled=labelled) > 0
 
 
 @dataclass
@@ -88,10 +106,21 @@ class NameplateMatch:
     model_line: str | None = None
 
 
-def identify_nameplate(catalog: CatalogLookup, fields: Mapping[str, str], lines: Sequence[str]
-                       ) -> NameplateMatch | None:
+MODEL_KINDS = ("model",)  # the fields read as a model, fuzzily matched
+EXACT_KINDS = ("type", "part_number", "product_code", "number", "registration")  # word for word only
+SERIAL_KINDS = ("serial", "vin", "number")
+
+
+def _kind(name: str, kinds: Mapping[str, str] | None) -> str:
+    return (kinds or {}).get(name, name)
+
+
+def identify_nameplate(catalog: CatalogLookup, fields: Mapping[str, str], lines: Sequence[str],
+                       kinds: Mapping[str, str] | None = None) -> NameplateMatch | None:
     """The catalog entry a nameplate's fields and OCR lines name; None when nothing matches or
-    two entries match equally well."""
+    two entries match equally well. `kinds` says what each field is when its name adds a
+    qualifier ("regulatory_model" is a model); every model-like field is tried, part and
+    reference numbers only word for word (folded: O/0, I/1, spaces, dashes)."""
     found: dict[str, NameplateMatch] = {}
 
     def note(item: Equipment, score: float, evidence: str, line: str | None = None) -> None:
@@ -101,14 +130,24 @@ def identify_nameplate(catalog: CatalogLookup, fields: Mapping[str, str], lines:
         match.model_line = match.model_line or line
 
     model = fields.get("model", "").strip()
-    if model:
-        for item, score in catalog.match_model(model):
-            note(item, score, "model")
-    serial = fields.get("serial", "").strip()
-    if serial:
-        for item, _ in catalog.match_model(serial):
-            if serial_fits(serial, item):
-                note(item, SERIAL_SCORE, "serial")
+    models_read = False
+    for name, value in fields.items():
+        kind, value = _kind(name, kinds), value.strip()
+        if not value:
+            continue
+        if kind in MODEL_KINDS:
+            models_read = True
+            for item, score in catalog.match_model(value):
+                note(item, score if name == "model" else score * 0.98, "model")
+        elif kind in EXACT_KINDS:
+            models_read = models_read or kind == "type"
+            for item, score in catalog.match_model(value):
+                if score >= 1.0:
+                    note(item, LINE_SCORE, "model")
+        if kind in SERIAL_KINDS:
+            for item, _ in catalog.match_model(value):
+                if serial_fits(value, item):
+                    note(item, SERIAL_SCORE, "serial")
     for match in found.values():
         if {"model", "serial"} <= match.evidence and match.score >= 0.75:
             match.score = min(1.0, match.score + 0.03)  # two independent readings agree
@@ -128,15 +167,22 @@ def identify_nameplate(catalog: CatalogLookup, fields: Mapping[str, str], lines:
         everything = [m.equipment for m in found.values()]
 
     manufacturer = fields.get("manufacturer", "").strip()
-    by_maker = [e for e in everything if e.manufacturer and (
-        same_manufacturer(manufacturer, e.manufacturer, labelled=True) if manufacturer
-        else any(same_manufacturer(line, e.manufacturer, labelled=False) for line in lines))]
-    for item in by_maker:
+    maker_scores: dict[str, float] = {}
+    for e in everything:
+        if not e.manufacturer:
+            continue
+        score = manufacturer_score(manufacturer, e.manufacturer, labelled=True) if manufacturer else \
+            max((manufacturer_score(line, e.manufacturer, labelled=False) for line in lines), default=0.0)
+        if score > 0:
+            maker_scores[e.id] = score
+    best_maker = max(maker_scores.values(), default=0.0)
+    by_maker = [e for e in everything if maker_scores.get(e.id, 0.0) >= best_maker > 0]  # the best-named only
+    for item in everything:
         match = found.get(item.id)
-        if match is not None and match.score >= 0.6:
+        if match is not None and match.score >= 0.6 and item.id in maker_scores:
             match.score = min(0.99, match.score + 0.15)
             match.evidence.add("manufacturer")
-    if not found and not model and len(by_maker) == 1:
+    if not found and not (model or models_read and not manufacturer) and len(by_maker) == 1:
         found[by_maker[0].id] = NameplateMatch(by_maker[0], MANUFACTURER_ONLY_SCORE, {"manufacturer"})
 
     ranked = sorted(found.values(), key=lambda m: -m.score)

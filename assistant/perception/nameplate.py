@@ -11,9 +11,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from assistant.domain import Box, Equipment, Flag, FlagCode, Observation, ObservationKind, Severity
 from assistant.perception.catalog import CatalogLookup, identify_nameplate
 from assistant.perception.ocr import OcrLine
+from assistant.perception.orientation import quarter_turns
 
 # ----------------------------------------------------------------------------- labels
 # A label is a head word ("Model", "S/N", "Ser. No.", "Art.-Nr.", "REF", "V.I.N.", "型号" ...) at the
@@ -26,7 +29,7 @@ _HEADS: list[tuple[str, str]] = [
     ("serial", r"s\s*/\s*n|s\s*n(?=\s*[:#.])|serial\s*" + _NO + r"|serial|ser\s*\.?\s*-?\s*" + _NO
      + r"|fab(?:r)?\s*\.?\s*-?\s*" + _NO + r"|serien\s*-?\s*" + _NO + r"|seriennummer|"
      r"n[°ºo]\s*\.?\s*de\s+s[eé]rie|num[eé]ro\s+de\s+s[eé]rie|n[úu]mero\s+de\s+serie|matr(?:icola|\.)|"
-     r"v\s*\.\s*[cč]\s*\.|herstell\s*-?\s*" + _NO),
+     r"v\s*\.\s*[cč]\s*[.\-]|herstell\s*-?\s*" + _NO),
     ("part_number", r"part\s*" + _NO + r"|p\s*/\s*n|art(?:ikel)?\s*\.?\s*-?\s*" + _NO
      + r"|spare\s*(?:part\s*)?" + _NO + r"|item\s*" + _NO + r"|order\s*(?:" + _NO + r"|code)"
      + r"|best(?:ell)?\s*\.?\s*-?\s*" + _NO + r"|mat(?:erial)?\s*\.?\s*-?\s*" + _NO + r"|sach\s*-?\s*" + _NO
@@ -59,11 +62,11 @@ IDENTITY = {"vin", "serial", "part_number", "registration", "number", "product_c
 LABELLED = IDENTITY | {"model", "type", "manufacturer"}
 
 RATINGS: list[tuple[str, re.Pattern[str]]] = [
-    ("voltage", re.compile(r"(?<![\w.])(\d{2,4}(?:\s*[/\-]\s*\d{2,4})?(?:\s*[±]\s*\d+\s*%)?)\s*V(?:AC|DC)?\b", re.I)),
-    ("current", re.compile(r"(?<![\w.])(\d{1,4}(?:[.,]\d{1,2})?(?:\s*/\s*\d{1,4}(?:[.,]\d{1,2})?)?)\s*A\b")),
-    ("frequency", re.compile(r"(?<![\w.])((?:50|60)(?:\s*[/\-]\s*(?:50|60))?)\s*Hz\b", re.I)),
-    ("power", re.compile(r"(?<![\w.])(\d{1,4}(?:[.,]\d{1,3})?)\s*(kW|HP|hp|W)\b")),
-    ("speed", re.compile(r"(?<![\w.])(\d{3,5})\s*(?:rpm|r/min|min-1|min⁻¹|1/min)\b", re.I)),
+    ("voltage", re.compile(r"(?<![\w.])(?<!\w-)(\d{2,4}(?:\s*[/\-]\s*\d{2,4})?(?:\s*[±]\s*\d+\s*%)?)\s*V(?:AC|DC)?\b", re.I)),
+    ("current", re.compile(r"(?<![\w.])(?<!\w-)(\d{1,4}(?:[.,]\d{1,2})?(?:\s*/\s*\d{1,4}(?:[.,]\d{1,2})?)?)\s*A\b")),
+    ("frequency", re.compile(r"(?<![\w.])(?<!\w-)((?:50|60)(?:\s*[/\-]\s*(?:50|60))?)\s*Hz\b", re.I)),
+    ("power", re.compile(r"(?<![\w.])(?<!\w-)(\d{1,4}(?:[.,]\d{1,3})?)\s*(kW|HP|hp|W)\b")),
+    ("speed", re.compile(r"(?<![\w.])(?<!\w-)(\d{3,5})\s*(?:rpm|r/min|min-1|min⁻¹|1/min)\b", re.I)),
     ("ip_rating", re.compile(r"\bIP\s?([0-6X][0-9X])\b(?![.,]\d)")),
     ("phase", re.compile(r"(?:\b([13])\s*(?:~|ph\b|phase\b|-phase\b))", re.I)),
 ]
@@ -241,11 +244,14 @@ def parse_nameplate(lines: Sequence[OcrLine]) -> list[_Field]:
                     source = neighbour
             if label.kind == "vin":
                 value = _find_vin(value.replace(" ", "")) or value
-            name = label.name if label.name not in fields else _slug(text[label.start:label.end])
+            name = label.name
+            if name in fields:
+                name = _slug(text[label.start:label.end]) or name
+                name = name if name not in fields else f"{label.kind}_{sum(f.kind == label.kind for f in fields.values()) + 1}"
             if value and name not in fields:  # a second label of a kind keeps its own words ("spare_no")
                 conf = min(line.confidence, source.confidence)
                 fields[name] = _Field(name, value, source, conf, label.kind)
-    if "type" in fields and "model" not in fields:
+    if "type" in fields and "model" not in fields and not _VEHICLE_TYPE.fullmatch(fields["type"].value.upper()):
         typed = fields.pop("type")
         fields["model"] = _Field("model", typed.value, typed.line, typed.confidence)
     if any(_VEHICLE_CONTEXT.search(line.text) for line in lines):
@@ -326,40 +332,63 @@ def _serial_ok(serial: str, equipment: Equipment) -> bool | None:
     return False
 
 
+def _same_name(value: str, equipment: Equipment) -> bool:
+    folded = _loose(value).translate(_LOOKALIKE)
+    return any(folded == _loose(n).translate(_LOOKALIKE) for n in (equipment.model, *equipment.aliases) if n)
+
+
+_LOOKALIKE = str.maketrans({"O": "0", "Q": "0", "I": "1", "L": "1"})
+MIN_MATCH = 0.75
+
+
 def read_nameplate(lines: Sequence[OcrLine], photo_id: str, catalog: CatalogLookup | None
                    ) -> tuple[list[Observation], list[Flag], str | None]:
-    """Nameplate observations, flags, and the equipment id the model matched (if any)."""
+    """Nameplate observations, flags, and the equipment id the plate names (if any). A photo with
+    no labelled field still names its equipment when a line (or a row of boxes) is word for word a
+    catalog model or alias, or holds the whole name of the only catalog entry's manufacturer."""
     fields = parse_nameplate(lines)
-    if not looks_like_nameplate(fields):
+    plate = looks_like_nameplate(fields)
+    if not plate and catalog is None:
         return [], [], None
     equipment: Equipment | None = None
     match_score = 0.0
-    by_name = {f.name: f for f in fields}
     evidence: set[str] = set()
     if catalog is not None:
-        match = identify_nameplate(catalog, {f.name: f.value for f in fields}, [ln.text for ln in lines])
-        if match is not None and match.score >= 0.75:
+        rows = [r for r in _rows(lines) if r.text not in {ln.text for ln in lines}]
+        match = identify_nameplate(catalog, {f.name: f.value for f in fields}, [ln.text for ln in [*lines, *rows]],
+                                   kinds={f.name: f.kind for f in fields})
+        if match is not None and match.score >= MIN_MATCH:
             equipment, match_score, evidence = match.equipment, match.score, match.evidence
-            source = next((ln for ln in lines if ln.text == match.model_line), None)
-            if source is not None and "model" not in by_name:
-                fields.append(_Field("model", source.text.strip(), source, source.confidence))
+            if not plate:
+                fields = []  # what named the machine is the reading, not stray ratings
+            source = next((ln for ln in [*lines, *rows] if ln.text == match.model_line), None)
+            if source is not None and not any(f.kind in ("model", "type") and _same_name(f.value, equipment)
+                                              for f in fields):
+                fields.append(_Field("model" if "model" not in {f.name for f in fields} else "catalog_model",
+                                     source.text.strip(), source, source.confidence, "model"))
+    if not plate and equipment is None:
+        return [], [], None
+    by_name = {f.name: f for f in fields}
     observations: list[Observation] = []
     flags: list[Flag] = []
     if equipment is not None and "manufacturer" not in by_name and equipment.manufacturer:
-        needle = equipment.manufacturer.lower()
+        needle = _loose(equipment.manufacturer)
         for line in lines:
-            if needle and needle in line.text.lower():
+            if needle and needle in _loose(line.text):
                 fields.append(_Field("manufacturer", equipment.manufacturer, line, line.confidence))
                 break
     for f in fields:
         conf = f.confidence
         eq_id = None
-        if f.name == "model" and equipment is not None:
+        if equipment is not None and (f.kind in ("model", "type") and "model" in evidence
+                                      or _same_name(f.value, equipment)):
             conf = conf * (0.5 + 0.5 * match_score)
             eq_id = equipment.id
-        if f.name == "manufacturer" and "manufacturer" in evidence:
+        if f.kind == "manufacturer" and "manufacturer" in evidence:
             eq_id = equipment.id if equipment is not None else None
-        if f.name == "serial" and equipment is not None:
+        if f.kind in ("serial", "vin", "number") and equipment is not None and "serial" in evidence:
+            eq_id = equipment.id
+        if f.kind == "serial" and equipment is not None:
             ok = _serial_ok(f.value, equipment)
             eq_id = equipment.id
             if ok is False:
@@ -371,6 +400,28 @@ def read_nameplate(lines: Sequence[OcrLine], photo_id: str, catalog: CatalogLook
                                         value=f.value, raw=f.line.text, confidence=round(min(1.0, conf), 3),
                                         box=f.line.box, source="ocr", equipment_id=eq_id))
     return observations, flags, equipment.id if equipment is not None else None
+
+
+def _plate_weight(fields: Sequence[_Field]) -> int:
+    return sum(2 if f.kind in LABELLED else 1 for f in fields)
+
+
+def read_nameplate_upright(image: np.ndarray, lines: Sequence[OcrLine], photo_id: str,
+                           catalog: CatalogLookup | None) -> tuple[list[Observation], list[Flag], str | None]:
+    """`read_nameplate` on the photo's lines, or, when its text runs vertically (a plate on its
+    side), on the lines read with the photo turned a quarter, whichever reading holds more
+    fields; boxes are in the photo's own frame."""
+    turns = quarter_turns(image, lines, key=photo_id)
+    if not turns:
+        return read_nameplate(lines, photo_id, catalog)
+    best = max([(0, None), *[(i + 1, t) for i, t in enumerate(turns)]],
+               key=lambda it: (_plate_weight(parse_nameplate(it[1].lines if it[1] else lines)), -it[0]))[1]
+    if best is None:
+        return read_nameplate(lines, photo_id, catalog)
+    observations, flags, equipment_id = read_nameplate(best.lines, photo_id, catalog)
+    observations = [o.model_copy(update={"box": best.to_photo(o.box)}) if o.box is not None else o
+                    for o in observations]
+    return observations, flags, equipment_id
 
 
 def box_union(boxes: Sequence[Box]) -> Box | None:
