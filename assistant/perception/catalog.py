@@ -31,14 +31,33 @@ MANUFACTURER_ONLY_SCORE = 0.8
 EXACT_PIECE = 0.97  # what model matching gives a model/alias found word for word inside a longer line
 
 
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "Q": "0", "I": "1", "|": "1"})  # letters OCR reads for digits
+
+
+def serial_readings(serial: str) -> list[str]:
+    """A serial as read and as it may have been printed: upper case, without the spaces OCR put
+    in, and with the letters OCR reads for digits (O/0, I/1) turned back into digits."""
+    s = serial.strip()
+    out = [s, s.upper(), re.sub(r"\s+", "", s.upper())]
+    out.append(out[-1].translate(_DIGIT_LOOKALIKES))
+    return list(dict.fromkeys(out))
+
+
 def serial_fits(serial: str, equipment: Equipment) -> bool:
     for pattern in equipment.serial_patterns:
         try:
-            if re.search(pattern, serial.strip()) or re.search(pattern, serial.strip().upper()):
+            if any(re.search(pattern, s) for s in serial_readings(serial)):
                 return True
         except re.error:
             continue
     return False
+
+
+def names_equal(value: str, item: Equipment) -> bool:
+    """Is `value` the entry's model or an alias, spaces, dashes and O/0, I/1 look-alikes aside?"""
+    folded = _compact(value).translate(_DIGIT_LOOKALIKES)
+    return len(folded) >= 3 and any(folded == _compact(n).translate(_DIGIT_LOOKALIKES)
+                                    for n in (item.model, *item.aliases) if n)
 
 
 def _compact(text: str) -> str:
@@ -129,6 +148,8 @@ def identify_nameplate(catalog: CatalogLookup, fields: Mapping[str, str], lines:
         match.evidence.add(evidence)
         match.model_line = match.model_line or line
 
+    listing = getattr(catalog, "equipment", None)
+    everything_now = list(listing()) if callable(listing) else None
     model = fields.get("model", "").strip()
     models_read = False
     for name, value in fields.items():
@@ -141,18 +162,21 @@ def identify_nameplate(catalog: CatalogLookup, fields: Mapping[str, str], lines:
                 note(item, score if name == "model" else score * 0.98, "model")
         elif kind in EXACT_KINDS:
             models_read = models_read or kind == "type"
-            for item, score in catalog.match_model(value):
-                if score >= 1.0:
-                    note(item, LINE_SCORE, "model")
+            exact = [item for item in everything_now if names_equal(value, item)] if everything_now is not None \
+                else [item for reading in dict.fromkeys((value, value.upper().translate(_DIGIT_LOOKALIKES)))
+                      for item, score in catalog.match_model(reading) if score >= 1.0]
+            for item in exact:
+                note(item, LINE_SCORE, "model")
         if kind in SERIAL_KINDS:
-            for item, _ in catalog.match_model(value):
+            candidates = everything_now if everything_now is not None else \
+                [item for reading in serial_readings(value) for item, _ in catalog.match_model(reading)]
+            for item in candidates:
                 if serial_fits(value, item):
                     note(item, SERIAL_SCORE, "serial")
     for match in found.values():
         if {"model", "serial"} <= match.evidence and match.score >= 0.75:
             match.score = min(1.0, match.score + 0.03)  # two independent readings agree
-    listing = getattr(catalog, "equipment", None)
-    everything = list(listing()) if callable(listing) else None
+    everything = everything_now
     if not found:
         index = _names_index(everything) if everything is not None else None
         for line in lines:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.domain import Box, Equipment, Flag, FlagCode, Observation, ObservationKind, Severity
-from assistant.perception.catalog import CatalogLookup, identify_nameplate
+from assistant.perception.catalog import CatalogLookup, identify_nameplate, names_equal, serial_fits
 from assistant.perception.ocr import OcrLine
 from assistant.perception.orientation import quarter_turns
 
@@ -133,8 +133,10 @@ def find_labels(text: str) -> list[_Label]:
             continue
         if kind in ("number", "product_code") and not at_start:
             continue  # a bare "No." or "CODE" inside a sentence is not a label
-        if kind == "number" and not re.match(r"\s*[:#.]?\s*[A-Z0-9]*\d", after, re.I):
-            continue
+        if kind == "number":  # a bare "No." / "Nr." starting a line numbers the unit: its serial
+            if not re.match(r"\s*[:#.]?\s*[A-Z0-9]*\d", after, re.I):
+                continue
+            kind = "serial"
         name = kind if not qualifier or not at_start else f"{_slug(qualifier)}_{kind.replace('product_', '')}"
         if out and out[-1].end > m.start():
             continue
@@ -323,21 +325,9 @@ def looks_like_nameplate(fields: Sequence[_Field]) -> bool:
 def _serial_ok(serial: str, equipment: Equipment) -> bool | None:
     if not equipment.serial_patterns:
         return None
-    for pattern in equipment.serial_patterns:
-        try:
-            if re.fullmatch(pattern, serial) or re.fullmatch(pattern, serial.upper()):
-                return True
-        except re.error:
-            continue
-    return False
+    return serial_fits(serial, equipment)
 
 
-def _same_name(value: str, equipment: Equipment) -> bool:
-    folded = _loose(value).translate(_LOOKALIKE)
-    return any(folded == _loose(n).translate(_LOOKALIKE) for n in (equipment.model, *equipment.aliases) if n)
-
-
-_LOOKALIKE = str.maketrans({"O": "0", "Q": "0", "I": "1", "L": "1"})
 MIN_MATCH = 0.75
 
 
@@ -362,7 +352,7 @@ def read_nameplate(lines: Sequence[OcrLine], photo_id: str, catalog: CatalogLook
             if not plate:
                 fields = []  # what named the machine is the reading, not stray ratings
             source = next((ln for ln in [*lines, *rows] if ln.text == match.model_line), None)
-            if source is not None and not any(f.kind in ("model", "type") and _same_name(f.value, equipment)
+            if source is not None and not any(f.kind in ("model", "type") and names_equal(f.value, equipment)
                                               for f in fields):
                 fields.append(_Field("model" if "model" not in {f.name for f in fields} else "catalog_model",
                                      source.text.strip(), source, source.confidence, "model"))
@@ -381,7 +371,7 @@ def read_nameplate(lines: Sequence[OcrLine], photo_id: str, catalog: CatalogLook
         conf = f.confidence
         eq_id = None
         if equipment is not None and (f.kind in ("model", "type") and "model" in evidence
-                                      or _same_name(f.value, equipment)):
+                                      or names_equal(f.value, equipment)):
             conf = conf * (0.5 + 0.5 * match_score)
             eq_id = equipment.id
         if f.kind == "manufacturer" and "manufacturer" in evidence:
