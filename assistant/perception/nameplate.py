@@ -39,6 +39,8 @@ _HEADS: list[tuple[str, str]] = [
     ("model", r"model(?:l|e|o)?\s*(?:" + _NO + r"|code)?|mod\s*\.|mod[eè]le"),
     ("type", r"type|typ(?:e)?\s*(?:" + _NO + r")?"),
     ("product_code", r"code"),
+    ("tire_size", r"t[iy]re\s+size"),
+    ("rim_size", r"rim\s+size"),
     ("manufacturer", r"manufacturer|manufactured\s+(?:in\s+\w+\s+)?by|mfd\s*\.?\s*(?:in\s+\w+\s+)?by|"
      r"mfr\s*\.?(?=\s*:)|mfg\s*\.?\s*by|made\s+by|hersteller|fabricant|fabricante|maker"),
     ("number", r"no\s*\.|nr\s*\.|n[°º]"),
@@ -59,18 +61,21 @@ _CJK_KINDS: list[tuple[str, str]] = [
     ("manufacturer", r"(?:厂名|廠名|厂家|制造商|製造商|生产厂|製造廠)$"), ("number", r"(?:代号|代號|号|號|号码)$"),
 ]
 IDENTITY = {"vin", "serial", "part_number", "registration", "number", "product_code"}  # values hold a digit
-LABELLED = IDENTITY | {"model", "type", "manufacturer"}
+LABELLED = IDENTITY | {"model", "type", "manufacturer", "tire_size", "rim_size"}
 
 RATINGS: list[tuple[str, re.Pattern[str]]] = [
-    ("voltage", re.compile(r"(?<![\w.])(?<!\w-)(\d{2,4}(?:\s*[/\-]\s*\d{2,4})?(?:\s*[±]\s*\d+\s*%)?)\s*V(?:AC|DC)?\b", re.I)),
-    ("current", re.compile(r"(?<![\w.])(?<!\w-)(\d{1,4}(?:[.,]\d{1,2})?(?:\s*/\s*\d{1,4}(?:[.,]\d{1,2})?)?)\s*A\b")),
+    ("voltage", re.compile(r"(?<![\w.])(?<!\w-)(?!0\d)(\d{2,4}(?:\s*[/\-]\s*\d{2,4})?(?:\s*[±]\s*\d+\s*%)?)\s*V(?:AC|DC)?\b", re.I)),
+    ("current", re.compile(r"(?<![\w.])(?<!\w-)(?!0\d)(\d{1,4}(?:[.,]\d{1,2})?(?:\s*/\s*\d{1,4}(?:[.,]\d{1,2})?)?)\s*A\b")),
     ("frequency", re.compile(r"(?<![\w.])(?<!\w-)((?:50|60)(?:\s*[/\-]\s*(?:50|60))?)\s*Hz\b", re.I)),
-    ("power", re.compile(r"(?<![\w.])(?<!\w-)(\d{1,4}(?:[.,]\d{1,3})?)\s*(kW|HP|hp|W)\b")),
+    ("power", re.compile(r"(?<![\w.])(?<!\w-)(?!0\d)(\d{1,4}(?:[.,]\d{1,3})?)\s*(kW|HP|hp|W)\b")),
     ("speed", re.compile(r"(?<![\w.])(?<!\w-)(\d{3,5})\s*(?:rpm|r/min|min-1|min⁻¹|1/min)\b", re.I)),
     ("ip_rating", re.compile(r"\bIP\s?([0-6X][0-9X])\b(?![.,]\d)")),
     ("phase", re.compile(r"(?:\b([13])\s*(?:~|ph\b|phase\b|-phase\b))", re.I)),
 ]
 _RATING_TOKEN = re.compile(r"^\d+(?:[.,]\d+)?\s*(?:V|VAC|VDC|A|Hz|kW|W|HP|rpm|bar|MPa|kPa|kg|mm)$", re.I)
+# Meter ratings: a flow or pressure symbol and its value (Qmax 6,00 m³/h, Q3=4, pmax 0,10 bar).
+_METER_RATING = re.compile(r"(?<![A-Za-z])(Q\s?(?:max|min|t|n|r|[1-4])|[pP]\s?max|PN|MOP)(?![a-z])\s*[.:=]?\s*"
+                           r"(\d+(?:[.,]\d+)?)\s*(m[³²3]\s*/\s*h|[lL]\s*/\s*h|bar|kPa|MPa)?(?![A-Za-z0-9])")
 _UNITS = {"voltage": "V", "current": "A", "frequency": "Hz", "speed": "rpm"}
 _DATE_TAIL = re.compile(r"\s+\d{1,2}\s*/\s*'?\s*[0-9O]{2,4}\s*$")
 
@@ -193,9 +198,10 @@ def _neighbour_value(line: OcrLine, lines: Sequence[OcrLine], labelled: set[int]
                 and ob.x < b.x + b.width and ob.x + ob.width > b.x and ob.x > b.x - 2 * b.height:
             if below is None or ob.y < below.box.y:
                 below = other
-    for candidate in (right, below):
-        if candidate is not None:
-            return None if id(candidate) in labelled else candidate
+    if right is not None and id(right) not in labelled:
+        return right
+    if below is not None and id(below) not in labelled:  # a row of headers has its values below
+        return below
     return None
 
 
@@ -266,6 +272,12 @@ def parse_nameplate(lines: Sequence[OcrLine]) -> list[_Field]:
             if kind and "type" not in fields and not (
                     "model" in fields and _loose(fields["model"].value) == _loose(kind.group(1))):
                 fields["type"] = _Field("type", kind.group(1), line, line.confidence * 0.9)
+    for line in lines:
+        for m in _METER_RATING.finditer(line.text):
+            name = _slug(m.group(1))
+            unit = re.sub(r"\s+", "", m.group(3) or "").replace("m²", "m³").replace("m3/", "m³/")
+            if name not in fields and (unit or name.startswith("q")):
+                fields[name] = _Field(name, f"{m.group(2)} {unit}".strip(), line, line.confidence, "meter_rating")
     values = [f.value for f in fields.values() if f.kind in IDENTITY | {"model", "type"}]
     for line in _rows(lines):
         text = line.text
@@ -319,7 +331,7 @@ def looks_like_nameplate(fields: Sequence[_Field]) -> bool:
     vehicle label; ratings without a label need company (two of them: "230 V 50 Hz"), a lone
     "12 V" is just text."""
     kinds = {f.kind for f in fields}
-    return bool(kinds & LABELLED) or len(kinds - LABELLED) >= 2
+    return bool(kinds & LABELLED) or len({f.name for f in fields if f.kind not in LABELLED}) >= 2
 
 
 def _serial_ok(serial: str, equipment: Equipment) -> bool | None:

@@ -151,3 +151,23 @@ def test_catalog_named_by_part_number_serial_with_lookalikes_and_manufacturer() 
     assert match is not None and match.equipment.id == "car"
     match = identify_nameplate(cat, {"manufacturer": "VOLKSWAGEN"}, [])
     assert match is None  # names both makers' entries equally: no guess
+
+
+def test_a_row_of_headers_has_its_values_below() -> None:
+    lines = [ln("TIRE SIZE", 51, x=346, h=30), ln("RIM SIZE", 52, x=507, h=27),
+             ln("235/65R16 103T", 79, x=325, h=27), ln("16X7J", 77, x=541, h=29)]
+    fields = fields_of(lines)
+    assert fields["tire_size"] == "235/65R16 103T" and fields["rim_size"] == "16X7J"
+
+
+def test_meter_ratings_are_a_reading_together_not_alone() -> None:
+    lines = [ln("Qmax.6,00 m³/h", 100), ln("pmax. 0,10 bar", 140), ln("Qmin 0,04 m²/h", 180)]
+    fields = fields_of(lines)
+    assert fields == {"qmax": "6,00 m³/h", "pmax": "0,10 bar", "qmin": "0,04 m³/h"}  # ² is OCR's ³
+    assert looks_like_nameplate(parse_nameplate(lines))
+    assert not looks_like_nameplate(parse_nameplate([ln("Q3=4", 100)]))
+
+
+def test_numbers_with_a_leading_zero_or_inside_a_code_are_not_ratings() -> None:
+    fields = fields_of([ln("070FA40K311 -02A", 100), ln("ZGR21L-10A", 140)])
+    assert "current" not in fields
