@@ -16,7 +16,7 @@ import numpy as np
 from assistant.domain import Box, Equipment, Flag, FlagCode, Observation, ObservationKind, Severity
 from assistant.perception.catalog import CatalogLookup, identify_nameplate, names_equal, serial_fits
 from assistant.perception.ocr import OcrLine
-from assistant.perception.orientation import quarter_turns
+from assistant.perception.orientation import TALL, quarter_turns
 
 # ----------------------------------------------------------------------------- labels
 # A label is a head word ("Model", "S/N", "Ser. No.", "Art.-Nr.", "REF", "V.I.N.", "型号" ...) at the
@@ -54,7 +54,7 @@ _QUALIFIERS = {"regulatory", "engine", "motor", "pump", "product", "vehicle", "u
 _SEPARATOR = re.compile(r"\s*[:#=：]")
 _CJK = r"[\u3400-\u9fff]"
 # A CJK label is the run of CJK characters that starts a line; its last characters say what it is.
-_CJK_LABEL = re.compile(r"^(" + _CJK + r"{2,10})\s*[:：]?\s*(?=[A-Za-z0-9])")
+_CJK_LABEL = re.compile(r"^(" + _CJK + r"{2,10})\s*[:：]?\s*(?=[A-Za-z0-9]|$)")
 _CJK_KINDS: list[tuple[str, str]] = [
     ("vin", r"识别代号|識別代號$"), ("model", r"(?:型号|型號|型式|规格)$"),
     ("serial", r"(?:出厂编号|出廠編號|序列号|序號|编号|編號|序号)$"),
@@ -410,10 +410,13 @@ def _plate_weight(fields: Sequence[_Field]) -> int:
 
 def read_nameplate_upright(image: np.ndarray, lines: Sequence[OcrLine], photo_id: str,
                            catalog: CatalogLookup | None) -> tuple[list[Observation], list[Flag], str | None]:
-    """`read_nameplate` on the photo's lines, or, when its text runs vertically (a plate on its
-    side), on the lines read with the photo turned a quarter, whichever reading holds more
-    fields; boxes are in the photo's own frame."""
-    turns = quarter_turns(image, lines, key=photo_id)
+    """`read_nameplate` on the photo's lines, or, when its text runs vertically and labels stand
+    in tall boxes (a plate on its side), on the lines read with the photo turned a quarter,
+    whichever reading holds more fields; boxes are in the photo's own frame."""
+    # only a plate on its side is worth two more OCR passes: labels in tall boxes (a book's back
+    # cover photographed sideways is read well as it is)
+    sideways_labels = any(ln.box.height >= TALL * ln.box.width and find_labels(ln.text.strip()) for ln in lines)
+    turns = quarter_turns(image, lines, key=photo_id) if sideways_labels else []
     if not turns:
         return read_nameplate(lines, photo_id, catalog)
     best = max([(0, None), *[(i + 1, t) for i, t in enumerate(turns)]],

@@ -1,7 +1,7 @@
 """Nameplate fields from OCR lines with their boxes: any labelled field alone is a reading, in
 several languages and punctuations, with its value on the same line, to the right (also split
 by OCR) or below; a label with no readable value gets none; VINs and vehicle types on vehicle
-labels; plates on their side read turned a quarter; catalog entries named by part numbers,
+labels; plates on their side; catalog entries named by part numbers,
 serials read with O/0 confusions, and the manufacturer."""
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def warm():
     warm_up()
 
 
-def test_a_plate_photographed_on_its_side_is_read_turned(warm) -> None:
+def test_a_plate_photographed_on_its_side_is_read(warm) -> None:
     img = text_photo([("NORDWERK PUMPS", 1.4), ("Model: CP-40", 1.3), ("S/N: CP40-123456", 1.3),
                       ("Part No. 88-1204", 1.3), ("400 V 50 Hz", 1.2)], size=(1100, 700))
     side = cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE)
