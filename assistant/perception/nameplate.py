@@ -138,9 +138,11 @@ def find_labels(text: str) -> list[_Label]:
             continue
         if kind in ("number", "product_code") and not at_start:
             continue  # a bare "No." or "CODE" inside a sentence is not a label
+        if kind == "product_code" and not qualifier:
+            continue  # "Code: E21" on a display is a fault code; a plate's code is a product or order code
         if kind == "number":  # a bare "No." / "Nr." starting a line numbers the unit: its serial
-            if not re.match(r"\s*[:#.]?\s*[A-Z0-9]*\d", after, re.I):
-                continue
+            if not re.match(r"\s*[:#.]?\s*(?=[A-Z0-9\-/]*\d)[A-Z0-9\-/]{4,}", after, re.I):
+                continue  # "No. 2" is a position, not a serial
             kind = "serial"
         name = kind if not qualifier or not at_start else f"{_slug(qualifier)}_{kind.replace('product_', '')}"
         if out and out[-1].end > m.start():

@@ -171,3 +171,8 @@ def test_meter_ratings_are_a_reading_together_not_alone() -> None:
 def test_numbers_with_a_leading_zero_or_inside_a_code_are_not_ratings() -> None:
     fields = fields_of([ln("070FA40K311 -02A", 100), ln("ZGR21L-10A", 140)])
     assert "current" not in fields
+
+
+def test_display_words_are_not_plate_labels() -> None:
+    for text in ("Code: E21", "CODE 03", "Pump No. 2", "Fuse type: T 3.15A"):
+        assert read_nameplate([ln(text, 100)], "p", None) == ([], [], None), text
