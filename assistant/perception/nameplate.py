@@ -1,7 +1,9 @@
-"""Nameplate fields from OCR lines: manufacturer, model, serial and electrical
-ratings (voltage, current, frequency, power, speed, IP rating, phases), found
-by label cues ("Model", "Type", "S/N", "Serial", "Ser. No." ...) and value
-shapes. The catalog entry is named by `perception.catalog.identify_nameplate`
+"""Nameplate fields from OCR lines with their boxes: manufacturer, model, type, serial,
+part / reference / registration numbers and VIN, found by a grammar of label head words in
+several languages (value on the same line, to the right or below), VINs and vehicle types on
+vehicle labels, tyre and rim sizes, electrical and meter ratings (voltage, current, frequency,
+power, speed, IP rating, phases, flow and pressure), and plates on their side read turned a
+quarter. The catalog entry is named by `perception.catalog.identify_nameplate`
 (model or alias, serial pattern, manufacturer); the serial is checked against
 the matched equipment's serial patterns when it has any."""
 
@@ -56,16 +58,19 @@ _CJK = r"[\u3400-\u9fff]"
 # A CJK label is the run of CJK characters that starts a line; its last characters say what it is.
 _CJK_LABEL = re.compile(r"^(" + _CJK + r"{2,10})\s*[:：]?\s*(?=[A-Za-z0-9]|$)")
 _CJK_KINDS: list[tuple[str, str]] = [
-    ("vin", r"识别代号|識別代號$"), ("model", r"(?:型号|型號|型式|规格)$"),
+    ("vin", r"(?:识别代号|識別代號)$"), ("model", r"(?:型号|型號|型式|规格)$"),
     ("serial", r"(?:出厂编号|出廠編號|序列号|序號|编号|編號|序号)$"),
-    ("manufacturer", r"(?:厂名|廠名|厂家|制造商|製造商|生产厂|製造廠)$"), ("number", r"(?:代号|代號|号|號|号码)$"),
+    ("manufacturer", r"(?:厂名|廠名|厂家|制造商|製造商|生产厂|製造廠)$"),
+    ("number", r"(?:代号|代號|号|號|号码)$"),
 ]
 IDENTITY = {"vin", "serial", "part_number", "registration", "number", "product_code"}  # values hold a digit
 LABELLED = IDENTITY | {"model", "type", "manufacturer", "tire_size", "rim_size"}
 
 RATINGS: list[tuple[str, re.Pattern[str]]] = [
-    ("voltage", re.compile(r"(?<![\w.])(?<!\w-)(?!0\d)(\d{2,4}(?:\s*[/\-]\s*\d{2,4})?(?:\s*[±]\s*\d+\s*%)?)\s*V(?:AC|DC)?\b", re.I)),
-    ("current", re.compile(r"(?<![\w.])(?<!\w-)(?!0\d)(\d{1,4}(?:[.,]\d{1,2})?(?:\s*/\s*\d{1,4}(?:[.,]\d{1,2})?)?)\s*A\b")),
+    ("voltage", re.compile(r"(?<![\w.])(?<!\w-)(?!0\d)(\d{2,4}(?:\s*[/\-]\s*\d{2,4})?(?:\s*[±]\s*\d+\s*%)?)"
+                           r"\s*V(?:AC|DC)?\b", re.I)),
+    ("current", re.compile(r"(?<![\w.])(?<!\w-)(?!0\d)(\d{1,4}(?:[.,]\d{1,2})?(?:\s*/\s*\d{1,4}(?:[.,]\d{1,2})?)?)"
+                           r"\s*A\b")),
     ("frequency", re.compile(r"(?<![\w.])(?<!\w-)((?:50|60)(?:\s*[/\-]\s*(?:50|60))?)\s*Hz\b", re.I)),
     ("power", re.compile(r"(?<![\w.])(?<!\w-)(?!0\d)(\d{1,4}(?:[.,]\d{1,3})?)\s*(kW|HP|hp|W)\b")),
     ("speed", re.compile(r"(?<![\w.])(?<!\w-)(\d{3,5})\s*(?:rpm|r/min|min-1|min⁻¹|1/min)\b", re.I)),
@@ -257,7 +262,8 @@ def parse_nameplate(lines: Sequence[OcrLine]) -> list[_Field]:
             name = label.name
             if name in fields:
                 name = _slug(text[label.start:label.end]) or name
-                name = name if name not in fields else f"{label.kind}_{sum(f.kind == label.kind for f in fields.values()) + 1}"
+                if name in fields:
+                    name = f"{label.kind}_{sum(f.kind == label.kind for f in fields.values()) + 1}"
             if value and name not in fields:  # a second label of a kind keeps its own words ("spare_no")
                 conf = min(line.confidence, source.confidence)
                 fields[name] = _Field(name, value, source, conf, label.kind)
