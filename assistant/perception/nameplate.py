@@ -139,7 +139,10 @@ def find_labels(text: str) -> list[_Label]:
             or kind == "registration" and re.fullmatch(r"[A-ZÄÖÜ]{2,6}", qualifier) is not None)
         after = text[m.end():]
         dotted = m.group(0).rstrip().endswith(".") and bool(after[:1].isalnum())
-        if not at_start and not (before.endswith((" ", "\t")) and (_SEPARATOR.match(after) or dotted)):
+        # "SERIAL NO. 4455" or "P/N 0815" inside a line: a number word or a slash says it is a label
+        strong = bool(re.search(r"(?:\b(?:no|nr|number)\.?|[#°º]|/.)$", m.group(0).strip(), re.I)) \
+            and bool(re.match(r"\s+[A-Z0-9]", after, re.I))
+        if not at_start and not (before.endswith((" ", "\t")) and (_SEPARATOR.match(after) or dotted or strong)):
             continue
         if kind in ("number", "product_code") and not at_start:
             continue  # a bare "No." or "CODE" inside a sentence is not a label
@@ -181,6 +184,14 @@ def _clean_value(kind: str, raw: str) -> str:
         kept.append(tok)
     value = " ".join(kept).strip(" ,;")
     return value if len(re.sub(r"\W", "", value)) >= 2 else ""
+
+
+def _plausible_model(value: str, raw: str) -> bool:
+    """A model or type printed after its label holds a digit, is in capitals, or follows a
+    separator ("Typ: Kompakt"); "Model and serial number ..." is a sentence."""
+    letters = [c for c in value if c.isalpha()]
+    return (any(c.isdigit() for c in value) or bool(letters) and all(c.isupper() for c in letters)
+            or bool(re.match(r"\s*[:#=：]", raw)))
 
 
 def _row_center(b: Box) -> float:
@@ -251,6 +262,8 @@ def parse_nameplate(lines: Sequence[OcrLine]) -> list[_Field]:
         for i, label in enumerate(labels):
             stop = labels[i + 1].start if i + 1 < len(labels) else len(text)
             value, source = _clean_value(label.kind, text[label.end:stop]), line
+            if label.kind in ("model", "type") and not _plausible_model(value, text[label.end:stop]):
+                value = ""
             if not text[label.end:stop].strip(" :.#=;,-") and i + 1 == len(labels):
                 neighbour = _neighbour_value(line, lines, labelled)
                 if neighbour is not None:

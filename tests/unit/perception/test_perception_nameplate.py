@@ -176,3 +176,15 @@ def test_numbers_with_a_leading_zero_or_inside_a_code_are_not_ratings() -> None:
 def test_display_words_are_not_plate_labels() -> None:
     for text in ("Code: E21", "CODE 03", "Pump No. 2", "Fuse type: T 3.15A"):
         assert read_nameplate([ln(text, 100)], "p", None) == ([], [], None), text
+
+
+def test_labels_without_punctuation_inside_one_line() -> None:
+    fields = fields_of([ln("MODEL NO. XJ-900 SERIAL NO. 4455-77", 100)])
+    assert fields["model"] == "XJ-900" and fields["serial"] == "4455-77"
+    fields = fields_of([ln("Fabr.-Nr.: 12345678", 100), ln("Typ: Kompakt", 140), ln("U 400 V  I 15,2 A", 180)])
+    assert fields["serial"] == "12345678" and fields["model"] == "Kompakt" and fields["current"] == "15,2 A"
+
+
+def test_a_sentence_that_starts_with_a_label_word_is_not_a_field() -> None:
+    lines = [ln("Model and serial number are on the plate of the unit", 100)]
+    assert read_nameplate(lines, "p", None) == ([], [], None)
