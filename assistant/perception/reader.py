@@ -18,7 +18,7 @@ from assistant.imaging.quality import LOW_RESOLUTION_LONG_SIDE, assess_quality
 from assistant.perception.catalog import CatalogLookup
 from assistant.perception import display
 from assistant.perception.codes import CodeMatcher, find_display_regions, read_codes
-from assistant.perception.nameplate import read_nameplate
+from assistant.perception.nameplate import read_nameplate_upright
 from assistant.perception.ocr import DEFAULT_MAX_SIDE, OcrLine, run_ocr
 from assistant.perception.segments import read_segments
 from assistant.perception.tags import read_tags, tag_equipment
@@ -91,7 +91,7 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
     tags = read_tags(work, photo.id, catalog)
     t = lap("tags", t)
 
-    plate, plate_flags, plate_equipment = read_nameplate(lines, photo.id, catalog)
+    plate, plate_flags, plate_equipment = read_nameplate_upright(work, lines, photo.id, catalog)
     t = lap("nameplate", t)
 
     whole = Box(x=0, y=0, width=ww, height=wh)
