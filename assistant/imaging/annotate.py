@@ -25,7 +25,7 @@ _COLOURS = {  # BGR
 _FIELD_WORDS = {"ip_rating": "IP rating", "serial": "serial no."}
 _KIND_WORDS = {"fault_code": "code", "unknown_code": "code (not in manuals)", "asset_tag": "tag",
                "display_value": "display", "nameplate": "nameplate", "text": "text"}
-_UPPER = {"ip", "kw", "kva", "hz", "rpm", "ac", "dc"}
+_UPPER = {"ip", "kw", "kva", "hz", "rpm", "ac", "dc", "vin"}
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1

@@ -15,6 +15,9 @@ def test_labels_use_plain_field_names_and_say_how_sure() -> None:
     assert _label(obs) == "IP rating: IP55 (80%)"
     obs.confirmed = True
     assert "confirmed" in _label(obs) and "ip_rating" not in _label(obs)
+    vin = Observation(photo="p", kind=ObservationKind.NAMEPLATE, field="vin", value="1HGCM82633A004352",
+                      confidence=0.9)
+    assert _label(vin).startswith("VIN: 1HGCM")
 
 
 def test_crowded_labels_never_overlap_and_stay_on_the_canvas() -> None:
