@@ -132,7 +132,8 @@ class _Unit:
     body: list[int] = field(default_factory=list)  # heading units: blocks under the heading
     labelled: bool = False  # its text has cause / remedy labels: an entry of a fault list
     x: float | None = None  # left edge of a positioned code
-    header: list[str] = field(default_factory=list)  # row units: the table's column headers
+    header: list[str] = field(default_factory=list)  # the table's column headers (rows; positioned lines)
+    header_at: tuple[int, int] | None = None  # positioned lines: (block, line) of the header line
 
 
 def _strong(codes: Sequence[str], unit_kind: str) -> bool:
@@ -155,8 +156,8 @@ def find_entries(blocks: list[Block], headings: Sequence[Heading], doc_title: st
     for index, block in enumerate(blocks):
         prev = blocks[index - 1] if index else None
         # a caption, header line or short lead-in names what follows; a long paragraph does not
-        if prev is None or prev.kind == PassageKind.FAULT_CODE:
-            lead_in[index] = ""
+        if prev is None or prev.kind == PassageKind.FAULT_CODE or prev.section != block.section:
+            lead_in[index] = ""  # text of another section says nothing about this one
         elif prev.lines:
             last = prev.lines[-1]
             lead_in[index] = last.text if hasattr(last, "text") else str(last)
@@ -166,7 +167,7 @@ def find_entries(blocks: list[Block], headings: Sequence[Heading], doc_title: st
     units += _item_units(blocks, lead_in)
     units += _heading_units(blocks, headings)
     units += _line_units(blocks, lead_in)
-    accepted = _families(units, doc_title)
+    accepted = _families(units, doc_title, blocks)
     return _build(blocks, accepted)
 
 
@@ -257,14 +258,39 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
     lead_out = {i: (_lines(blocks[i + 1])[0].text if hasattr(_lines(blocks[i + 1])[0], "text")
                     else str(_lines(blocks[i + 1])[0]))[:160]
                 for i in range(len(blocks) - 1) if _lines(blocks[i + 1])}
+    positioned = [(i, r, line) for i, block in enumerate(blocks) if block.kind != PassageKind.FAULT_CODE
+                  for r, line in enumerate(block.lines or []) if getattr(line, "segs", None)]
+    place = {(i, r): n for n, (i, r, _) in enumerate(positioned)}
+    memo: dict = {}
+    open_column = None  # the last column of codes under a header: a table continued on the next page
     for index, block in enumerate(blocks):
         if block.kind == PassageKind.FAULT_CODE or block.rows or block.items:
             continue
+        if open_column is not None and open_column[2] != block.section:
+            open_column = None
         for r, line in enumerate(_lines(block)):
             text = line.text if hasattr(line, "text") else str(line)
             start = _CALL.match(text)
             codes, rest = cell_codes(text[start.end():] if start else text)
             segs = getattr(line, "segs", None) or []
+            if codes and _runs_on(segs[0].text if segs else text):
+                continue  # '50, 60, 70, 90,' / 'and red Led': numbers in a sentence that runs on
+            header = _column_header(blocks, positioned, place[(index, r)], segs[0], memo) if segs else None
+            context = _context(block, lead_in[index])
+            if header is not None:
+                if _value_table(header):
+                    continue
+                context = _header_context(header, block, lead_in[index])
+            middle = _middle_code(blocks, positioned, place.get((index, r)), segs, open_column, memo) \
+                if not codes and segs else None
+            if middle is not None:
+                k, cells, code = middle
+                open_column = (cells, segs[k], block.section)
+                out.append(_Unit("line", index, [code], _join([x.text for x in segs[k + 1:]]),
+                                 ("col", cells[2], cells[1]), _header_context(cells, block, lead_in[index]), r,
+                                 col=k, x=segs[k].x0, header=cells[0], labelled=_header_names(cells),
+                                 header_at=positioned[cells[2]][:2]))
+                continue
             # a letters-only word starting the line ('DHW Sensor interrupted    40-90') is weaker than a
             # code with digits ending it
             weak_left = bool(codes) and not re.search(r"\d", codes[0])
@@ -273,22 +299,138 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
                 # the description left, the code right: a code ending a positioned line
                 code = _MARKS.sub("", segs[-1].text.strip())
                 rest = _MARKS.sub("", _join([x.text for x in segs[:-1]]))
-                out.append(_Unit("line", index, [code], rest, ("line-right", kind_of(code)),
-                                 _context(block, lead_in[index]) + " " + lead_out.get(index, ""), r,
-                                 x=segs[-1].x0))
-                continue
+                right = _column_header(blocks, positioned, place[(index, r)], segs[-1], memo)
+                if right is None or not _value_table(right):
+                    out.append(_Unit("line", index, [code], rest, ("line-right", kind_of(code)),
+                                     _context(block, lead_in[index]) + " " + lead_out.get(index, "")
+                                     if right is None else _header_context(right, block, lead_in[index]), r,
+                                     x=segs[-1].x0))
+                if not codes:
+                    continue  # a letters-only code starting the line is a unit too: its family decides
             if not codes or not _strong(codes, "line"):
                 continue
-            out.append(_Unit("line", index, codes, rest, ("line", kind_of(codes[0])),
-                             _context(block, lead_in[index]), r,
-                             x=line.segs[0].x0 if getattr(line, "segs", None) else None))
+            unit = _Unit("line", index, codes, rest, ("line", kind_of(codes[0])), context, r,
+                         x=segs[0].x0 if segs else None)
+            if header is not None:
+                unit.header, unit.labelled = header[0], _header_names(header)
+                unit.header_at = positioned[header[2]][:2]
+            out.append(unit)
     return out
+
+
+def _runs_on(cell: str) -> bool:
+    """A cell of codes that ends with a separator ('50, 60, 90,') is a phrase continued on the
+    next line, not a code cell."""
+    value = cell.strip()
+    if not re.search(r"(?:[,;&/]|\s(?:and|or|und|oder|et|ou|y|o|en|of))$", value):
+        return False
+    codes, rest = cell_codes(re.sub(r"(?:[,;&/]|\s\w+)$", "", value))
+    return bool(codes) and not rest
+
+
+def _is_label(text: str) -> bool:
+    words = text.split()
+    return 0 < len(words) <= 4 and not re.search(r"\d", text) and bool(_WORD.search(text))
+
+
+def _column_header(blocks: list[Block], positioned: list, n: int, seg, memo: dict | None = None
+                   ) -> tuple[list[str], int, int] | None:
+    """The header cell over a positioned cell: scanning up from its line (same page, a few lines),
+    the first line of short label cells with a cell over the column; a row of codes in that
+    column on the way up has the same header (one header per table). Returns (the header's
+    cells, the index of the cell over `seg`, the header line's place) or None. A header over
+    several lines ('Setting' / 'Range') reads as the line that has a cell over the column."""
+    memo = {} if memo is None else memo
+    page = blocks[positioned[n][0]].page
+    tol = max(seg.height, 4.0)
+    for m in range(n - 1, max(n - 10, -1), -1):
+        i, _, line = positioned[m]
+        if blocks[i].page != page:
+            return None
+        over = [k for k, x in enumerate(line.segs) if x.x0 - tol <= seg.x1 and seg.x0 <= x.x1 + tol]
+        if not over:
+            continue
+        k = min(over, key=lambda k: abs((line.segs[k].x0 + line.segs[k].x1) / 2 - (seg.x0 + seg.x1) / 2))
+        codes, _ = cell_codes(line.segs[k].text)
+        if codes and _strong(codes, "line"):
+            if (m, k) not in memo:  # another row of the table: its header is this one's
+                memo[(m, k)] = _column_header(blocks, positioned, m, line.segs[k], memo)
+            return memo[(m, k)]
+        texts = [x.text.strip() for x in line.segs]
+        if len(texts) >= 2 and all(_is_label(t) for t in texts):
+            return texts, k, m
+    return None
+
+
+_CODE_WORD = re.compile(r"^(?:codes?|c[óo]digos?|codice|no\.?|nr\.?|n[°º])$", re.I)
+_VALUE_WORDS = {"model", "models", "modelo", "modèle", "modell", "type", "typ", "tipo", "terminal", "terminals",
+                "klemme", "borne", "pin", "parameter", "parameters", "parámetro", "paramètre", "parametro", "range",
+                "bereich", "rango", "plage", "setting", "settings", "einstellung", "default", "unit", "units",
+                "einheit", "unidad", "unité", "register", "address", "value", "values", "wert", "valor", "valeur",
+                "connector", "port", "part", "parts", "component", "components"}
+
+
+def _fault_word(cell: str) -> bool:
+    """The cell says fault / error / alarm ..., not just 'code'."""
+    return any(CONTEXT.match(w) and not _CODE_WORD.match(w) for w in _WORD.findall(cell))
+
+
+def _value_table(header: tuple[list[str], int, int]) -> bool:
+    """'Model | DTC code', 'No. | Description | Setting range', 'Query code | Description | Range':
+    a table of values, models or terminals, whose column of numbers is no fault list."""
+    texts, k, _ = header
+    if _fault_word(texts[k]) or any(role_of(t) in ("cause", "remedy") for t in texts):
+        return False
+    return any(w.lower() in _VALUE_WORDS for t in texts for w in _WORD.findall(t))
+
+
+def _header_context(header: tuple[list[str], int, int], block: Block, lead: str) -> str:
+    """A column header decides what its column is: a cell saying fault / error is context; one
+    saying just 'Code' leaves it to the table's caption and section; any other ('No.', 'Item')
+    to the section and header alone, not to the text before the table."""
+    texts, k, _ = header
+    parts = [" > ".join(block.section)] + texts
+    if CONTEXT.search(texts[k]) and not _fault_word(texts[k]):
+        parts.append(lead)
+    return " ".join(parts)
+
+
+def _header_names(header: tuple[list[str], int, int]) -> bool:
+    """A header whose cell over the code says fault / error, with another cell naming a title,
+    cause or remedy (or says 'Code' with a cause or remedy column): a fault table, even of one row."""
+    texts, k, _ = header
+    others = [role_of(t) for j, t in enumerate(texts) if j != k]
+    if _fault_word(texts[k]):
+        return any(others)
+    return bool(CONTEXT.search(texts[k])) and any(r in ("cause", "remedy") for r in others)
+
+
+def _middle_code(blocks: list[Block], positioned: list, n: int | None, segs: list, open_column,
+                 memo: dict) -> tuple | None:
+    """A code in a later cell of a positioned line, under a header cell that says code / fault
+    ('Description | Code | Meaning'), or in the column such a header opened on an earlier page:
+    (cell index, header, code)."""
+    if n is None:
+        return None
+    for k, seg in enumerate(segs[1:], start=1):
+        value = _MARKS.sub("", seg.text.strip())
+        if not looks_like_code(value):
+            continue
+        header = _column_header(blocks, positioned, n, seg, memo)
+        if header is None and open_column is not None:
+            tol = max(seg.height, 4.0)
+            if abs(open_column[1].x0 - seg.x0) <= tol:
+                header = open_column[0]
+        if header is not None and CONTEXT.search(header[0][header[1]]) and not _value_table(header):
+            return k, header, value
+        return None
+    return None
 
 
 # --------------------------------------------------------------------------- families
 
 
-def _families(units: list[_Unit], doc_title: str) -> list[list[_Unit]]:
+def _families(units: list[_Unit], doc_title: str, blocks: list[Block]) -> list[list[_Unit]]:
     groups: dict[tuple, list[_Unit]] = defaultdict(list)
     for unit in units:
         groups[unit.family].append(unit)
@@ -308,25 +450,50 @@ def _families(units: list[_Unit], doc_title: str) -> list[list[_Unit]]:
         if key[0] in ("line", "line-right"):
             for run in (run for column in _by_left_edge(members) for run in _runs(column)):
                 if _accept(run, title_context):
-                    accepted.append(_absorb(run, units))
+                    accepted.append(_absorb(run, units, blocks))
             continue
         if _accept(members, title_context):
             accepted.append(members)
-    return accepted
+    # a run another run absorbed ('FA', 'PA' among 'F1'...'F9') is part of that family
+    places = [{(u.block, u.row) for u in f} if f[0].kind == "line" else set() for f in accepted]
+    return [f for n, f in enumerate(accepted)
+            if not places[n] or not any(m != n and (places[n] < places[m] or places[n] == places[m] and m < n)
+                                        for m in range(len(accepted)))]
 
 
-def _absorb(run: list[_Unit], units: list[_Unit]) -> list[_Unit]:
+def _absorb(run: list[_Unit], units: list[_Unit], blocks: list[Block]) -> list[_Unit]:
     """Codes of another kind inside a run of positioned code lines, at the same left edge, are
-    members too (a table column mixing 'F0001', 'Err 07' and '2310')."""
+    members too (a table column mixing 'F0001', 'Err 07' and '2310', or 'F9', 'FA', 'Fb'), down
+    to the end of the block the table continues into: in a column of codes, a cell that is just
+    a code-shaped token is a code even where it alone would be a word ('Eb', 'Ed')."""
     xs = sorted(u.x for u in run if u.x is not None)
-    if not xs:
+    if not xs or not _positioned(blocks, run):
         return run
     x = xs[len(xs) // 2]
-    span = ((run[0].block, run[0].row), (run[-1].block, run[-1].row))
+    last = run[-1].block
+    end = last + 1 if _continues(blocks, last) else last
+    span = ((run[0].block, run[0].row), (end, len(blocks[end].lines or [])))
     have = {(u.block, u.row) for u in run}
     extra = [u for u in units if u.kind == "line" and u.x is not None and abs(u.x - x) < 3
              and span[0] < (u.block, u.row) < span[1] and (u.block, u.row) not in have]
+    have |= {(u.block, u.row) for u in extra}
+    kinds = {kind_of(u.codes[0]) for u in run}
+    for i in range(run[0].block, end + 1):
+        for r, line in enumerate(blocks[i].lines or []):
+            segs = getattr(line, "segs", None)
+            if not segs or (i, r) in have or not span[0] < (i, r) < span[1] or abs(segs[0].x0 - x) >= 3:
+                continue
+            token = _MARKS.sub("", segs[0].text.strip())
+            if looks_like_code(token) and token[:1].isupper() and (kind_of(token) in kinds or kind_of(token) == "A"):
+                extra.append(_Unit("line", i, [token], _join([s.text for s in segs[1:]]), run[0].family,
+                                   run[0].context, r, x=segs[0].x0))
     return sorted(run + extra, key=lambda u: (u.block, u.row)) if extra else run
+
+
+def _continues(blocks: list[Block], index: int) -> bool:
+    """The block after `index` continues its table: same page and section, positioned lines."""
+    return index + 1 < len(blocks) and bool(blocks[index + 1].lines) and blocks[index + 1].kind in _CONTINUES \
+        and blocks[index + 1].page == blocks[index].page and blocks[index + 1].section == blocks[index].section
 
 
 def _by_left_edge(members: list[_Unit]) -> list[list[_Unit]]:
@@ -364,6 +531,8 @@ def _accept(members: list[_Unit], title_context: bool) -> bool:
     if kind == "row" and members[0].header and CONTEXT.search(members[0].header[members[0].col]) and \
             any(role_of(h) for k, h in enumerate(members[0].header) if k != members[0].col):
         return True  # a fault-table header ('Alarm | Description | Cause | Remedy') over even one row
+    if kind == "line" and members[0].header and members[0].labelled:
+        return True  # a fault-table header over positioned rows ('Error code | Description | Solution')
     if len(distinct) < (3 if kind == "line" else 2):
         return False
     if kind == "line" and len(distinct) < 0.85 * len(members):
@@ -417,7 +586,7 @@ def _build(blocks: list[Block], families: list[list[_Unit]]) -> list[Block]:
                 consumed.update(body)
                 for i in body[1:]:
                     replace.setdefault(i, [])
-        elif members[0].family[0] == "line" and _positioned(blocks, members) and \
+        elif members[0].family[0] in ("line", "col") and _positioned(blocks, members) and \
                 not any(u.block in consumed for u in members):
             first, entries, used = _positioned_entries(blocks, members)
             replace[first] = entries
@@ -777,23 +946,25 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
     give the roles; without them the first column is the title, the rest description."""
     member_at = {(u.block, u.row): u for u in members}
     first_block, last_block = min(u.block for u in members), max(u.block for u in members)
+    header_at = members[0].header_at if members[0].header_at and members[0].header_at[0] >= first_block - 3 else None
+    preface_until = header_at if header_at else (first_block, min(u.row for u in members if u.block == first_block))
+    first_block = min(first_block, header_at[0]) if header_at else first_block
     used = list(range(first_block, last_block + 1))
-    if last_block + 1 < len(blocks) and blocks[last_block + 1].lines and blocks[last_block + 1].kind in _CONTINUES \
-            and blocks[last_block + 1].page == blocks[last_block].page \
-            and blocks[last_block + 1].section == blocks[last_block].section:
+    if _continues(blocks, last_block):
         used.append(last_block + 1)
     lines = [(i, r, line) for i in used for r, line in enumerate(blocks[i].lines or []) if hasattr(line, "segs")]
     heights = sorted(line.height for _, _, line in lines) or [10.0]
     line_h = heights[len(heights) // 2]
     tol = 1.5 * line_h
-    code_x = sorted(blocks[u.block].lines[u.row].segs[0].x0 for u in members)[len(members) // 2]
-    lefts = [seg.x0 for (i, r), u in member_at.items() for seg in blocks[i].lines[r].segs[1:]
-             if seg.x0 > code_x + line_h]
+    code_x = sorted(blocks[u.block].lines[u.row].segs[u.col].x0 for u in members)[len(members) // 2]
+    lefts = [seg.x0 for (i, r), u in member_at.items() for k, seg in enumerate(blocks[i].lines[r].segs)
+             if k != u.col and (seg.x0 > code_x + line_h or k < u.col)]
     cols = _columns(lefts, tol) or [code_x + 4 * line_h]
+    edges = sorted([(left, n) for n, left in enumerate(cols)] + [(code_x, -1)])
 
     def column(x: float) -> int:
-        k = -1
-        for n, left in enumerate(cols):
+        k = edges[0][1]
+        for left, n in edges:
             if x >= left - tol:
                 k = n
         return k  # -1: the code column
@@ -802,6 +973,8 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
     roles: dict[int, str] = {}
     header_lines: set[tuple[int, int]] = set()
     pages_started: set = set()  # a header repeated at the top of a continued page is a header too
+    preface = [line for i, r, line in lines if (i, r) < preface_until]
+    lines = [(i, r, line) for i, r, line in lines if (i, r) >= preface_until]
     for i, r, line in lines:
         if (i, r) in member_at:
             pages_started.add(blocks[i].page)
@@ -825,9 +998,10 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
         if unit is not None:
             rows.append({"unit": unit, "page": blocks[i].page, "line": line, "cells": defaultdict(list),
                          "lines": [line], "block": i})
-            for seg in line.segs[1:]:
-                rows[-1]["cells"][max(column(seg.x0), 0)].append(seg)
-            if unit.rest and not line.segs[1:]:  # code and title in one run
+            for k, seg in enumerate(line.segs):
+                if k != unit.col:
+                    rows[-1]["cells"][max(column(seg.x0), 0)].append(seg)
+            if unit.rest and len(line.segs) == 1:  # code and title in one run
                 rows[-1]["title_text"] = unit.rest
     # every other line: nearest row on its page; before the page's first row: the row above
     for i, r, line in order:
@@ -895,8 +1069,12 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
         box = union_box((x.x0, x.top, x.x1, x.bottom) for x in row["lines"]) if block.box is not None else None
         entries.extend(_entry([entry], block, page=row["page"], box=box))
     head = []
+    block = blocks[first_block]
+    if preface:
+        head.append(Block(block.kind, "\n".join(x.text for x in preface), block.section, block.page, block.start,
+                          block.end, box=union_box(_line_box(x) for x in preface) if block.box else None,
+                          lines=preface))
     if kept:
-        block = blocks[first_block]
-        head = [Block(PassageKind.TABLE, "\n".join(x.text for x in kept), block.section, block.page, block.start,
-                      block.end)]
+        head.append(Block(PassageKind.TABLE, "\n".join(x.text for x in kept), block.section, block.page, block.start,
+                          block.end))
     return first_block, head + entries, used
