@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from assistant.domain import PassageKind
 from assistant.library.codes import head_code, looks_like_code, strip_separators
-from assistant.library.ingest.base import Block, FaultRow, Heading, union_box
+from assistant.library.ingest.base import Block, FaultRow, Heading, Seg, union_box
 
 _STEM = r"(?<![^\W\d_])"
 CONTEXT = re.compile(
@@ -277,12 +277,17 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
                 continue  # '50, 60, 70, 90,' / 'and red Led': numbers in a sentence that runs on
             header = _column_header(blocks, positioned, place[(index, r)], segs[0], memo) if segs else None
             context = _context(block, lead_in[index])
+            elsewhere = False  # the header names another column as the codes' ('No. | Code | Name')
             if header is not None:
                 if _value_table(header):
                     continue
                 context = _header_context(header, block, lead_in[index])
+                elsewhere = not CONTEXT.search(header[0][header[1]]) and \
+                    any(CONTEXT.search(t) for k, t in enumerate(header[0]) if k > header[1])
             middle = _middle_code(blocks, positioned, place.get((index, r)), segs, open_column, memo) \
-                if not codes and segs else None
+                if (not codes or elsewhere) and segs else None
+            if elsewhere and middle is None:
+                continue
             if middle is not None:
                 k, cells, code = middle
                 open_column = (cells, segs[k], block.section)
@@ -356,13 +361,24 @@ def _column_header(blocks: list[Block], positioned: list, n: int, seg, memo: dic
             if (m, k) not in memo:  # another row of the table: its header is this one's
                 memo[(m, k)] = _column_header(blocks, positioned, m, line.segs[k], memo)
             return memo[(m, k)]
-        texts = [x.text.strip() for x in line.segs]
-        if len(texts) >= 2 and all(_is_label(t) for t in texts):
-            return texts, k, m
+        if _header_line(line):
+            return [x.text.strip() for x in line.segs], k, m
     return None
 
 
-_CODE_WORD = re.compile(r"^(?:codes?|c[óo]digos?|codice|no\.?|nr\.?|n[°º])$", re.I)
+def _header_line(line) -> bool:
+    texts = [x.text.strip() for x in line.segs]
+    return len(texts) >= 2 and all(_is_label(t) for t in texts) and any(_header_word(t) for t in texts)
+
+
+def _header_word(cell: str) -> bool:
+    """A cell a table header is made of: a role ('Cause'), 'Code' / 'Fault', a number or value column."""
+    words = [w.lower() for w in _WORD.findall(cell)]
+    return bool(role_of(cell) or CONTEXT.search(cell) or any(w in _VALUE_WORDS or _CODE_WORD.match(w) for w in words))
+
+
+_CODE_WORD = re.compile(r"^(?:codes?|c[óo]digos?|codice|no|nr|n[°º]|number|nummer|num[ée]ro|n[úu]mero|item|index|pos)$",
+                        re.I)
 _VALUE_WORDS = {"model", "models", "modelo", "modèle", "modell", "type", "typ", "tipo", "terminal", "terminals",
                 "klemme", "borne", "pin", "parameter", "parameters", "parámetro", "paramètre", "parametro", "range",
                 "bereich", "rango", "plage", "setting", "settings", "einstellung", "default", "unit", "units",
@@ -449,6 +465,8 @@ def _families(units: list[_Unit], doc_title: str, blocks: list[Block]) -> list[l
             continue
         if key[0] in ("line", "line-right"):
             for run in (run for column in _by_left_edge(members) for run in _runs(column)):
+                if key[0] == "line" and _inner_column(blocks, run):
+                    continue
                 if _accept(run, title_context):
                     accepted.append(_absorb(run, units, blocks))
             continue
@@ -484,10 +502,33 @@ def _absorb(run: list[_Unit], units: list[_Unit], blocks: list[Block]) -> list[_
             if not segs or (i, r) in have or not span[0] < (i, r) < span[1] or abs(segs[0].x0 - x) >= 3:
                 continue
             token = _MARKS.sub("", segs[0].text.strip())
+            if _header_line(line):
+                continue  # the header repeated on a continued page ('Code | Fault | Cause')
             if looks_like_code(token) and token[:1].isupper() and (kind_of(token) in kinds or kind_of(token) == "A"):
                 extra.append(_Unit("line", i, [token], _join([s.text for s in segs[1:]]), run[0].family,
                                    run[0].context, r, x=segs[0].x0))
     return sorted(run + extra, key=lambda u: (u.block, u.row)) if extra else run
+
+
+def _inner_column(blocks: list[Block], run: list[_Unit]) -> bool:
+    """Positioned codes that start their lines, but lines between them start further left: the
+    codes are in an inner column of a table ('0: Default mode', '2: software control' in a
+    register table's notes), not a list of codes (a column of codes under a code header is
+    found through that header)."""
+    if not _positioned(blocks, run) or len(run) < 2:
+        return False
+    x = sorted(u.x for u in run)[len(run) // 2]
+    have = {(u.block, u.row) for u in run}
+    first, last = (run[0].block, run[0].row), (run[-1].block, run[-1].row)
+    heights = sorted(blocks[u.block].lines[u.row].height for u in run)
+    line_h = heights[len(heights) // 2]
+    left = 0
+    for i in range(run[0].block, run[-1].block + 1):
+        for r, line in enumerate(blocks[i].lines or []):
+            if first < (i, r) < last and (i, r) not in have and getattr(line, "segs", None) \
+                    and line.segs[0].x1 < x - line_h:
+                left += 1
+    return left >= max(2, len(run) // 4)
 
 
 def _continues(blocks: list[Block], index: int) -> bool:
@@ -928,14 +969,14 @@ def _positioned(blocks: list[Block], members: list[_Unit]) -> bool:
     return all(blocks[u.block].lines and hasattr(blocks[u.block].lines[u.row], "segs") for u in members)
 
 
-def _columns(lefts: list[float], tol: float) -> list[float]:
+def _columns(lefts: list[float], tol: float, least: int = 2) -> list[float]:
     out: list[list[float]] = []
     for x in sorted(lefts):
         if out and x - out[-1][-1] <= tol:
             out[-1].append(x)
         else:
             out.append([x])
-    return [min(c) for c in out if len(c) >= 2] or [min(c) for c in out]
+    return [min(c) for c in out if len(c) >= least] or [min(c) for c in out if len(c) >= 2] or [min(c) for c in out]
 
 
 def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int, list[Block], list[int]]:
@@ -953,13 +994,19 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
     if _continues(blocks, last_block):
         used.append(last_block + 1)
     lines = [(i, r, line) for i in used for r, line in enumerate(blocks[i].lines or []) if hasattr(line, "segs")]
+    member_pages = {blocks[u.block].page for u in members}
     heights = sorted(line.height for _, _, line in lines) or [10.0]
     line_h = heights[len(heights) // 2]
     tol = 1.5 * line_h
     code_x = sorted(blocks[u.block].lines[u.row].segs[u.col].x0 for u in members)[len(members) // 2]
+    # columns start where cells start: on the code rows and on the lines between them (a cell
+    # centred on its row, or taller than the code's, starts on another line than the code)
     lefts = [seg.x0 for (i, r), u in member_at.items() for k, seg in enumerate(blocks[i].lines[r].segs)
              if k != u.col and (seg.x0 > code_x + line_h or k < u.col)]
-    cols = _columns(lefts, tol) or [code_x + 4 * line_h]
+    lefts += [seg.x0 for i, r, line in lines if (i, r) not in member_at and blocks[i].page in member_pages
+              for n, seg in enumerate(line.segs) if abs(seg.x0 - code_x) > line_h
+              and (n == 0 or seg.x0 - line.segs[n - 1].x1 >= line_h)]  # not a wide word space
+    cols = _columns(lefts, tol, max(2, len(members) // 3)) or [code_x + 4 * line_h]
     edges = sorted([(left, n) for n, left in enumerate(cols)] + [(code_x, -1)])
 
     def column(x: float) -> int:
@@ -968,6 +1015,28 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
             if x >= left - tol:
                 k = n
         return k  # -1: the code column
+
+    def split(seg) -> list:
+        """A run crossing a column's left edge (OCR joins neighbouring cells into one box), cut
+        between the words that fall on either side (positions interpolated from the run's width)."""
+        words = seg.text.split()
+        if len(words) < 2 or column(seg.x0) == -1 or not any(seg.x0 + tol < left < seg.x1 - tol for left, _ in edges):
+            return [seg]  # (text under the codes is a note or a label line, not cells run together)
+        per_char = (seg.x1 - seg.x0) / max(len(seg.text), 1)
+        parts: list[list] = []  # [column, words, x0, x1]
+        pos = 0
+        for word in words:
+            at = seg.text.find(word, pos)
+            pos = at + len(word)
+            x0, x1 = seg.x0 + at * per_char, seg.x0 + pos * per_char
+            k = next((n for left, n in reversed(edges) if left <= x0 + 0.3 * line_h), edges[0][1])
+            if parts and parts[-1][0] == k:
+                parts[-1][1].append(word)
+                parts[-1][3] = x1
+            else:
+                parts.append([k, [word], x0, x1])
+        return [Seg(" ".join(ws), x0, x1, seg.top, seg.bottom, seg.size, seg.bold, seg.conf)
+                for _, ws, x0, x1 in parts]
 
     # header: lines above the first code that name roles
     roles: dict[int, str] = {}
@@ -984,14 +1053,15 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
         for seg in line.segs:
             k = column((seg.x0 + seg.x1) / 2 if seg.x1 - seg.x0 < 3 * line_h else seg.x0)
             found[k] = found.get(k) or role_of(seg.text)
-        if sum(1 for v in found.values() if v) >= 1 and len(line.segs) >= 2:
+        if sum(1 for v in found.values() if v) >= 1 and _header_line(line):
             header_lines.add((i, r))
-            for k, role in found.items():
-                if role and k >= 0 and role not in roles.values():
-                    if role == "title" and "title" in roles.values():
-                        role = "cause"
+            for k, role in sorted(found.items()):
+                if role == "title" and "title" in roles.values() and roles.get(k) != "title":
+                    role = "cause"  # 'Alarm text | Description | Countermeasure': the second text column explains
+                if role and k >= 0 and k not in roles and role not in roles.values():
                     roles[k] = role
     rows: list[dict] = []
+    header_rows = [(i, line) for i, r, line in lines if (i, r) in header_lines]
     order = [(i, r, line) for i, r, line in lines if (i, r) not in header_lines]
     for pos, (i, r, line) in enumerate(order):
         unit = member_at.get((i, r))
@@ -1000,43 +1070,84 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
                          "lines": [line], "block": i})
             for k, seg in enumerate(line.segs):
                 if k != unit.col:
-                    rows[-1]["cells"][max(column(seg.x0), 0)].append(seg)
-            if unit.rest and len(line.segs) == 1:  # code and title in one run
-                rows[-1]["title_text"] = unit.rest
+                    for part in split(seg):
+                        rows[-1]["cells"][max(column(part.x0), 0)].append(part)
+            own_rest = cell_codes(line.segs[unit.col].text)[1] if len(line.segs) > 1 else unit.rest
+            if own_rest and own_rest[:1].isalpha():  # code and title in one run ('F0001 Overcurrent')
+                rows[-1]["title_text"] = own_rest
     # every other line: nearest row on its page; before the page's first row: the row above
+    page_of: dict[int, int] = {}  # a cell's lines read page by page (a row continued on the next page)
+
+    def own(owner: dict, line, page) -> None:
+        owner["lines"].append(line)
+        for seg in (part for whole in line.segs for part in split(whole)):
+            owner["cells"][column(seg.x0)].append(seg)  # -1: text under the codes ('Cause: ...')
+            page_of[id(seg)] = page if page is not None else 0
+
+    def middle(line) -> float:
+        return (line.top + line.bottom) / 2
+
+    page_top: dict = defaultdict(list)  # page -> lines above its first code row
+    tentative: list = []
+    rows_on: dict = defaultdict(list)
+    for row in rows:
+        rows_on[row["page"]].append(row)
     for i, r, line in order:
         if (i, r) in member_at:
             continue
         page = blocks[i].page
-        same = [row for row in rows if row["page"] == page]
+        same = rows_on.get(page)
         if not same:
             continue
-        mid = (line.top + line.bottom) / 2
+        mid = middle(line)
+        if mid < same[0]["line"].top - 0.3 * line_h:
+            page_top[page].append(line)
+            continue
+        dist = [abs(middle(row["line"]) - mid) for row in same]
+        best = min(range(len(same)), key=lambda k: (dist[k], k))
+        if best + 1 < len(same) and dist[best] == dist[best + 1]:
+            pass  # a tie: the row above (lines run on below their code)
+        elif best > 0 and dist[best - 1] - dist[best] < 0.25 * line_h and middle(same[best]["line"]) > mid:
+            best -= 1
+        if mid - same[-1]["line"].bottom > 6 * line_h and not (
+                tentative and tentative[-1][1] is same and 0 <= line.top - tentative[-1][0].bottom < line_h):
+            continue  # text after the table (a tall cell's lines run on without a gap)
+        tentative.append((line, same, best, page))
+    # cells top-aligned on their rows: a cell of several lines starts on its code's line (else the
+    # cells are centred on their rows, and a line belongs to the nearest code)
+    multi = on_code = 0
+    by_row: dict[int, list] = defaultdict(list)
+    for line, same, best, _ in tentative:
+        by_row[id(same[best])].append(line)
+    under_code = 0
+    for row in rows:
+        for k in set(column(x.x0) for line in by_row.get(id(row), []) for x in line.segs):
+            if k == -1:  # the code's own cell runs on below it ('F0001' / 'Overcurrent')
+                under_code += 1
+                continue
+            multi += 1
+            on_code += any(column(x.x0) == k for x in row["line"].segs)
+    top_aligned = on_code >= 0.8 * multi if multi else under_code * 2 >= len(rows)
+    for line, same, best, page in tentative:
+        if top_aligned or all(column(x.x0) == -1 for x in line.segs):  # the code's own cell runs on below it
+            best = max(k for k, row in enumerate(same) if row["line"].top <= middle(line))
+        own(same[best], line, page)
+    # cells centred on their rows: most rows that follow another row on their page hold lines above their code
+    inner = [row for n, row in enumerate(rows) if n and rows[n - 1]["page"] == row["page"]]
+    centred = bool(inner) and 2 * sum(any(middle(x) < row["line"].top for x in row["lines"][1:]) for row in inner) \
+        >= len(inner)
+    for page, tops in page_top.items():
+        same = [row for row in rows if row["page"] == page]
         first = same[0]
-        if mid < first["line"].top - 0.3 * line_h:
-            before_rows = [row for row in rows if row["page"] is not None and page is not None
-                           and row["page"] < page]
-            # the lines above the first code row of a continued page finish the last row
-            if before_rows and mid < first["line"].top - 1.2 * line_h:
-                owner = before_rows[-1]
-            elif mid >= first["line"].top - 3 * line_h:
-                owner = first
-            else:
-                continue
-        else:
-            dist = [abs((row["line"].top + row["line"].bottom) / 2 - mid) for row in same]
-            best = min(range(len(same)), key=lambda k: (dist[k], k))
-            if best + 1 < len(same) and dist[best] == dist[best + 1]:
-                pass  # a tie: the row above (lines run on below their code)
-            elif best > 0 and dist[best - 1] - dist[best] < 0.25 * line_h and \
-                    (same[best]["line"].top + same[best]["line"].bottom) / 2 > mid:
-                best -= 1
-            owner = same[best]
-            if mid - same[-1]["line"].bottom > 6 * line_h:
-                continue
-        owner["lines"].append(line)
-        for seg in line.segs:
-            owner["cells"][column(seg.x0)].append(seg)  # -1: text under the codes ('Cause: ...')
+        before = [row for row in rows if row["page"] is not None and page is not None and row["page"] < page]
+        below = sum(1 for x in first["lines"][1:] if middle(x) > first["line"].bottom)
+        header_above = any(blocks[h].page == page for h, _ in header_rows)
+        for n, line in enumerate(tops):
+            mid = middle(line)
+            if before and (top_aligned or (len(tops) - n > below if centred else mid < first["line"].top - 1.2 * line_h)):
+                own(before[-1], line, page)  # the lines above the first code row of a continued page finish the last row
+            elif mid >= first["line"].top - 3 * line_h or header_above or centred:
+                own(first, line, page)  # between the header and the first row: a cell centred on that row
     # without a title header, the title is the first column that holds names (not flags or values)
     named = {k for k in range(len(cols))
              if sum(1 for row in rows if _NAME.search(" ".join(x.text for x in row["cells"].get(k, [])))) * 2
@@ -1051,7 +1162,8 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
             free = [k for k in range(len(cols)) if k not in roles and k in named]
             title_col = free[0] if free else None
         for k in sorted(row["cells"]):
-            segs = sorted(row["cells"][k], key=lambda s: (round(s.top / (0.5 * line_h)), s.x0))
+            segs = sorted(row["cells"][k], key=lambda s: (page_of.get(id(s), row["page"] or 0),
+                                                          round(s.top / (0.5 * line_h)), s.x0))
             role = "title" if k == title_col else roles.get(k, "description")
             if role == "title" and k not in roles:
                 # short value cells the column grouping took in before the name ('0  1  MOTOR')
@@ -1060,14 +1172,22 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
                 segs = segs[lead:]
             text = _join([s.text for s in segs])
             setattr(entry, role, _join([getattr(entry, role), text], "\n" if k < 0 else " "))
+        under = _join([s.text for s in sorted(row["cells"].get(-1, []), key=lambda s: (
+            page_of.get(id(s), row["page"] or 0), round(s.top / (0.5 * line_h)), s.x0))])
         _split_labels(entry)
         if row.get("title_text") and not entry.title:
             entry.title = row["title_text"]
+        if not entry.title and under and not _LABEL_IN_TEXT.match(under):
+            # no title column: the name under the code in its own cell ('F0001' / 'Overcurrent')
+            entry.title = _LABEL_IN_TEXT.split(under, 1)[0].strip()
+            entry.description = _clean(entry.description.replace("\n", " ")).replace(entry.title, "", 1).strip()
         confs = [s.conf for line in row["lines"] for s in line.segs if s.conf is not None]
         entry.conf = sum(confs) / len(confs) if confs else None
         block = blocks[row["block"]]
         box = union_box((x.x0, x.top, x.x1, x.bottom) for x in row["lines"]) if block.box is not None else None
-        entries.extend(_entry([entry], block, page=row["page"], box=box))
+        copies = [entry] + [FaultRow(code=c, title=entry.title, cause=entry.cause, remedy=entry.remedy,
+                                     description=entry.description, conf=entry.conf) for c in unit.codes[1:]]
+        entries.extend(_entry(copies, block, page=row["page"], box=box))  # 'E21 / E22': one entry each
     head = []
     block = blocks[first_block]
     if preface:
