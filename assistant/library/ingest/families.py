@@ -71,11 +71,18 @@ def _join(parts: Sequence[str], sep: str = " ") -> str:
         part = _clean(part)
         if not part:
             continue
-        if out.endswith("-") and not out.endswith(" -") and part[:1].islower():
+        if out.endswith("-") and not out.endswith(" -") and (part[:1].islower() or _capital_break(out, part)):
             out = out[:-1] + part
         else:
             out = f"{out}{sep}{part}" if out else part
     return out
+
+
+def _capital_break(before: str, after: str) -> bool:
+    """'CON-' / 'TROL ERROR': a word in capitals broken over two lines."""
+    last = before[:-1].rsplit(" ", 1)[-1]
+    nxt = after.split(" ", 1)[0]
+    return len(last) >= 2 and last.isalpha() and last.isupper() and nxt.isalpha() and nxt.isupper()
 
 
 def cell_codes(text: str) -> tuple[list[str], str]:
@@ -283,7 +290,7 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
                     continue
                 context = _header_context(header, block, lead_in[index])
                 elsewhere = not CONTEXT.search(header[0][header[1]]) and \
-                    any(CONTEXT.search(t) for k, t in enumerate(header[0]) if k > header[1])
+                    any(_NAMES_CODES.search(t) for k, t in enumerate(header[0]) if k > header[1])
             middle = _middle_code(blocks, positioned, place.get((index, r)), segs, open_column, memo) \
                 if (not codes or elsewhere) and segs else None
             if elsewhere and middle is None:
@@ -321,6 +328,9 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[_Unit]:
                 unit.header_at = positioned[header[2]][:2]
             out.append(unit)
     return out
+
+
+_NAMES_CODES = re.compile(r"code|c[óo]digo|codice", re.I)  # a header cell naming the column of codes
 
 
 def _runs_on(cell: str) -> bool:
@@ -367,8 +377,14 @@ def _column_header(blocks: list[Block], positioned: list, n: int, seg, memo: dic
 
 
 def _header_line(line) -> bool:
+    """A line of short label cells one of which a header is made of ('Code | Fault | Cause'); cells
+    with digits ('AL8 | AL4 | Alarm | Cause') when several cells say what their columns are."""
     texts = [x.text.strip() for x in line.segs]
-    return len(texts) >= 2 and all(_is_label(t) for t in texts) and any(_header_word(t) for t in texts)
+    if len(texts) < 2 or not all(0 < len(t.split()) <= 4 for t in texts):
+        return False
+    named = sum(1 for t in texts if _WORD.search(t) and not re.search(r"\d", t) and _header_word(t))
+    return named >= 1 and all(_is_label(t) for t in texts) or named >= 2 and \
+        all(_WORD.search(t) or not re.fullmatch(r"[\d\s.,:;()/-]+", t) for t in texts)
 
 
 def _header_word(cell: str) -> bool:
@@ -1092,14 +1108,20 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
     rows_on: dict = defaultdict(list)
     for row in rows:
         rows_on[row["page"]].append(row)
+    above: dict = {}  # page -> bottom of the line above
+    ended: set = set()  # pages on which the table has ended (a gap after its last row)
     for i, r, line in order:
+        page = blocks[i].page
+        prev_bottom, above[page] = above.get(page), line.bottom
         if (i, r) in member_at:
             continue
-        page = blocks[i].page
         same = rows_on.get(page)
-        if not same:
+        if not same or page in ended:
             continue
         mid = middle(line)
+        if mid > same[-1]["line"].bottom and prev_bottom is not None and line.top - prev_bottom > 2.5 * line_h:
+            ended.add(page)  # the rows' lines run on without a gap: what follows a gap is after the table
+            continue
         if mid < same[0]["line"].top - 0.3 * line_h:
             page_top[page].append(line)
             continue
@@ -1141,7 +1163,16 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
         first = same[0]
         before = [row for row in rows if row["page"] is not None and page is not None and row["page"] < page]
         below = sum(1 for x in first["lines"][1:] if middle(x) > first["line"].bottom)
-        header_above = any(blocks[h].page == page for h, _ in header_rows)
+        heads = [x for h, x in header_rows if blocks[h].page == page]
+        header_above = bool(heads)
+        if heads:
+            # above the header: the page's running head; right under it, short cells continuing it
+            # ('(LED' / '12)' under 'AL8  AL4'): the header's second line
+            tops = [x for x in tops if x.top >= heads[-1].bottom]
+            last = heads[-1]
+            while tops and len(tops[0].segs) >= 2 and all(len(x.text.split()) <= 2 for x in tops[0].segs) \
+                    and tops[0].top - last.bottom < line_h:
+                last = tops.pop(0)
         for n, line in enumerate(tops):
             mid = middle(line)
             if before and (top_aligned or (len(tops) - n > below if centred else mid < first["line"].top - 1.2 * line_h)):
@@ -1166,10 +1197,10 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
                                                           round(s.top / (0.5 * line_h)), s.x0))
             role = "title" if k == title_col else roles.get(k, "description")
             if role == "title" and k not in roles:
-                # short value cells the column grouping took in before the name ('0  1  MOTOR')
-                lead = next((n for n, x in enumerate(segs) if _NAME.search(x.text)), 0)
-                entry.description = _join([entry.description] + [x.text for x in segs[:lead]])
-                segs = segs[lead:]
+                # short value cells the column grouping took in with the name ('0  1  MOTOR')
+                if any(_NAME.search(x.text) for x in segs):
+                    entry.description = _join([entry.description] + [x.text for x in segs if not _WORD.search(x.text)])
+                    segs = [x for x in segs if _WORD.search(x.text)]
             text = _join([s.text for s in segs])
             setattr(entry, role, _join([getattr(entry, role), text], "\n" if k < 0 else " "))
         under = _join([s.text for s in sorted(row["cells"].get(-1, []), key=lambda s: (
