@@ -484,7 +484,7 @@ def _families(units: list[_Unit], doc_title: str, blocks: list[Block]) -> list[l
                 if key[0] == "line" and _inner_column(blocks, run):
                     continue
                 if _accept(run, title_context):
-                    accepted.append(_absorb(run, units, blocks))
+                    accepted.append(_repair_ocr_run(_absorb(run, units, blocks), blocks))
             continue
         if _accept(members, title_context):
             accepted.append(members)
@@ -523,6 +523,41 @@ def _absorb(run: list[_Unit], units: list[_Unit], blocks: list[Block]) -> list[_
             if looks_like_code(token) and token[:1].isupper() and (kind_of(token) in kinds or kind_of(token) == "A"):
                 extra.append(_Unit("line", i, [token], _join([s.text for s in segs[1:]]), run[0].family,
                                    run[0].context, r, x=segs[0].x0))
+    return sorted(run + extra, key=lambda u: (u.block, u.row)) if extra else run
+
+
+def _repair_ocr_run(run: list[_Unit], blocks: list[Block]) -> list[_Unit]:
+    """A scanned column of numbered codes that counts up by one (1, 2, 3 ...): a member that breaks
+    the count between its neighbours ('1, 20, 3', '8, 6, 10') is an OCR misreading of the number
+    the count gives, and a short token at the column's left edge where a number is missing
+    ('4, so, 6') is that number. Only on OCR'd lines, only in a run that mostly counts by one."""
+    if len(run) < 4 or not _positioned(blocks, run) or not all(
+            re.fullmatch(r"\d{1,4}", u.codes[0]) and any(s.conf is not None for s in blocks[u.block].lines[u.row].segs)
+            for u in run):
+        return run
+    values = [int(u.codes[0]) for u in run]
+    steps = sum(1 for a, b in zip(values, values[1:]) if b == a + 1)
+    if steps < 0.5 * (len(values) - 1):
+        return run
+    for n in range(1, len(run) - 1):
+        if values[n + 1] == values[n - 1] + 2 and values[n] != values[n - 1] + 1:
+            values[n] = values[n - 1] + 1
+            run[n].codes = [str(values[n])]
+    x = sorted(u.x for u in run)[len(run) // 2]
+    have = {(u.block, u.row) for u in run}
+    extra = []
+    for n in range(len(run) - 1):
+        if values[n + 1] != values[n] + 2:
+            continue
+        start, end = (run[n].block, run[n].row), (run[n + 1].block, run[n + 1].row)
+        gap = [(i, r, line) for i in range(start[0], end[0] + 1) for r, line in enumerate(blocks[i].lines or [])
+               if start < (i, r) < end and (i, r) not in have and getattr(line, "segs", None)
+               and abs(line.segs[0].x0 - x) < 3 and len(line.segs) >= 2
+               and re.fullmatch(r"\S{1,3}", line.segs[0].text.strip())]
+        if len(gap) == 1:
+            i, r, line = gap[0]
+            extra.append(_Unit("line", i, [str(values[n] + 1)], _join([s.text for s in line.segs[1:]]),
+                               run[0].family, run[0].context, r, x=line.segs[0].x0))
     return sorted(run + extra, key=lambda u: (u.block, u.row)) if extra else run
 
 
