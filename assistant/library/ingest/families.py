@@ -1189,7 +1189,7 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
     top_aligned = on_code >= 0.8 * multi if multi else under_code * 2 >= len(rows)
     for line, same, best, page in tentative:
         if top_aligned or all(column(x.x0) == -1 for x in line.segs):  # the code's own cell runs on below it
-            best = max(k for k, row in enumerate(same) if row["line"].top <= middle(line))
+            best = max((k for k, row in enumerate(same) if row["line"].top <= middle(line)), default=0)
         own(same[best], line, page)
     # cells centred on their rows: most rows that follow another row on their page hold lines above their code
     inner = [row for n, row in enumerate(rows) if n and rows[n - 1]["page"] == row["page"]]
