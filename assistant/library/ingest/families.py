@@ -640,7 +640,9 @@ def _accept(members: list[_Unit], title_context: bool) -> bool:
     prefixed = all(CONTEXT.match(m.codes[0]) for m in members)
     labelled = sum(m.labelled for m in members) * 2 >= len(members)
     # lines: the text before the run (a heading, a header line, a lead-in), not text between members
-    near = [members[0], members[-1]] if kind == "line" else members[:3]
+    # (the last member's lead-in lies between members; only a code-right run's lead-out follows it)
+    near = ([members[0], members[-1]] if members[0].family[0] == "line-right" else members[:1]) \
+        if kind == "line" else members[:3]
     context = prefixed or labelled or title_context or any(CONTEXT.search(m.context) for m in near)
     return context
 

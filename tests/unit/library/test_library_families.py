@@ -127,3 +127,12 @@ def test_a_text_layer_keeps_the_numbers_it_prints():
             + [seg for n, (code, name) in enumerate(zip(["1", "20", "3", "4", "5"], names))
                for seg in _row(90 + n * 2 * LINE, [(60, code), (120, name), (300, "See the manual")])])
     assert sorted(_entries(page), key=int) == ["1", "3", "4", "5", "20"]
+
+
+def test_a_value_inside_a_list_gives_the_list_no_fault_context():
+    """'4: fault' among a register's values ('0: waiting', '1: normal', ...) is one of them, not a
+    caption naming the list."""
+    values = ["waiting", "normal", "charging", "discharging", "upgrade", "fault", "self test"]
+    page = _heading(40, "Working status information") + [
+        seg for n, value in enumerate(values) for seg in _row(70 + n * 2.2 * LINE, [(60, f"{n}: {value}")])]
+    assert _entries(page, title="Communication protocol") == {}
