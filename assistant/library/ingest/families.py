@@ -9,6 +9,12 @@ family. Title, cause and remedy come from column headers or labels (any language
 manual has them; otherwise the title is the text on the code's own line or cell and the
 rest is its description.
 
+Positioned lines (PDF text, OCR) form tables by their cells' positions: a column header over
+the codes decides what the column is (one saying fault / error accepts even a single row; one
+naming models, terminals or settings makes a value table, no fault list; a 'Code' header over
+a later column puts the codes there), cells centred or top-aligned on their rows are told
+apart, and a table continues over page breaks.
+
     find_entries(blocks, headings, doc_title) -> blocks, with FAULT_CODE blocks for entries
 """
 
