@@ -1196,7 +1196,12 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
             on_code += any(column(x.x0) == k for x in row["line"].segs)
     top_aligned = on_code >= 0.8 * multi if multi else under_code * 2 >= len(rows)
     for line, same, best, page in tentative:
-        if top_aligned or all(column(x.x0) == -1 for x in line.segs):  # the code's own cell runs on below it
+        cells = {column(x.x0) for x in line.segs}
+        if cells == {-1}:  # the code's own cell runs on below it
+            best = max((k for k, row in enumerate(same) if row["line"].top <= middle(line)), default=0)
+        elif top_aligned and not (middle(line) < same[best]["line"].top and
+                                  not cells & {column(x.x0) for x in same[best]["line"].segs}):
+            # (a cell the nearest row's code line lacks, just above it, is that row's cell centred on it)
             best = max((k for k, row in enumerate(same) if row["line"].top <= middle(line)), default=0)
         own(same[best], line, page)
     # cells centred on their rows: most rows that follow another row on their page hold lines above their code

@@ -136,3 +136,29 @@ def test_a_value_inside_a_list_gives_the_list_no_fault_context():
     page = _heading(40, "Working status information") + [
         seg for n, value in enumerate(values) for seg in _row(70 + n * 2.2 * LINE, [(60, f"{n}: {value}")])]
     assert _entries(page, title="Communication protocol") == {}
+
+
+def test_a_cell_centred_on_its_row_in_a_table_of_top_aligned_rows():
+    """Most rows put every cell's first line on the code's line; one row's name wraps and is
+    centred on its code: the line above that code is its name's first line."""
+    page = (_heading(40, "Temperature sensor failure")
+            + _row(80, [(60, "Error code"), (125, "Description"), (290, "Solution")])
+            + _row(100, [(290, "1). Wiring")])
+            + _row(116, [(60, "P3"), (125, "Gas exhaust sensor failure"), (290, "2). Gas exhaust sensor")])
+            + _row(132, [(290, "3). Replace PC board")])
+            + _row(150, [(290, "1). Wiring")])
+            + _row(158, [(125, "Evaporator coil pipe sensor")])
+            + _row(166, [(60, "P4"), (290, "2). Evaporator coil sensor")])
+            + _row(174, [(125, "failure")])
+            + _row(182, [(290, "3). Replace PC board")])
+            + _row(200, [(290, "1). Wiring")])
+            + _row(216, [(60, "P5"), (125, "Gas return sensor failure"), (290, "2). Gas return sensor")])
+            + _row(232, [(290, "3). Replace PC board")])
+            + [seg for n, code in enumerate(("P6", "P7", "P8"))
+               for seg in _row(250 + n * 50, [(290, "1). Wiring")]) + _row(266 + n * 50, [
+                   (60, code), (125, f"Sensor {code} failure"), (290, "2). Sensor")]) + _row(282 + n * 50, [
+                   (290, "3). Replace PC board")])])
+    found = _entries(page)
+    assert [found[c][0].fault.title for c in ("P3", "P4", "P5", "P6")] == [
+        "Gas exhaust sensor failure", "Evaporator coil pipe sensor failure", "Gas return sensor failure",
+        "Sensor P6 failure"]
