@@ -153,8 +153,8 @@ def figures(corpus, tmp_path_factory):
     return results, total
 
 
-# what the ingest reaches today (recall 99.0 %, precision 99.9 %, pages 100 %), less a small margin
-FLOOR_RECALL, FLOOR_PRECISION, FLOOR_PAGES = 0.975, 0.99, 0.98
+# what the ingest reaches today (recall 99.3 %, precision 99.9 %, pages 100 %), less a small margin
+FLOOR_RECALL, FLOOR_PRECISION, FLOOR_PAGES = 0.98, 0.99, 0.98
 
 
 def test_corpus_no_regression(figures):
