@@ -399,8 +399,8 @@ def _header_word(cell: str) -> bool:
     return bool(role_of(cell) or CONTEXT.search(cell) or any(w in _VALUE_WORDS or _CODE_WORD.match(w) for w in words))
 
 
-_CODE_WORD = re.compile(r"^(?:codes?|c[óo]digos?|codice|no|nr|n[°º]|number|nummer|num[ée]ro|n[úu]mero|item|index|pos)$",
-                        re.I)
+_CODE_WORD = re.compile(
+    r"^(?:codes?|c[óo]digos?|codice|no|nr|n[°º]|number|nummer|num[ée]ro|n[úu]mero|item|index|pos)$", re.I)
 _VALUE_WORDS = {"model", "models", "modelo", "modèle", "modell", "type", "typ", "tipo", "terminal", "terminals",
                 "klemme", "borne", "pin", "parameter", "parameters", "parámetro", "paramètre", "parametro", "range",
                 "bereich", "rango", "plage", "setting", "settings", "einstellung", "default", "unit", "units",
@@ -1225,8 +1225,9 @@ def _positioned_entries(blocks: list[Block], members: list[_Unit]) -> tuple[int,
                 last = tops.pop(0)
         for n, line in enumerate(tops):
             mid = middle(line)
-            if before and (top_aligned or (len(tops) - n > below if centred else mid < first["line"].top - 1.2 * line_h)):
-                own(before[-1], line, page)  # the lines above the first code row of a continued page finish the last row
+            if before and (top_aligned or (len(tops) - n > below if centred
+                                           else mid < first["line"].top - 1.2 * line_h)):
+                own(before[-1], line, page)  # lines above the first code row of a continued page finish the last row
             elif mid >= first["line"].top - 3 * line_h or header_above or centred:
                 own(first, line, page)  # between the header and the first row: a cell centred on that row
     # without a title header, the title is the first column that holds names (not flags or values)
