@@ -1,7 +1,8 @@
 """Turn positioned text (PDF text layers, OCR boxes, plain-text columns) into
 structure: lines, running headers/footers removed, headings with levels
 (numbering, font size, weight, capitals), paragraphs, numbered procedures,
-warnings, figure captions, generic tables and fault-code tables.
+warnings, figure captions and tables (fault-code entries are found on these blocks
+by `families`).
 
 Input: pages of `Seg`s in y-down coordinates. Output: a `ParsedDoc`'s blocks,
 headings and page texts. Pure functions; no I/O."""
@@ -14,8 +15,7 @@ from collections.abc import Sequence
 
 from assistant.domain import PassageKind
 from assistant.library.codes import looks_like_code
-from assistant.library.ingest import tables
-from assistant.library.ingest.base import Block, FaultRow, Heading, Line, Seg
+from assistant.library.ingest.base import Block, Heading, Line, Seg
 
 _NUM_HEAD = re.compile(r"^((?:\d{1,2}\.){0,4}\d{1,2})\.?\s+(\S.*)$")
 _WORDY_HEAD = re.compile(r"^(?:chapter|section|part|appendix|annex)\s+[\dA-Z]{1,3}\b", re.I)
@@ -239,6 +239,8 @@ class _Headings:
         if _WORDY_HEAD.match(text) and _title_like(text) and self._single_block(line):
             return 1
         # a line that is just a code ('E21') in a larger or bolder font than the body heads that code's section
+        if looks_like_code(text) and any(s.conf is not None for s in line.segs):
+            return None  # an OCR'd box's height is no font size: a code alone on a scanned line is a table cell
         code_only = self.has_fonts and bool(line.size) and looks_like_code(text) and bool(re.search(r"\d", text))
         if not self._single_block(line) or not (_title_like(text) or code_only) \
                 or text.lower().strip(":") in _WARNING_WORDS:
@@ -342,21 +344,6 @@ class _Builder:
             self.cur_kind = kind
         self.cur.append(line)
 
-    def fault(self, row: FaultRow, first: Line, last: Line, box=None) -> None:
-        self.flush()
-        self.blocks.append(Block(PassageKind.FAULT_CODE, fault_text(row), self.section, self.page, first.start,
-                                 last.end, fault=row, codes=(row.code,), box=box if self.geometry else None))
-
-
-def fault_text(row: FaultRow) -> str:
-    head = f"{row.code} {row.title}".strip()
-    parts = [head]
-    if row.cause:
-        parts.append(f"Cause: {row.cause}")
-    if row.remedy:
-        parts.append(f"Remedy: {row.remedy}")
-    return "\n".join(parts)
-
 
 def _table_text(line: Line) -> str:
     cells = [c for c in re.split(r"\s{2,}", line.text.strip()) if c]
@@ -400,7 +387,6 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
     b = _Builder()
     b.front_matter = bool(heads.depth_sizes)
     b.geometry = geometry
-    pending: tuple[list[Seg], dict[int, str]] | None = None  # a fault table that may continue on the next page
     for index, lines in enumerate(pages):
         carry = b.cur_kind == PassageKind.PROCEDURE and bool(b.cur)
         b.flush()
@@ -409,14 +395,6 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
         b.page = page_numbers[index] if page_numbers else index + 1
         i = 0
         prev: Line | None = None
-        if pending:
-            i = _table(b, pending[0], pending[1], lines, 0, continued=True)
-            if i == 0:
-                pending = None
-            elif i >= len(lines):
-                pass  # the whole page continues the table
-            else:
-                pending = None
         while i < len(lines):
             line = lines[i]
             text = " ".join(line.text.split())
@@ -426,18 +404,6 @@ def structure(pages: list[list[Line]], page_numbers: Sequence[int | None] | None
                 b.flush()
                 i += 1
                 continue
-            header_segs = tables.split_header_segments(line.segs)
-            roles = tables.header_roles([s.text for s in header_segs]) if len(header_segs) >= 2 else None
-            if roles:
-                b.flush()
-                header_segs, roles, extra = _two_line_header(header_segs, roles, lines, i)
-                used = _table(b, header_segs, roles, lines, i + 1 + extra)
-                if used:
-                    used += extra
-                    pending = (header_segs, roles) if i + 1 + used >= len(lines) else None
-                    i += 1 + used
-                    prev = lines[i - 1]
-                    continue
             label_open = b.cur_kind == PassageKind.WARNING and len(b.cur) == 1 and len(b.cur[0].text.split()) <= 3
             if label_open and not _STEP.match(text) and not _NUM_HEAD.match(text):
                 b.cur.append(line)  # the line after a bare DANGER / WARNING label belongs to it
@@ -497,48 +463,3 @@ def _gap_threshold(line: Line, prev: Line) -> float:
     """Vertical space that means a new paragraph: most of a font size (box heights vary with the glyphs)."""
     size = max(line.size, prev.size)
     return 0.8 * size if size else 0.7 * min(line.height, prev.height)
-
-
-def _two_line_header(header: list[Seg], roles: dict[int, str], lines: list[Line], i: int
-                     ) -> tuple[list[Seg], dict[int, str], int]:
-    """A header whose cells wrap onto a second line ('Probable' / 'cause', 'Counter-' / 'measure'):
-    the two lines merged per column, when that names at least as many roles. Returns (header,
-    roles, extra lines used)."""
-    if i + 1 >= len(lines):
-        return header, roles, 0
-    nxt = tables.split_header_segments(lines[i + 1].segs)
-    line_h = max(sum(s.height for s in header) / len(header), 1.0)
-    if not nxt or len(nxt) > len(header) or any(ch.isdigit() for s in nxt for ch in s.text) \
-            or min(s.top for s in nxt) - max(s.bottom for s in header) > line_h:
-        return header, roles, 0
-    texts = [s.text for s in header]
-    for seg in nxt:
-        k = min(range(len(header)), key=lambda j: abs(header[j].x0 - seg.x0))
-        if abs(header[k].x0 - seg.x0) > 2 * line_h:
-            return header, roles, 0
-        texts[k] = tables._join([texts[k], seg.text])
-    merged = tables.header_roles(texts)
-    if not merged or len(merged) < len(roles):
-        return header, roles, 0
-    segs = [Seg(t, s.x0, s.x1, s.top, s.bottom, s.size, s.bold) for t, s in zip(texts, header)]
-    return segs, merged, 1
-
-
-def _table(b: _Builder, header: list[Seg], roles: dict[int, str], lines: list[Line], start: int,
-           continued: bool = False) -> int:
-    """Parse a positioned fault table from lines[start:]; returns how many lines it used. A table
-    `continued` from the previous page first finishes that page's last row."""
-    lead: dict[str, str] | None = {} if continued else None
-    rows, used = tables.parse_positioned(header, [tables.split_header_segments(line.segs) for line in lines[start:]],
-                                         roles, lead)
-    if lead:
-        last = next((blk for blk in reversed(b.blocks) if blk.kind == PassageKind.FAULT_CODE), None)
-        if last is not None and last.fault is not None and b.blocks and b.blocks[-1] is last:
-            for role, text in lead.items():
-                setattr(last.fault, role, tables._join([getattr(last.fault, role), text]))
-            last.text = fault_text(last.fault)
-    if not rows:
-        return used if lead else 0
-    for first, last, row in rows:
-        b.fault(row, lines[start + first], lines[start + last], row.box)
-    return used
