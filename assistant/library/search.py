@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.library.codes import code_key, compact, looks_like_code
+from assistant.library.codes import WORD_PREFIX, code_key, compact, looks_like_code
 
 # column weights for bm25(passages_fts, title, section, codes, text, scope); scope only filters
 WEIGHTS = (2.0, 4.0, 10.0, 1.0, 0.0)
@@ -49,15 +49,23 @@ EXPANSIONS = {
 }
 
 
+# words after which a bare number in a sentence is a code ('error 22', 'the display shows 17')
+_NUMBER_CONTEXT = re.compile(rf"^(?:{WORD_PREFIX}|codes?|no|nr|number|shows?|showing|displays?|displaying|reads?|"
+                             r"says|flashes|flashing|blinks|blinking)$", re.I)
+
+
 def code_candidates(text: str) -> list[str]:
-    """Strings in the query that could be codes, as single tokens and adjacent pairs ('Err 07', 'E - 21')."""
+    """Strings in the query that could be codes, as single tokens and adjacent pairs ('Err 07', 'E - 21').
+    A bare number counts only when it is the query or follows a code word: the 7 of 'delivery at
+    7 bar' is a quantity, and would otherwise match every code whose number is 7 (AL07, Err 7)."""
     raw = re.findall(r"[A-Za-z0-9]+", text or "")
     out: list[str] = []
     whole = " ".join((text or "").split())
     if whole and looks_like_code(whole):  # the query is a code as printed: 'error:22', 'E.S.', 'Er.07'
         out.append(whole)
     for i, token in enumerate(raw):
-        if any(ch.isdigit() for ch in token) or (token.isupper() and 2 <= len(token) <= 5):
+        bare_number = token.isdigit() and len(raw) > 1 and not (i and _NUMBER_CONTEXT.match(raw[i - 1]))
+        if not bare_number and (any(ch.isdigit() for ch in token) or (token.isupper() and 2 <= len(token) <= 5)):
             out.append(token)
         if i + 1 < len(raw) and len(token) <= 4 and raw[i + 1][:1].isdigit() and len(raw[i + 1]) <= 6:
             out.append(token + raw[i + 1])

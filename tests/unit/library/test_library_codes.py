@@ -59,3 +59,19 @@ def test_search_puts_the_entry_first(code_library):
         assert hits and hits[0].kind.value == "fault_code", code
         assert title in code_library.passage(hits[0].passage_id).text
         assert code.lower().replace("[", "") in hits[0].snippet.lower().replace("[", "").replace("]", ""), hits[0]
+
+
+
+def test_a_quantity_in_a_sentence_is_not_looked_up_as_a_code(lib, tmp_path):
+    """'at 7 bar' must not put AL07 first; 'alarm 7' and 'the panel shows 7' still do."""
+    (tmp_path / "unit.md").write_text(
+        "# Compressor manual\n\n## Technical data\n\nFree air delivery at 7 bar: 3.9 m3/min. "
+        "Use a 22 mm spanner on the drain.\n\n## Alarm codes\n\n| Code | Alarm |\n|---|---|\n"
+        "| AL07 | Low pressure |\n| AL22 | Drain blocked |\n", encoding="utf-8")
+    lib.add(tmp_path / "unit.md")
+    for question in ("free air delivery at 7 bar", "spanner size 22 mm for the drain"):
+        top = lib.passage(lib.search(question)[0].passage_id)
+        assert top.section.endswith("Technical data"), (question, top.text)
+    for question in ("what is alarm 7", "the panel shows 7", "7"):
+        top = lib.passage(lib.search(question)[0].passage_id)
+        assert top.text.startswith("AL07"), (question, top.text)
