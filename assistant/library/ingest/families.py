@@ -102,8 +102,8 @@ def _row_units(blocks: list[Block], lead_in: dict[int, str]) -> list[CodeUnit]:
                     continue  # 'Den Wärmetauscher reinigen': a word, not a code
                 if codes:
                     out.append(CodeUnit("row", index, codes, rest, ("row", index, col),
-                                     " ".join(header) + " " + _context(block, lead_in[index]), r, col,
-                                     header=header + [""] * (width - len(header))))
+                                        " ".join(header) + " " + _context(block, lead_in[index]), r, col,
+                                        header=header + [""] * (width - len(header))))
     return out
 
 
@@ -116,7 +116,7 @@ def _item_units(blocks: list[Block], lead_in: dict[int, str]) -> list[CodeUnit]:
             codes, rest = cell_codes(item.split("\n", 1)[0])
             if codes and strong_code(codes, "item"):
                 out.append(CodeUnit("item", index, codes, rest, ("item", index, kind_of(codes[0])),
-                                 _context(block, lead_in[index]), r))
+                                    _context(block, lead_in[index]), r))
     return out
 
 
@@ -141,8 +141,8 @@ def _heading_units(blocks: list[Block], headings: Sequence[Heading]) -> list[Cod
                        role_of(blocks[i].text.rstrip(":： ")) in ("cause", "remedy") and len(blocks[i].text) <= 40
                        for i in body[:4])
         out.append(CodeUnit("heading", body[0] if body else -1, codes, rest, ("heading", depth, kind_of(codes[0])),
-                         " > ".join(heading.section[:-1]) + " " + text, heading=heading, body=body,
-                         labelled=labelled))
+                            " > ".join(heading.section[:-1]) + " " + text, heading=heading, body=body,
+                            labelled=labelled))
     return out
 
 
@@ -196,12 +196,12 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[CodeUnit]:
             if elsewhere and middle is None:
                 continue
             if middle is not None:
-                k, cells, code = middle
-                open_column = (cells, segs[k], block.section)
+                k, column, code = middle
+                open_column = (column, segs[k], block.section)
                 out.append(CodeUnit("line", index, [code], join_text([x.text for x in segs[k + 1:]]),
-                                 ("col", cells[2], cells[1]), header_context(cells, block, lead_in[index]), r,
-                                 col=k, x=segs[k].x0, header=cells[0], labelled=header_names(cells),
-                                 header_at=positioned[cells[2]][:2]))
+                                    ("col", column.place, column.col), header_context(column, block, lead_in[index]),
+                                    r, col=k, x=segs[k].x0, header=column.cells, labelled=header_names(column),
+                                    header_at=positioned[column.place][:2]))
                 continue
             # a letters-only word starting the line ('DHW Sensor interrupted    40-90') is weaker than a
             # code with digits ending it
@@ -214,18 +214,18 @@ def _line_units(blocks: list[Block], lead_in: dict[int, str]) -> list[CodeUnit]:
                 right = column_header(blocks, positioned, place[(index, r)], segs[-1], memo)
                 if right is None or not value_table(right):
                     out.append(CodeUnit("line", index, [code], rest, ("line-right", kind_of(code)),
-                                     _context(block, lead_in[index]) + " " + lead_out.get(index, "")
-                                     if right is None else header_context(right, block, lead_in[index]), r,
-                                     x=segs[-1].x0))
+                                        _context(block, lead_in[index]) + " " + lead_out.get(index, "")
+                                        if right is None else header_context(right, block, lead_in[index]), r,
+                                        x=segs[-1].x0))
                 if not codes:
                     continue  # a letters-only code starting the line is a unit too: its family decides
             if not codes or not strong_code(codes, "line"):
                 continue
             unit = CodeUnit("line", index, codes, rest, ("line", kind_of(codes[0])), context, r,
-                         x=segs[0].x0 if segs else None)
+                            x=segs[0].x0 if segs else None)
             if header is not None:
-                unit.header, unit.labelled = header[0], header_names(header)
-                unit.header_at = positioned[header[2]][:2]
+                unit.header, unit.labelled = header.cells, header_names(header)
+                unit.header_at = positioned[header.place][:2]
             out.append(unit)
     return out
 

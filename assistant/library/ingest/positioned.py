@@ -48,6 +48,9 @@ class ColumnHeader(NamedTuple):
     place: int  # the header line's index among the document's positioned lines
 
 
+# --------------------------------------------------------------------------- column headers
+
+
 _NAMES_CODES = re.compile(r"code|c[óo]digo|codice", re.I)  # a header cell naming the column of codes
 
 
@@ -168,11 +171,13 @@ def middle_code(blocks: list[Block], positioned: list, n: int | None, segs: list
             tol = max(seg.height, 4.0)
             if abs(open_column[1].x0 - seg.x0) <= tol:
                 header = open_column[0]
-        if header is not None and CONTEXT.search(header[0][header[1]]) and not value_table(header):
+        if header is not None and CONTEXT.search(header.cells[header.col]) and not value_table(header):
             return k, header, value
         return None
     return None
 
+
+# --------------------------------------------------------------------------- runs of codes in one column
 
 
 def absorb_column(run: list[CodeUnit], units: list[CodeUnit], blocks: list[Block]) -> list[CodeUnit]:
@@ -202,7 +207,7 @@ def absorb_column(run: list[CodeUnit], units: list[CodeUnit], blocks: list[Block
                 continue  # the header repeated on a continued page ('Code | Fault | Cause')
             if looks_like_code(token) and token[:1].isupper() and (kind_of(token) in kinds or kind_of(token) == "A"):
                 extra.append(CodeUnit("line", i, [token], join_text([s.text for s in segs[1:]]), run[0].family,
-                                   run[0].context, r, x=segs[0].x0))
+                                      run[0].context, r, x=segs[0].x0))
     return sorted(run + extra, key=lambda u: (u.block, u.row)) if extra else run
 
 
@@ -239,7 +244,7 @@ def repair_ocr_run(run: list[CodeUnit], blocks: list[Block]) -> list[CodeUnit]:
         if len(gap) == 1:
             i, r, line = gap[0]
             extra.append(CodeUnit("line", i, [str(values[n] + 1)], join_text([s.text for s in line.segs[1:]]),
-                               run[0].family, run[0].context, r, x=line.segs[0].x0))
+                                  run[0].family, run[0].context, r, x=line.segs[0].x0))
     return sorted(run + extra, key=lambda u: (u.block, u.row)) if extra else run
 
 
@@ -270,12 +275,17 @@ def continues_table(blocks: list[Block], index: int) -> bool:
         and blocks[index + 1].page == blocks[index].page and blocks[index + 1].section == blocks[index].section
 
 
+# --------------------------------------------------------------------------- entries
+
 
 def is_positioned(blocks: list[Block], members: list[CodeUnit]) -> bool:
+    """Every member's line has positioned segments (PDF text, OCR), not plain text."""
     return all(blocks[u.block].lines and hasattr(blocks[u.block].lines[u.row], "segs") for u in members)
 
 
 def _columns(lefts: list[float], tol: float, least: int = 2) -> list[float]:
+    """Column left edges: cell starts within `tol` of each other are one column, kept where at
+    least `least` cells start there (else 2, else every one)."""
     out: list[list[float]] = []
     for x in sorted(lefts):
         if out and x - out[-1][-1] <= tol:
