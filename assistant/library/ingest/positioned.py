@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from assistant.domain import PassageKind
@@ -295,12 +296,81 @@ def _columns(lefts: list[float], tol: float, least: int = 2) -> list[float]:
     return [min(c) for c in out if len(c) >= least] or [min(c) for c in out if len(c) >= 2] or [min(c) for c in out]
 
 
+@dataclass
+class _Grid:
+    """The columns of a positioned table: their left edges with their index (-1: the code
+    column), the tolerance a cell's start may miss its edge by, and the table's line height."""
+
+    edges: list[tuple[float, int]]
+    tol: float
+    line_h: float
+
+    def column(self, x: float) -> int:
+        """The column a cell starting at `x` is in (-1: the code column)."""
+        k = self.edges[0][1]
+        for left, n in self.edges:
+            if x >= left - self.tol:
+                k = n
+        return k
+
+    def split(self, seg) -> list:
+        """A run crossing a column's left edge (OCR joins neighbouring cells into one box), cut
+        between the words that fall on either side (positions interpolated from the run's width)."""
+        words = seg.text.split()
+        if len(words) < 2 or self.column(seg.x0) == -1 or \
+                not any(seg.x0 + self.tol < left < seg.x1 - self.tol for left, _ in self.edges):
+            return [seg]  # (text under the codes is a note or a label line, not cells run together)
+        per_char = (seg.x1 - seg.x0) / max(len(seg.text), 1)
+        parts: list[list] = []  # [column, words, x0, x1]
+        pos = 0
+        for word in words:
+            at = seg.text.find(word, pos)
+            pos = at + len(word)
+            x0, x1 = seg.x0 + at * per_char, seg.x0 + pos * per_char
+            k = next((n for left, n in reversed(self.edges) if left <= x0 + 0.3 * self.line_h), self.edges[0][1])
+            if parts and parts[-1][0] == k:
+                parts[-1][1].append(word)
+                parts[-1][3] = x1
+            else:
+                parts.append([k, [word], x0, x1])
+        return [Seg(" ".join(ws), x0, x1, seg.top, seg.bottom, seg.size, seg.bold, seg.conf)
+                for _, ws, x0, x1 in parts]
+
+
+def _header_roles(blocks: list[Block], lines: list, member_at: dict, grid: _Grid
+                  ) -> tuple[dict[int, str], set[tuple[int, int]]]:
+    """The table's header lines (lines above a page's first code row that name roles, a header
+    repeated on a continued page too) and the role each names for its column."""
+    roles: dict[int, str] = {}
+    header_lines: set[tuple[int, int]] = set()
+    pages_started: set = set()  # a header repeated at the top of a continued page is a header too
+    for i, r, line in lines:
+        if (i, r) in member_at:
+            pages_started.add(blocks[i].page)
+        if blocks[i].page in pages_started:
+            continue
+        found: dict[int, str | None] = {}
+        for seg in line.segs:
+            k = grid.column((seg.x0 + seg.x1) / 2 if seg.x1 - seg.x0 < 3 * grid.line_h else seg.x0)
+            found[k] = found.get(k) or role_of(seg.text)
+        if sum(1 for v in found.values() if v) >= 1 and header_line(line):
+            header_lines.add((i, r))
+            for k, role in sorted(found.items()):
+                if role == "title" and "title" in roles.values() and roles.get(k) != "title":
+                    role = "cause"  # 'Alarm text | Description | Countermeasure': the second text column explains
+                if role and k >= 0 and k not in roles and role not in roles.values():
+                    roles[k] = role
+    return roles, header_lines
+
+
 def positioned_entries(blocks: list[Block], members: list[CodeUnit]) -> tuple[int, list[Block], list[int]]:
     """A run of code lines laid out as a table (PDF text, OCR): columns start where the cells
     after the codes start; every other line's cells go to the nearest code row of its page
     (cells are top-aligned or centred on their row), lines on a new page before its first code
     finish the row above (a table continued over a page break). Column headers (any language)
-    give the roles; without them the first column is the title, the rest description."""
+    give the roles; without them the first column that holds names is the title, the rest
+    description. Returns the table's first block, its blocks (the lines before the table, the
+    header, the entries) and the blocks it replaces."""
     member_at = {(u.block, u.row): u for u in members}
     first_block, last_block = min(u.block for u in members), max(u.block for u in members)
     header_at = members[0].header_at if members[0].header_at and members[0].header_at[0] >= first_block - 3 else None
@@ -324,62 +394,16 @@ def positioned_entries(blocks: list[Block], members: list[CodeUnit]) -> tuple[in
               and (n == 0 or seg.x0 - line.segs[n - 1].x1 >= line_h)]  # not a wide word space
     cols = _columns(lefts, tol, max(2, len(members) // 3)) or [code_x + 4 * line_h]
     edges = sorted([(left, n) for n, left in enumerate(cols)] + [(code_x, -1)])
-
-    def column(x: float) -> int:
-        k = edges[0][1]
-        for left, n in edges:
-            if x >= left - tol:
-                k = n
-        return k  # -1: the code column
-
-    def split(seg) -> list:
-        """A run crossing a column's left edge (OCR joins neighbouring cells into one box), cut
-        between the words that fall on either side (positions interpolated from the run's width)."""
-        words = seg.text.split()
-        if len(words) < 2 or column(seg.x0) == -1 or not any(seg.x0 + tol < left < seg.x1 - tol for left, _ in edges):
-            return [seg]  # (text under the codes is a note or a label line, not cells run together)
-        per_char = (seg.x1 - seg.x0) / max(len(seg.text), 1)
-        parts: list[list] = []  # [column, words, x0, x1]
-        pos = 0
-        for word in words:
-            at = seg.text.find(word, pos)
-            pos = at + len(word)
-            x0, x1 = seg.x0 + at * per_char, seg.x0 + pos * per_char
-            k = next((n for left, n in reversed(edges) if left <= x0 + 0.3 * line_h), edges[0][1])
-            if parts and parts[-1][0] == k:
-                parts[-1][1].append(word)
-                parts[-1][3] = x1
-            else:
-                parts.append([k, [word], x0, x1])
-        return [Seg(" ".join(ws), x0, x1, seg.top, seg.bottom, seg.size, seg.bold, seg.conf)
-                for _, ws, x0, x1 in parts]
-
-    # header: lines above the first code that name roles
-    roles: dict[int, str] = {}
-    header_lines: set[tuple[int, int]] = set()
-    pages_started: set = set()  # a header repeated at the top of a continued page is a header too
+    grid = _Grid(edges, tol, line_h)
+    column, split = grid.column, grid.split
+    # the lines before the table's header (or first code) stay a block of their own
     preface = [line for i, r, line in lines if (i, r) < preface_until]
     lines = [(i, r, line) for i, r, line in lines if (i, r) >= preface_until]
-    for i, r, line in lines:
-        if (i, r) in member_at:
-            pages_started.add(blocks[i].page)
-        if blocks[i].page in pages_started:
-            continue
-        found: dict[int, str | None] = {}
-        for seg in line.segs:
-            k = column((seg.x0 + seg.x1) / 2 if seg.x1 - seg.x0 < 3 * line_h else seg.x0)
-            found[k] = found.get(k) or role_of(seg.text)
-        if sum(1 for v in found.values() if v) >= 1 and header_line(line):
-            header_lines.add((i, r))
-            for k, role in sorted(found.items()):
-                if role == "title" and "title" in roles.values() and roles.get(k) != "title":
-                    role = "cause"  # 'Alarm text | Description | Countermeasure': the second text column explains
-                if role and k >= 0 and k not in roles and role not in roles.values():
-                    roles[k] = role
+    roles, header_lines = _header_roles(blocks, lines, member_at, grid)
     rows: list[dict] = []
     header_rows = [(i, line) for i, r, line in lines if (i, r) in header_lines]
     order = [(i, r, line) for i, r, line in lines if (i, r) not in header_lines]
-    for pos, (i, r, line) in enumerate(order):
+    for i, r, line in order:
         unit = member_at.get((i, r))
         if unit is not None:
             rows.append({"unit": unit, "page": blocks[i].page, "line": line, "cells": defaultdict(list),
@@ -485,22 +509,44 @@ def positioned_entries(blocks: list[Block], members: list[CodeUnit]) -> tuple[in
                 own(before[-1], line, page)  # lines above the first code row of a continued page finish the last row
             elif mid >= first["line"].top - 3 * line_h or header_above or centred:
                 own(first, line, page)  # between the header and the first row: a cell centred on that row
-    # without a title header, the title is the first column that holds names (not flags or values)
-    named = {k for k in range(len(cols))
+    entries = _row_entries(blocks, rows, roles, len(cols), page_of, line_h)
+    kept = [line for _, line in header_rows]
+    head = []
+    block = blocks[first_block]
+    if preface:
+        head.append(Block(block.kind, "\n".join(x.text for x in preface), block.section, block.page, block.start,
+                          block.end, box=union_box(line_box(x) for x in preface) if block.box else None,
+                          lines=preface))
+    if kept:
+        head.append(Block(PassageKind.TABLE, "\n".join(x.text for x in kept), block.section, block.page, block.start,
+                          block.end))
+    return first_block, head + entries, used
+
+
+def _row_entries(blocks: list[Block], rows: list[dict], roles: dict[int, str], n_cols: int, page_of: dict,
+                 line_h: float) -> list[Block]:
+    """The entries of a positioned table's rows: each column's cells read in order (page by page,
+    line by line, left to right) into the role its header gave it; without a title header the
+    title is the first column that holds names (not flags or values), else the name on the
+    code's own line or under it; 'E21 / E22' makes one entry each."""
+    named = {k for k in range(n_cols)
              if sum(1 for row in rows if NAME.search(" ".join(x.text for x in row["cells"].get(k, [])))) * 2
              >= len(rows)}
+    title_col = next((k for k, v in roles.items() if v == "title"), None)
+    if title_col is None:
+        free = [k for k in range(n_cols) if k not in roles and k in named]
+        title_col = free[0] if free else None
+
+    def reading_order(row: dict):
+        page = row["page"] or 0
+        return lambda seg: (page_of.get(id(seg), page), round(seg.top / (0.5 * line_h)), seg.x0)
+
     entries: list[Block] = []
-    kept = [line for i, r, line in lines if (i, r) in header_lines]
     for row in rows:
         unit = row["unit"]
         entry = FaultRow(code=unit.codes[0])
-        title_col = next((k for k, v in roles.items() if v == "title"), None)
-        if title_col is None:
-            free = [k for k in range(len(cols)) if k not in roles and k in named]
-            title_col = free[0] if free else None
         for k in sorted(row["cells"]):
-            segs = sorted(row["cells"][k], key=lambda s: (page_of.get(id(s), row["page"] or 0),
-                                                          round(s.top / (0.5 * line_h)), s.x0))
+            segs = sorted(row["cells"][k], key=reading_order(row))
             role = "title" if k == title_col else roles.get(k, "description")
             if role == "title" and k not in roles:
                 # short value cells the column grouping took in with the name ('0  1  MOTOR')
@@ -510,8 +556,7 @@ def positioned_entries(blocks: list[Block], members: list[CodeUnit]) -> tuple[in
                     segs = [x for x in segs if WORD.search(x.text)]
             text = join_text([s.text for s in segs])
             setattr(entry, role, join_text([getattr(entry, role), text], "\n" if k < 0 else " "))
-        under = join_text([s.text for s in sorted(row["cells"].get(-1, []), key=lambda s: (
-            page_of.get(id(s), row["page"] or 0), round(s.top / (0.5 * line_h)), s.x0))])
+        under = join_text([s.text for s in sorted(row["cells"].get(-1, []), key=reading_order(row))])
         split_labels(entry)
         if row.get("title_text") and not entry.title:
             entry.title = row["title_text"]
@@ -526,14 +571,4 @@ def positioned_entries(blocks: list[Block], members: list[CodeUnit]) -> tuple[in
         copies = [entry] + [FaultRow(code=c, title=entry.title, cause=entry.cause, remedy=entry.remedy,
                                      description=entry.description, conf=entry.conf) for c in unit.codes[1:]]
         entries.extend(entry_blocks(copies, block, page=row["page"], box=box))  # 'E21 / E22': one entry each
-    head = []
-    block = blocks[first_block]
-    if preface:
-        head.append(Block(block.kind, "\n".join(x.text for x in preface), block.section, block.page, block.start,
-                          block.end, box=union_box(line_box(x) for x in preface) if block.box else None,
-                          lines=preface))
-    if kept:
-        head.append(Block(PassageKind.TABLE, "\n".join(x.text for x in kept), block.section, block.page, block.start,
-                          block.end))
-    return first_block, head + entries, used
-
+    return entries
