@@ -10,8 +10,10 @@ manual has them; otherwise the title is the text on the code's own line or cell 
 rest is its description.
 
 Positioned lines (PDF text, OCR) are read as tables by `positioned`: this module asks it what
-the column header over a line's cell says, and hands it the accepted runs of positioned code
-lines to turn into entries.
+the column header over a line's cell says and what a run of positioned code lines holds (other
+code shapes in its column, an inner column, an OCR'd count to repair), and hands it the
+accepted runs to turn into entries. What both read (fault words, roles, code cells, the
+`CodeUnit`, entry blocks) is in `codecells`.
 
     find_entries(blocks, headings, doc_title) -> blocks, with FAULT_CODE blocks for entries
 """
