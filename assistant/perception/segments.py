@@ -341,6 +341,26 @@ def _drop_frames(binary: np.ndarray) -> np.ndarray:
     return binary
 
 
+def _joins(g: list[int], piece: tuple[int, int, int, int], line: bool) -> bool:
+    """Whether a piece belongs to the row of digits `g` (x, y, w, h, single-line flag): of a similar
+    height, taller (the group so far was digit halves), or a digit's half inside the row's band;
+    overlapping it vertically and at most about a digit away."""
+    gx, gy, gw, gh = g[:4]
+    x, y, bw, bh = piece
+    overlap = min(gy + gh, y + bh) - max(gy, y)
+    similar = 0.75 < bh / float(gh) < 1.33 or (not line and bh > gh and overlap >= 0.9 * gh and bh < 3 * gh)
+    within = not g[4] and bh >= 0.3 * gh and overlap >= 0.85 * bh
+    gap = max(gx - (x + bw), x - (gx + gw))
+    return (similar or within) and overlap > 0.6 * min(gh, bh) and gap < 0.8 * max(gh, bh)
+
+
+def _extend(g: list[int], piece: tuple[int, int, int, int]) -> None:
+    x, y, bw, bh = piece
+    x1, y1 = max(g[0] + g[2], x + bw), max(g[1] + g[3], y + bh)
+    g[0], g[1] = min(g[0], x), min(g[1], y)
+    g[2], g[3] = x1 - g[0], y1 - g[1]
+
+
 def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
     """Bounding boxes of number groups: ink pieces of a digit height joined along their row
     (gaps up to about one digit height: segment gaps, digit gaps, decimal points)."""
@@ -364,21 +384,32 @@ def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
         else:
             stacked.append(b)
     pieces = [tuple(b) for b in stacked if b[3] >= min_h]
-    pieces.sort(key=lambda b: b[0])
-    groups: list[list[int]] = []
+    # thin upright pieces (a '1', a thin LCD digit's side, a window's frame) join groups after the
+    # others and never take one over: a frame beside the digits must not make their group twice as tall
+    pieces.sort(key=lambda b: (b[2] < 0.18 * b[3], b[0]))
+    groups: list[list[int]] = []  # x, y, w, h, and 1 while the group is a single thin line
     for x, y, bw, bh in pieces:
+        line = bw < 0.18 * bh
         for g in groups:
-            gx, gy, gw, gh = g
-            overlap = min(gy + gh, y + bh) - max(gy, y)
-            similar = 0.75 < bh / float(gh) < 1.33 or (bh > gh and overlap >= 0.9 * gh and bh < 3 * gh)
-            if similar and overlap > 0.6 * min(gh, bh) and x - (gx + gw) < 0.8 * max(gh, bh) and x >= gx:
-                x1, y1 = max(gx + gw, x + bw), max(gy + gh, y + bh)
-                g[0], g[1] = min(gx, x), min(gy, y)
-                g[2], g[3] = x1 - g[0], y1 - g[1]
+            if _joins(g, (x, y, bw, bh), line):
+                _extend(g, (x, y, bw, bh))
+                g[4] = 0
                 break
         else:
-            groups.append([x, y, bw, bh])
-    out = [tuple(g) for g in groups if g[2] >= 0.4 * g[3]]
+            groups.append([x, y, bw, bh, int(line)])
+    merged = True
+    while merged:  # groups grown from both ends may now be one row of digits
+        merged = False
+        for i, g in enumerate(groups):
+            for h2 in groups[i + 1:]:
+                if not g[4] and not h2[4] and (_joins(g, h2[:4], False) or _joins(h2, g[:4], False)):
+                    _extend(g, h2[:4])
+                    groups.remove(h2)
+                    merged = True
+                    break
+            if merged:
+                break
+    out = [tuple(g[:4]) for g in groups if g[2] >= 0.4 * g[3]]
     out.sort(key=lambda b: -b[2] * b[3])
     return out[:6]
 
