@@ -255,6 +255,7 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
         if c.x1 <= first_x and c.h < 0.25 * H and c.w >= 0.35 * cell_w and c.w >= 1.5 * c.h \
                 and abs((c.y0 + c.y1) / 2 - (top + bottom) / 2) < 0.2 * H and first_x - c.x1 < 1.2 * cell_w:
             chars.append(((c.x0 + c.x1) / 2, "-"))
+    dots = []
     for mx, my, mw, mh in marks:
         if mx < first_x:
             continue
@@ -263,6 +264,9 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
         if abs((my + mh / 2) - bottom) < 0.15 * H:
             chars.append((mx, "."))
         elif top + 0.15 * H < my < bottom - 0.15 * H:
+            dots.append((mx, my))
+    for mx, my in dots:  # a colon is two dots one above the other; one alone is a segment's piece
+        if any(abs(mx - ox) < 0.5 * cell_w and abs(my - oy) > 0.25 * H for ox, oy in dots):
             chars.append((mx, ":"))
     if not decode:
         return None  # only narrow strokes: bars or edges, not digits
@@ -516,8 +520,61 @@ def _best_per_place(readings: list[SegmentReading]) -> list[SegmentReading]:
     return chosen
 
 
+def _sign_before(image: np.ndarray, r: SegmentReading) -> str:
+    """'-' when a minus sign stands left of a number at its middle height, also in a window of its
+    own (a balance's sign field beyond the digit window's frame); '' for none or a plus sign.
+    A sign is a flat stroke about as thick as the digits' strokes and a third of a digit wide, with
+    no digit between it and the number and no upright stroke crossing it (that is a '+')."""
+    H, b = r.cell_height, r.box
+    ih, iw = image.shape[:2]
+    cy = b.y + b.height / 2.0
+    x0, x1 = max(0, int(b.x - 1.8 * H)), min(iw, b.x + b.width)
+    y0, y1 = max(0, int(cy - 0.75 * H)), min(ih, int(cy + 0.75 * H))
+    left = b.x - x0
+    if left < 0.15 * H or y1 - y0 < 0.5 * H:
+        return ""
+    crop = image[y0:y1, x0:x1]
+    scale = min(1.0, 60.0 / H)  # a digit of about 60 px is plenty to find a dash
+    if scale < 1.0:
+        crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))),
+                          interpolation=cv2.INTER_AREA)
+    if r.polarity == "dark":
+        ink = 255 - (crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))
+    else:
+        ink = crop if crop.ndim == 2 else crop.max(axis=2)
+    ink = cv2.GaussianBlur(ink, (3, 3), 0)
+    _t, binary = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)  # the digits set the level
+    h_s = H * scale
+    lw = int(round(left * scale))
+    side = binary[:, :lw]
+    n, _labels, stats, _c = cv2.connectedComponentsWithStats(side, connectivity=8)
+    mid = (cy - y0) * scale
+    dashes, digits = [], []
+    for i in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if h <= 0.2 * h_s and w >= 2.5 * h and 0.15 * h_s <= w <= 1.0 * h_s and area >= 0.5 * w * h \
+                and abs(y + h / 2.0 - mid) < 0.15 * h_s:
+            dashes.append((x, y, w, h))
+        elif h >= 0.45 * h_s and w >= 0.2 * h_s:
+            digits.append(x + w)
+    if not dashes:
+        return ""
+    x, y, w, h = max(dashes, key=lambda d: d[0] + d[2])  # the one nearest the number
+    if any(dx > x + w for dx in digits):
+        return ""  # something digit-sized stands between: the dash belongs to it
+    cx0, cx1 = int(x + 0.35 * w), max(int(x + 0.35 * w) + 1, int(x + 0.65 * w))
+    reach = int(round(0.45 * w))
+    above = side[max(0, y - reach):y, cx0:cx1].max(axis=1) if y > 0 else np.zeros(0)
+    below = side[y + h:y + h + reach, cx0:cx1].max(axis=1)
+    crossing = np.concatenate([above, below])
+    if crossing.size and (crossing > 0).mean() > 0.4:
+        return ""  # an upright stroke crosses it: a plus sign
+    return "-"
+
+
 def read_segments(image: np.ndarray, regions: list[Box]) -> list[SegmentReading]:
-    """Seven-segment readings in each region of `image` (BGR or grey), boxes in image pixels."""
+    """Seven-segment readings in each region of `image` (BGR or grey), boxes in image pixels.
+    A number gets the minus sign shown left of it (see `_sign_before`)."""
     H, W = image.shape[:2]
     out: list[SegmentReading] = []
     for r in regions:
@@ -526,4 +583,9 @@ def read_segments(image: np.ndarray, regions: list[Box]) -> list[SegmentReading]
         if x1 - x0 < MIN_GROUP_HEIGHT or y1 - y0 < MIN_GROUP_HEIGHT:
             continue
         out.extend(read_region(image[y0:y1, x0:x1], offset=(x0, y0)))
-    return _best_per_place(out)
+    signed = []
+    for r in _best_per_place(out):
+        if r.text[:1].isdigit() and _sign_before(image, r):
+            r = SegmentReading("-" + r.text, r.confidence, r.box, r.digits, r.polarity, r.cell_height)
+        signed.append(r)
+    return signed
