@@ -146,17 +146,19 @@ def _nearest_digit(ch: str) -> str | None:
 
 
 def _letters_as_prefix(chars: list[tuple[float, str]]) -> list[tuple[float, str]] | None:
-    """Letters belong before the digits (E21, F004, Er07, AL3); a letter after a digit is a misread
-    digit when one segment away from exactly one digit, else the group is no reading."""
+    """Letters belong before the digits (E21, F004, Er07, AL3); a letter after a digit, or right
+    before a decimal point (a point follows a digit), is a misread digit when one segment away from
+    exactly one digit ('U' is a '0' with a faint top), else the group is no reading."""
     out, seen_digit = [], False
-    for x, ch in chars:
+    for i, (x, ch) in enumerate(chars):
         if ch.isdigit():
             seen_digit = True
-        elif ch.isalpha() and seen_digit:
+        elif ch.isalpha() and (seen_digit or chars[i + 1:i + 2] and chars[i + 1][1] == "."):
             d = _nearest_digit(ch)
             if d is None:
                 return None
             ch = d
+            seen_digit = True
         out.append((x, ch))
     return out
 
@@ -178,8 +180,21 @@ def _marks(binary: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float, flo
     return binary, marks
 
 
-def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, float] | None:
-    """Decode one straightened number group: (text, confidence, digit count, digit height) or None."""
+def _number_cuts(digits: list[_Cell], cell_w: float) -> list[float]:
+    """Where one row of cells holds two numbers (a value and a set point side by side): gaps much
+    wider than the row's spacing between digits. A '1' is lit on the right of its cell, so its
+    cell is taken to start one cell width left of its right edge."""
+    spans = sorted((c.x1 - cell_w if c.w < 0.6 * cell_w else c.x0, c.x1) for c in digits)
+    gaps = [spans[i + 1][0] - spans[i][1] for i in range(len(spans) - 1)]
+    if len(gaps) < 2:
+        return []
+    normal = max(float(np.median(gaps)), 0.08 * cell_w)
+    return [(spans[i][1] + spans[i + 1][0]) / 2.0 for i, g in enumerate(gaps) if g > 0.5 * cell_w and g > 3.0 * normal]
+
+
+def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, int, float, float, float]]:
+    """Decode one straightened row of cells: for each number in it (usually one), (text, confidence,
+    digit count, digit height, left and right x in the row's image); [] when it is no number."""
     h, w = binary.shape
     binary, marks = _marks(binary)
     col = (binary > 0).sum(axis=0) >= max(2, 0.05 * h)  # a thin rim line does not join two digits
@@ -189,21 +204,21 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
         if rows.size and xa > 0 and xb < w:  # a piece cut by the crop's edge is a rim, not a digit
             cells.append(_Cell(xa, xb, int(rows[0]), int(rows[-1]) + 1))
     if not cells:
-        return None
+        return []
     H = float(max(c.h for c in cells))
     digits = [c for c in cells if c.h >= 0.62 * H]
     if not digits:
-        return None
+        return []
     top = float(np.median([c.y0 for c in digits]))
     bottom = float(np.median([c.y1 for c in digits]))
     H = bottom - top
     if H < 8:
-        return None
+        return []
     wide = [c.w for c in digits if c.w > 0.42 * H]
     # the upper quartile: a 3 or a 7 is narrower than the cell, only 1s are narrower still
     cell_w = float(np.percentile(wide, 75)) if wide else 0.55 * H
     if not 0.3 * H <= cell_w <= 1.0 * H:
-        return None
+        return []
     # merge pieces of one digit split by an empty column (an upper-left stroke, the two halves of
     # a slanted digit): short pieces next to a digit join it when the two fit one cell
     pieces = sorted(cells, key=lambda c: c.x0)
@@ -219,37 +234,37 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
         merged.append(c)
     digits = [c for c in merged if c.h >= 0.62 * H]
     if not digits:
-        return None
+        return []
     if any(c.w > 1.35 * cell_w for c in digits):
-        return None  # two digits run together, or no digit at all
+        return []  # two digits run together, or no digit at all
     chars: list[tuple[float, str]] = []
-    confs: list[float] = []
+    sure: dict[float, float] = {}  # x of each digit cell -> how sure its character is
     boxes: list[tuple[int, int, int, int]] = []
-    decode: list[int] = []
     for c in digits:
         if c.w < 0.45 * cell_w and c.h >= 0.75 * H:
-            chars.append(((c.x0 + c.x1) / 2, "1"))  # a narrow full-height cell can only be a one
-            confs.append(0.9)
+            x = (c.x0 + c.x1) / 2
+            chars.append((x, "1"))  # a narrow full-height cell can only be a one
+            sure[x] = 0.9
             continue
-        decode.append(len(boxes))
         boxes.append((c.x0, c.x1, int(round(top)), int(round(bottom))))
+    if not boxes:
+        return []  # only narrow strokes: bars or edges, not digits
     strengths = [_segment_strengths(ink, *b) for b in boxes]
-    gap = 1.0
-    if strengths:
-        values = np.array([v for st in strengths for v in st.values()], dtype=np.float64)
-        if values.max() <= 0:
-            return None
-        thr, gap = _split_threshold(values)
-        if gap < 0.12 and values.min() / values.max() < 0.5:
-            return None  # no clear lit/unlit split: not a segment display (or unreadable)
-        for bx, st in zip(boxes, strengths, strict=True):
-            lit = frozenset(k for k, v in st.items() if v >= thr)
-            ch = PATTERNS.get(lit)
-            if ch is None:
-                return None
-            margin = min(abs(v - thr) for v in st.values()) / (values.max() + 1e-9)
-            confs.append(min(1.0, 0.55 + 2.5 * margin))
-            chars.append(((bx[0] + bx[1]) / 2, ch))
+    values = np.array([v for st in strengths for v in st.values()], dtype=np.float64)
+    if values.max() <= 0:
+        return []
+    thr, gap = _split_threshold(values)
+    if gap < 0.12 and values.min() / values.max() < 0.5:
+        return []  # no clear lit/unlit split: not a segment display (or unreadable)
+    for bx, st in zip(boxes, strengths, strict=True):
+        lit = frozenset(k for k, v in st.items() if v >= thr)
+        ch = PATTERNS.get(lit)
+        if ch is None:
+            return []
+        margin = min(abs(v - thr) for v in st.values()) / (values.max() + 1e-9)
+        x = (bx[0] + bx[1]) / 2
+        chars.append((x, ch))
+        sure[x] = min(1.0, 0.55 + 2.5 * margin)
     first_x = min(c.x0 for c in digits)
     for c in cells:
         if c.x1 <= first_x and c.h < 0.25 * H and c.w >= 0.35 * cell_w and c.w >= 1.5 * c.h \
@@ -268,9 +283,29 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
     for mx, my in dots:  # a colon is two dots one above the other; one alone is a segment's piece
         if any(abs(mx - ox) < 0.5 * cell_w and abs(my - oy) > 0.25 * H for ox, oy in dots):
             chars.append((mx, ":"))
-    if not decode:
-        return None  # only narrow strokes: bars or edges, not digits
     chars.sort()
+    cuts = _number_cuts(digits, cell_w)
+    edges = [-1.0, *cuts, float(w) + 1.0]
+    out = []
+    for lo, hi in zip(edges, edges[1:]):
+        part = [(x, ch) for x, ch in chars if lo <= x < hi]
+        got = _number_text(part)
+        if got is None:
+            if len(edges) == 2:
+                return []
+            continue
+        text, n_digits = got
+        conf = float(np.mean([sure[x] for x, _ch in part if x in sure])) * min(1.0, 0.5 + gap * 2.5)
+        xs = [c for c in digits if lo <= (c.x0 + c.x1) / 2 < hi]
+        out.append((text, round(conf, 3), n_digits, H, float(min(c.x0 for c in xs)), float(max(c.x1 for c in xs))))
+    return out
+
+
+def _number_text(chars: list[tuple[float, str]]) -> tuple[str, int] | None:
+    """The text of one number's characters (sorted by x) and its digit count, None when they are
+    no number (letters after digits that are no misread digit, two decimal points, a lone colon)."""
+    if not any(ch.isalnum() for _x, ch in chars):
+        return None
     chars = _letters_as_prefix(chars)
     if chars is None:
         return None
@@ -280,9 +315,7 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> tuple[str, float, int, f
         return None  # a number has one decimal point; a clock's colon comes without one
     if text.count(":") and any(ch == ":" for _x, ch in chars) and ":" not in text:
         return None
-    n_digits = sum(ch.isalnum() for ch in text)
-    conf = float(np.mean(confs)) * min(1.0, 0.5 + gap * 2.5)
-    return text, round(conf, 3), n_digits, H
+    return text, sum(ch.isalnum() for ch in text)
 
 
 def _row_angle(binary: np.ndarray, min_h: int) -> float:
@@ -492,15 +525,17 @@ def read_region(crop: np.ndarray, offset: tuple[int, int] = (0, 0), scale: float
             got = _read_group(ink_s, bin_s)
             if _DEBUG is not None:
                 _DEBUG.append((polarity, (x0, y0, x1, y1), got, ink_s, bin_s))
-            if got is None:
-                continue
-            text, conf, n_digits, cell_h = got
-            if n_digits < 2:
-                continue
             total = scale * f
-            box = Box(x=int(offset[0] + x0 / total), y=int(offset[1] + y0 / total),
-                      width=max(1, int((x1 - x0) / total)), height=max(1, int((y1 - y0) / total)))
-            results.append(SegmentReading(text, conf, box, n_digits, polarity, cell_h / r / total))
+            for text, conf, n_digits, cell_h, xa, xb in got:
+                if n_digits < 2:
+                    continue
+                if len(got) > 1:  # one of several numbers in the row: its own part of the box
+                    bx0, bx1 = x0 + max(0.0, xa / r - pad), min(x1, x0 + xb / r + pad)
+                else:
+                    bx0, bx1 = x0, x1
+                box = Box(x=int(offset[0] + bx0 / total), y=int(offset[1] + y0 / total),
+                          width=max(1, int((bx1 - bx0) / total)), height=max(1, int((y1 - y0) / total)))
+                results.append(SegmentReading(text, conf, box, n_digits, polarity, cell_h / r / total))
     return _best_per_place(results)
 
 
