@@ -70,25 +70,42 @@ def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
-def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: Sequence[Box]) -> list[DisplayReading]:
-    """Seven-segment readings confirmed, corrected or left by OCR, plus OCR numbers in display regions."""
+def _same_digits(a: str, b: str) -> bool:
+    """Two readings of one number, points and signs aside, one possibly missing digits at an end."""
+    da, db = re.sub(r"\D", "", a), re.sub(r"\D", "", b)
+    return len(min(da, db, key=len)) >= 2 and (da in db or db in da)
+
+
+def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: Sequence[Box],
+            second_pass: Sequence[OcrLine] = ()) -> list[DisplayReading]:
+    """Seven-segment readings confirmed, corrected or left by OCR, plus OCR numbers in display regions.
+    `second_pass`: lines OCR read again off a display region's binarised crop, where segment digits
+    are often read as letters ("BhhED"): they second a reading but do not make it print."""
     out: list[DisplayReading] = []
+    lines = list(lines) + list(second_pass)
+    n_first = len(lines) - len(second_pass)
     text_h = text_height(lines)
     used: set[int] = set()
     for seg in segs:
         if seg.confidence < 0.3 or not prominent(seg.box, text_h):
             continue
-        if any(overlap(ln.box, seg.box) >= 0.5 and ln.confidence >= 0.8 and sum(ch.isalpha() for ch in ln.text) >= 2
-               and seg.text not in ocr_numbers(ln.text) for ln in lines):
+        here = [(i, ln) for i, ln in enumerate(lines) if overlap(ln.box, seg.box) >= 0.5]
+        agreed = any(_same_digits(num, seg.text) for _i, ln in here for num in ocr_numbers(ln.text))
+        if not agreed and any(ln.confidence >= 0.8 and sum(ch.isalpha() for ch in ln.text) >= 2
+                              and seg.text not in ocr_numbers(ln.text) and (i < n_first or seg.confidence < 0.9)
+                              for i, ln in here):
             continue  # OCR reads words there with confidence: a character display or print, not segments
+        others = [s.box for s in segs if s is not seg]
         best: tuple[float, str, int] | None = None
-        for i, ln in enumerate(lines):
-            if overlap(ln.box, seg.box) < 0.5:
-                continue
+        for i, ln in here:
+            joins_others = any(overlap(ln.box, o) >= 0.5 for o in others)
             for num in ocr_numbers(ln.text):
-                if num == seg.text:
-                    best = (ln.confidence, num, i)
+                if num == seg.text or (_digits(num) == _digits(seg.text) and _same_digits(num, seg.text)
+                                       and "." in seg.text and "." not in num):
+                    best = (ln.confidence, seg.text, i)  # the same, or the same with its point lost
                     break
+                if joins_others or _digits(num) < 2:
+                    continue  # a line across two readings ran two numbers together ("179.255")
                 if best is None or (best[1] != seg.text and _digits(num) > _digits(best[1])):
                     best = (ln.confidence * 0.5, num, i)
         if best is not None and best[1] == seg.text:
@@ -201,6 +218,17 @@ def observations(readings: Sequence[DisplayReading], lines: Sequence[OcrLine], m
     return obs, flags
 
 
+def _outweighs(reading: Observation, code: Observation) -> bool:
+    """A display reading that a code matched in OCR text at its place must not replace: read off
+    the segments more surely than the code, or with a sign or more digits than the code has
+    (a minus sign means a value, and "-0.0001" is not the code "0.000" with a digit lost)."""
+    if not reading.source.startswith("seven_segment") or _same_digits(reading.value, code.value) and \
+            _digits(code.value) >= _digits(reading.value):
+        return False
+    return (reading.confidence >= code.confidence or reading.value[:1] in "-+"
+            or _digits(reading.value) > _digits(code.value))
+
+
 def merge_codes(shown: list[Observation], codes: list[Observation]) -> tuple[list[Observation], list[Observation]]:
     """One observation per place: a code matched in OCR text where display readings already are
     is the same reading, a rival of a known code read there, or (the library listing it) the
@@ -226,6 +254,8 @@ def merge_codes(shown: list[Observation], codes: list[Observation]) -> tuple[lis
             continue
         if c.confidence < 0.5:
             continue
+        if any(_outweighs(shown[i], c) for i in hits):
+            continue  # the display reads something else there, more surely or more fully
         alts = [a for i in hits for a in [shown[i].value, *shown[i].alternatives]] + list(c.alternatives)
         replaced = c.model_copy(update={"alternatives": list(dict.fromkeys(a for a in alts if a != c.value))})
         shown = [d for i, d in enumerate(shown) if i not in hits] + [replaced]

@@ -237,6 +237,14 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
         return []
     if any(c.w > 1.35 * cell_w for c in digits):
         return []  # two digits run together, or no digit at all
+    # the row's top and bottom as lines: what straightening left of a tilt shifts the cells' places
+    full = [c for c in digits if c.h >= 0.85 * H]
+    if len(full) >= 3 and max(c.x1 for c in full) - min(c.x0 for c in full) > 2 * cell_w:
+        xs = np.array([(c.x0 + c.x1) / 2 for c in full], dtype=np.float64)
+        top_fit = np.polyfit(xs, [c.y0 for c in full], 1)
+        bottom_fit = np.polyfit(xs, [c.y1 for c in full], 1)
+    else:
+        top_fit, bottom_fit = np.array([0.0, top]), np.array([0.0, bottom])
     chars: list[tuple[float, str]] = []
     sure: dict[float, float] = {}  # x of each digit cell -> how sure its character is
     boxes: list[tuple[int, int, int, int]] = []
@@ -246,7 +254,8 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
             chars.append((x, "1"))  # a narrow full-height cell can only be a one
             sure[x] = 0.9
             continue
-        boxes.append((c.x0, c.x1, int(round(top)), int(round(bottom))))
+        xc = (c.x0 + c.x1) / 2
+        boxes.append((c.x0, c.x1, int(round(np.polyval(top_fit, xc))), int(round(np.polyval(bottom_fit, xc)))))
     if not boxes:
         return []  # only narrow strokes: bars or edges, not digits
     strengths = [_segment_strengths(ink, *b) for b in boxes]
@@ -386,7 +395,7 @@ def _joins(g: list[int], piece: tuple[int, int, int, int], line: bool) -> bool:
     x, y, bw, bh = piece
     overlap = min(gy + gh, y + bh) - max(gy, y)
     similar = 0.75 < bh / float(gh) < 1.33 or (not line and bh > gh and overlap >= 0.9 * gh and bh < 3 * gh)
-    within = not g[4] and bh >= 0.3 * gh and overlap >= 0.85 * bh
+    within = not g[4] and not line and bh >= 0.3 * gh and overlap >= 0.75 * bh
     gap = max(gx - (x + bw), x - (gx + gw))
     return (similar or within) and overlap > 0.6 * min(gh, bh) and gap < 0.8 * max(gh, bh)
 
