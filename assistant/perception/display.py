@@ -71,9 +71,33 @@ def _digits(text: str) -> int:
 
 
 def _same_digits(a: str, b: str) -> bool:
-    """Two readings of one number, points and signs aside, one possibly missing digits at an end."""
+    """Two readings of one number, points and signs aside, one possibly missing digits at an end
+    (a reading with letters, a code, only the same)."""
+    if any(ch.isalpha() for ch in a + b):
+        return normalise_code(a) == normalise_code(b)
     da, db = re.sub(r"\D", "", a), re.sub(r"\D", "", b)
     return len(min(da, db, key=len)) >= 2 and (da in db or db in da)
+
+
+def _glued(num: str, text: str) -> bool:
+    """The number touches letters in the line ("98h", "066L2"): on a binarised display crop, segment
+    digits misread as a word, not a number."""
+    compact = re.sub(r"(?<=[\d.,:])\s+(?=[\d.,:])", "", text)
+    return bool(re.search(r"[A-Za-z]" + re.escape(num) + r"|" + re.escape(num) + r"[A-Za-z]", compact))
+
+
+def _pool_support(pool: list[tuple[str, float, int]], longest: int) -> float:
+    """How well a pool of agreeing readings is supported: the cells' reading and the best OCR line as
+    independent evidence, more OCR lines (the same engine again) adding little; a reading with
+    fewer characters than the longest at the place has likely missed some."""
+    seg = max((m[1] for m in pool if m[2] < 0), default=0.0)
+    ocr = sorted((m[1] for m in pool if m[2] >= 0), reverse=True)
+    best_ocr = ocr[0] if ocr else 0.0
+    if len(ocr) > 1:
+        best_ocr = 1.0 - (1.0 - best_ocr) * (1.0 - 0.3 * ocr[1])
+    support = 1.0 - (1.0 - seg) * (1.0 - best_ocr)
+    chars = max(sum(ch.isalnum() for ch in m[0]) for m in pool)
+    return support * (chars / max(1, longest)) ** 0.5
 
 
 def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: Sequence[Box],
@@ -96,34 +120,38 @@ def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: S
                               for i, ln in here):
             continue  # OCR reads words there with confidence: a character display or print, not segments
         others = [s.box for s in segs if s is not seg]
-        best: tuple[float, str, int] | None = None
+        # every reading of this place, pooled where they are the same number (a point or an end digit
+        # lost): the segment cells' reading (its certainty capped: a ghost segment can make a sure
+        # misreading) and each OCR number (a line across two readings ran them together: left out)
+        pools: list[list[tuple[str, float, int]]] = [[(seg.text, min(seg.confidence, 0.95), -1)]]
         for i, ln in here:
-            joins_others = any(overlap(ln.box, o) >= 0.5 for o in others)
+            if any(overlap(ln.box, o) >= 0.5 for o in others):
+                continue
             for num in ocr_numbers(ln.text):
-                if num == seg.text or (_digits(num) == _digits(seg.text) and _same_digits(num, seg.text)
-                                       and "." in seg.text and "." not in num):
-                    best = (ln.confidence, seg.text, i)  # the same, or the same with its point lost
-                    break
-                if joins_others or _digits(num) < 2:
-                    continue  # a line across two readings ran two numbers together ("179.255")
-                if best is None or (best[1] != seg.text and _digits(num) > _digits(best[1])):
-                    best = (ln.confidence * 0.5, num, i)
-        if best is not None and best[1] == seg.text:
-            used.add(best[2])
-            conf = min(0.99, 1.0 - (1.0 - seg.confidence) * (1.0 - 0.8 * best[0]))
-            out.append(DisplayReading(seg.text, round(conf, 3), seg.box, "seven_segment+ocr", (), True))
-        elif best is not None and _digits(best[1]) > _digits(seg.text) and best[0] >= 0.3 and \
-                seg.text.replace(".", "") in best[1].replace(".", ""):
-            # OCR saw digits the cells missed (a digit at the window's edge): the longer reading, seconded
-            used.add(best[2])
-            out.append(DisplayReading(best[1], round(min(0.95, 2 * best[0]), 3), seg.box, "seven_segment+ocr",
-                                      (seg.text,), True))
-        elif seg.confidence >= SEGMENT_MIN:
-            alts = (best[1],) if best is not None and best[1] != seg.text else ()
-            conf = seg.confidence * (0.85 if alts else 1.0)
-            if best is not None:
-                used.add(best[2])
-            out.append(DisplayReading(seg.text, round(conf, 3), seg.box, "seven_segment", alts, True))
+                if _digits(num) < 2 or (i >= n_first and _glued(num, ln.text)):
+                    continue
+                member = (num, 0.8 * ln.confidence, i)
+                pool = next((p for p in pools if _same_digits(p[0][0], num)), None)
+                if pool is None:
+                    pools.append([member])
+                else:
+                    pool.append(member)
+        longest = max(sum(ch.isalnum() for ch in m[0]) for p in pools for m in p)
+        scored = sorted(((_pool_support(p, longest), p) for p in pools), key=lambda t: -t[0])
+        support, pool = scored[0]
+        has_seg = any(m[2] < 0 for m in pool)
+        if not has_seg and support < 0.6 and seg.confidence >= SEGMENT_MIN:
+            support, pool = next(t for t in scored if any(m[2] < 0 for m in t[1]))
+            has_seg = True
+        if (has_seg and len(pool) == 1 and seg.confidence < SEGMENT_MIN) or support < 0.5:
+            continue
+        # the pool's text: the most digits, then one with its decimal point, then the cells' reading
+        text = max(pool, key=lambda m: (_digits(m[0]), "." in m[0], m[2] < 0))[0]
+        used.update(m[2] for p in pools for m in p if m[2] >= 0)
+        alts = tuple(dict.fromkeys(max(p, key=lambda m: m[1])[0] for sc, p in scored if p is not pool and sc >= 0.3))
+        conf = min(0.99, support) * (0.85 if alts else 1.0)
+        source = "seven_segment+ocr" if has_seg and len(pool) > 1 else "seven_segment" if has_seg else "ocr"
+        out.append(DisplayReading(text, round(conf, 3), seg.box, source, alts, True))
     for i, ln in enumerate(lines):
         if i in used or not any(inside(ln.box, r) for r in regions) or not prominent(ln.box, text_h, ln.text):
             continue

@@ -87,8 +87,10 @@ def _segment_strengths(ink: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> d
     out: dict[str, float] = {}
 
     def horizontal(ya: float, yb: float) -> float:
+        # how much of the bar's length is inked at some height in its band: a bar crosses every
+        # column, a slanted upright stroke passing through the band only a few
         band = cell[int(ya * h):max(int(ya * h) + 1, int(yb * h)), int(0.3 * w):max(int(0.3 * w) + 1, int(0.7 * w))]
-        return float(band.mean(axis=1).max()) if band.size else 0.0
+        return float(band.max(axis=0).mean()) if band.size else 0.0
 
     def vertical(xa: float, xb: float, ya: float, yb: float) -> float:
         band = cell[int(ya * h):max(int(ya * h) + 1, int(yb * h)), int(xa * w):max(int(xa * w) + 1, int(xb * w))]
@@ -265,12 +267,26 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
     thr, gap = _split_threshold(values)
     if gap < 0.12 and values.min() / values.max() < 0.5:
         return []  # no clear lit/unlit split: not a segment display (or unreadable)
+    lo, hi = float(values[values < thr].mean()), float(values[values >= thr].mean())
+
+    def unclear(st: dict[str, float], segs: set[str]) -> float:  # how far from clearly unlit or lit
+        return sum(min(abs(st[k] - lo), abs(st[k] - hi)) for k in segs)
+
     for bx, st in zip(boxes, strengths, strict=True):
+        if bx[1] - bx[0] < 0.85 * cell_w and bx[1] - cell_w >= 0:
+            # a narrow cell (a digit without its left strokes, a 7's slanted stroke) may be the right
+            # part of a full cell: sampled in that place too, the clearer of the two decides
+            wide = _segment_strengths(ink, int(round(bx[1] - cell_w)), bx[1], bx[2], bx[3])
+            differ = {k for k in st if (st[k] >= thr) != (wide[k] >= thr)}
+            if differ and unclear(wide, differ) < unclear(st, differ) \
+                    and PATTERNS.get(frozenset(k for k, v in wide.items() if v >= thr)):
+                st = wide
+        margin = min(abs(v - thr) for v in st.values())
         lit = frozenset(k for k, v in st.items() if v >= thr)
         ch = PATTERNS.get(lit)
         if ch is None:
             return []
-        margin = min(abs(v - thr) for v in st.values()) / (values.max() + 1e-9)
+        margin /= values.max() + 1e-9
         x = (bx[0] + bx[1]) / 2
         chars.append((x, ch))
         sure[x] = min(1.0, 0.55 + 2.5 * margin)
