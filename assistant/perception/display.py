@@ -79,6 +79,15 @@ def _same_digits(a: str, b: str) -> bool:
     return len(min(da, db, key=len)) >= 2 and (da in db or db in da)
 
 
+def _cell_for_cell(line: OcrLine, seg: SegmentReading) -> bool:
+    """OCR read letters exactly where the cells are, one for each (within one): a sure seven-segment
+    reading OCR took for a word ("EBLO" for 078.3), not a line of print around it."""
+    n_line = sum(ch.isalnum() for ch in line.text)
+    n_seg = sum(ch.isalnum() for ch in seg.text)
+    return abs(n_line - n_seg) <= 1 and overlap(line.box, seg.box) >= 0.5 and \
+        line.box.width * line.box.height <= 2.0 * seg.box.width * seg.box.height
+
+
 def _glued(num: str, text: str) -> bool:
     """The number touches letters in the line ("98h", "066L2"): on a binarised display crop, segment
     digits misread as a word, not a number."""
@@ -116,7 +125,8 @@ def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: S
         here = [(i, ln) for i, ln in enumerate(lines) if overlap(ln.box, seg.box) >= 0.5]
         agreed = any(_same_digits(num, seg.text) for _i, ln in here for num in ocr_numbers(ln.text))
         if not agreed and any(ln.confidence >= 0.8 and sum(ch.isalpha() for ch in ln.text) >= 2
-                              and seg.text not in ocr_numbers(ln.text) and (i < n_first or seg.confidence < 0.9)
+                              and seg.text not in ocr_numbers(ln.text)
+                              and (seg.confidence < 0.9 or (i < n_first and not _cell_for_cell(ln, seg)))
                               for i, ln in here):
             continue  # OCR reads words there with confidence: a character display or print, not segments
         others = [s.box for s in segs if s is not seg]
@@ -145,8 +155,12 @@ def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: S
             has_seg = True
         if (has_seg and len(pool) == 1 and seg.confidence < SEGMENT_MIN) or support < 0.5:
             continue
-        # the pool's text: the most digits, then one with its decimal point, then the cells' reading
-        text = max(pool, key=lambda m: (_digits(m[0]), "." in m[0], m[2] < 0))[0]
+        # the pool's text: the one its members back most (an edge digit one of them added or missed is
+        # outvoted), then the one with the most digits
+        backing: dict[str, float] = {}
+        for m in pool:
+            backing[m[0]] = backing.get(m[0], 0.0) + m[1]
+        text = max(backing, key=lambda t: (round(backing[t], 2), _digits(t), "." in t))
         used.update(m[2] for p in pools for m in p if m[2] >= 0)
         alts = tuple(dict.fromkeys(max(p, key=lambda m: m[1])[0] for sc, p in scored if p is not pool and sc >= 0.3))
         conf = min(0.99, support) * (0.85 if alts else 1.0)

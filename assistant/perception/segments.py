@@ -251,6 +251,8 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
     sure: dict[float, float] = {}  # x of each digit cell -> how sure its character is
     boxes: list[tuple[int, int, int, int]] = []
     for c in digits:
+        if c.w < 0.45 * cell_w and (c.y0 < top - 0.12 * H or c.y1 > bottom + 0.12 * H or c.y0 <= 0 or c.y1 >= h):
+            continue  # an upright line reaching beyond the digits (or the crop): the window's edge, not a one
         if c.w < 0.45 * cell_w and c.h >= 0.75 * H:
             x = (c.x0 + c.x1) / 2
             chars.append((x, "1"))  # a narrow full-height cell can only be a one
@@ -411,7 +413,8 @@ def _joins(g: list[int], piece: tuple[int, int, int, int], line: bool) -> bool:
     x, y, bw, bh = piece
     overlap = min(gy + gh, y + bh) - max(gy, y)
     similar = 0.75 < bh / float(gh) < 1.33 or (not line and bh > gh and overlap >= 0.9 * gh and bh < 3 * gh)
-    within = not g[4] and not line and bh >= 0.3 * gh and overlap >= 0.75 * bh
+    # (a thin upright piece only when most of a digit's height: a frame is taller, not shorter)
+    within = not g[4] and bh >= (0.6 if line else 0.3) * gh and overlap >= 0.75 * bh
     gap = max(gx - (x + bw), x - (gx + gw))
     return (similar or within) and overlap > 0.6 * min(gh, bh) and gap < 0.8 * max(gh, bh)
 
@@ -445,7 +448,9 @@ def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
                 break
         else:
             stacked.append(b)
-    pieces = [tuple(b) for b in stacked if b[3] >= min_h]
+    # a thin upright piece cut by the crop's side is the rim of a window, not a '1'
+    pieces = [tuple(b) for b in stacked if b[3] >= min_h
+              and not (b[2] < 0.18 * b[3] and (b[0] <= 0 or b[0] + b[2] >= w))]
     # thin upright pieces (a '1', a thin LCD digit's side, a window's frame) join groups after the
     # others and never take one over: a frame beside the digits must not make their group twice as tall
     pieces.sort(key=lambda b: (b[2] < 0.18 * b[3], b[0]))
