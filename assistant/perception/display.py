@@ -157,10 +157,15 @@ def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: S
             continue
         # the pool's text: the one its members back most (an edge digit one of them added or missed is
         # outvoted), then the one with the most digits
+        # outvoted); of its spellings, one with a decimal point (a small point is what cells and OCR
+        # most often miss, not invent)
         backing: dict[str, float] = {}
         for m in pool:
-            backing[m[0]] = backing.get(m[0], 0.0) + m[1]
-        text = max(backing, key=lambda t: (round(backing[t], 2), _digits(t), "." in t))
+            key = re.sub(r"\D", "", m[0]) or m[0]
+            backing[key] = backing.get(key, 0.0) + m[1]
+        digits = max(backing, key=lambda t: (round(backing[t], 2), len(t)))
+        spellings = [m for m in pool if (re.sub(r"\D", "", m[0]) or m[0]) == digits]
+        text = max(spellings, key=lambda m: ("." in m[0] or ":" in m[0], m[1]))[0]
         used.update(m[2] for p in pools for m in p if m[2] >= 0)
         alts = tuple(dict.fromkeys(max(p, key=lambda m: m[1])[0] for sc, p in scored if p is not pool and sc >= 0.3))
         conf = min(0.99, support) * (0.85 if alts else 1.0)

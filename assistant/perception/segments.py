@@ -436,34 +436,51 @@ def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
     raw = [list(int(v) for v in stats[i][:4]) for i in range(1, n)
            if stats[i][3] >= min_h // 2 and stats[i][2] * stats[i][3] < 0.9 * h * w]
     raw.sort(key=lambda b: b[1])
-    stacked: list[list[int]] = []  # the two strokes of a '1' (or of an LCD digit's side) one above the other
+    stacked: list[list] = []  # the two strokes of a '1' (or of an LCD digit's side) one above the other
+
+    def digit_like(p) -> bool:  # shaped like a whole digit, not a stroke or a digit's half
+        return 0.35 <= p[2] / float(p[3]) <= 0.8
+
     for b in raw:
         for a in stacked:
             ox = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
             gap = b[1] - (a[1] + a[3])
-            if ox > 0.3 * min(a[2], b[2]) and gap < 0.6 * max(a[3], b[3]) and 0.5 < b[3] / a[3] < 2.0:
+            if ox > 0.3 * min(a[2], b[2]) and gap < 0.6 * max(a[3], b[3]) and 0.5 < b[3] / a[3] < 2.0 \
+                    and not (digit_like(a) or digit_like(b)):  # a whole digit: another row of the display
                 x0, y0 = min(a[0], b[0]), min(a[1], b[1])
                 a[2], a[3] = max(a[0] + a[2], b[0] + b[2]) - x0, max(a[1] + a[3], b[1] + b[3]) - y0
                 a[0], a[1] = x0, y0
+                a[4].append(tuple(b[:4]))
                 break
         else:
-            stacked.append(b)
+            stacked.append(b[:4] + [[tuple(b[:4])]])
     # a thin upright piece cut by the crop's side is the rim of a window, not a '1'
-    pieces = [tuple(b) for b in stacked if b[3] >= min_h
-              and not (b[2] < 0.18 * b[3] and (b[0] <= 0 or b[0] + b[2] >= w))]
+    pieces = [b for b in stacked if b[3] >= min_h and not (b[2] < 0.18 * b[3] and (b[0] <= 0 or b[0] + b[2] >= w))]
     # thin upright pieces (a '1', a thin LCD digit's side, a window's frame) join groups after the
     # others and never take one over: a frame beside the digits must not make their group twice as tall
     pieces.sort(key=lambda b: (b[2] < 0.18 * b[3], b[0]))
     groups: list[list[int]] = []  # x, y, w, h, and 1 while the group is a single thin line
-    for x, y, bw, bh in pieces:
-        line = bw < 0.18 * bh
+
+    def place(piece: tuple[int, int, int, int]) -> bool:
+        line = piece[2] < 0.18 * piece[3]
         for g in groups:
-            if _joins(g, (x, y, bw, bh), line):
-                _extend(g, (x, y, bw, bh))
+            if _joins(g, piece, line):
+                _extend(g, piece)
                 g[4] = 0
-                break
-        else:
-            groups.append([x, y, bw, bh, int(line)])
+                return True
+        return False
+
+    for x, y, bw, bh, members in pieces:
+        if place((x, y, bw, bh)):
+            continue
+        # a stroke stacked across two rows (the '1's of two numbers one above the other): each
+        # stroke in its own row
+        if len(members) > 1 and bw < 0.18 * bh and all(m[3] >= min_h for m in members):
+            rest = [m for m in members if not place(m)]
+            if len(rest) < len(members):
+                groups.extend([*m, int(m[2] < 0.18 * m[3])] for m in rest)
+                continue
+        groups.append([x, y, bw, bh, int(bw < 0.18 * bh)])
     merged = True
     while merged:  # groups grown from both ends may now be one row of digits
         merged = False
