@@ -155,14 +155,13 @@ def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: S
             has_seg = True
         if (has_seg and len(pool) == 1 and seg.confidence < SEGMENT_MIN) or support < 0.5:
             continue
-        # the pool's text: the one its members back most (an edge digit one of them added or missed is
-        # outvoted), then the one with the most digits
-        # outvoted); of its spellings, one with a decimal point (a small point is what cells and OCR
-        # most often miss, not invent)
+        # the pool's text: the digits its surest member read (the cells, unless they are unsure), then
+        # the most digits; of their spellings, one with a decimal point (a small point is what cells
+        # and OCR most often miss, not invent)
         backing: dict[str, float] = {}
         for m in pool:
             key = re.sub(r"\D", "", m[0]) or m[0]
-            backing[key] = backing.get(key, 0.0) + m[1]
+            backing[key] = max(backing.get(key, 0.0), m[1])  # OCR lines again are the same engine again
         digits = max(backing, key=lambda t: (round(backing[t], 2), len(t)))
         spellings = [m for m in pool if (re.sub(r"\D", "", m[0]) or m[0]) == digits]
         text = max(spellings, key=lambda m: ("." in m[0] or ":" in m[0], m[1]))[0]

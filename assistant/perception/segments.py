@@ -182,6 +182,18 @@ def _marks(binary: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float, flo
     return binary, marks
 
 
+def _stroke_width(binary: np.ndarray, cells: list[_Cell], top: float, bottom: float) -> float:
+    """The median width of upright strokes in the cells: ink runs across a quarter and three
+    quarters of the digits' height (0 when there are none)."""
+    runs = []
+    for y in (int(top + 0.25 * (bottom - top)), int(top + 0.75 * (bottom - top))):
+        if not 0 <= y < binary.shape[0]:
+            continue
+        for c in cells:
+            runs.extend(b - a for a, b in _runs(binary[y, c.x0:c.x1] > 0))
+    return float(np.median(runs)) if runs else 0.0
+
+
 def _number_cuts(digits: list[_Cell], cell_w: float) -> list[float]:
     """Where one row of cells holds two numbers (a value and a set point side by side): gaps much
     wider than the row's spacing between digits. A '1' is lit on the right of its cell, so its
@@ -250,9 +262,17 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
     chars: list[tuple[float, str]] = []
     sure: dict[float, float] = {}  # x of each digit cell -> how sure its character is
     boxes: list[tuple[int, int, int, int]] = []
+    stroke = _stroke_width(binary, [c for c in digits if c.w >= 0.45 * cell_w], top, bottom)
+    prev_x1 = -1e9
     for c in digits:
-        if c.w < 0.45 * cell_w and (c.y0 < top - 0.12 * H or c.y1 > bottom + 0.12 * H or c.y0 <= 0 or c.y1 >= h):
-            continue  # an upright line reaching beyond the digits (or the crop): the window's edge, not a one
+        # a '1' is lit on the right of a whole cell: an upright line closer to the digit before it than
+        # that, reaching beyond the digits (or the crop) or thinner than their strokes is the
+        # window's edge, not a one
+        if c.w < 0.45 * cell_w and (c.y0 < top - 0.12 * H or c.y1 > bottom + 0.12 * H or c.y0 <= 0 or c.y1 >= h
+                                    or c.x1 - cell_w < prev_x1 - 0.35 * cell_w
+                                    or (stroke and _stroke_width(binary, [c], top, bottom) < 0.5 * stroke)):
+            continue
+        prev_x1 = c.x1
         if c.w < 0.45 * cell_w and c.h >= 0.75 * H:
             x = (c.x0 + c.x1) / 2
             chars.append((x, "1"))  # a narrow full-height cell can only be a one
