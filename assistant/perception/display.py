@@ -117,7 +117,8 @@ def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: S
     out: list[DisplayReading] = []
     lines = list(lines) + list(second_pass)
     n_first = len(lines) - len(second_pass)
-    text_h = text_height(lines)
+    # the photo's print, not letters OCR read off the segment digits themselves ("EhhE" for 34.43)
+    text_h = text_height([ln for ln in lines if not any(overlap(ln.box, s.box) >= 0.5 for s in segs)])
     used: set[int] = set()
     for seg in segs:
         if seg.confidence < 0.3 or not prominent(seg.box, text_h):

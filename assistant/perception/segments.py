@@ -331,7 +331,10 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
         if any(abs(mx - ox) < 0.5 * cell_w and abs(my - oy) > 0.25 * H for ox, oy in dots):
             chars.append((mx, ":"))
     chars.sort()
-    cuts = _number_cuts(digits, cell_w)
+    # a gap holding a decimal point alone is inside a number ("20.00" with a wide point)
+    cuts = [x for x in _number_cuts(digits, cell_w)
+            if not (sum(abs(mx - x) < 0.6 * cell_w for mx, *_ in marks) == 1
+                    and any(ch == "." and abs(cx - x) < 0.6 * cell_w for cx, ch in chars))]
     edges = [-1.0, *cuts, float(w) + 1.0]
     out = []
     for lo, hi in zip(edges, edges[1:]):
