@@ -182,6 +182,23 @@ def _marks(binary: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float, flo
     return binary, marks
 
 
+def _bars_to_edge(binary: np.ndarray, xa: int, xb: int) -> bool:
+    """Whether bars leave the upright strokes at xa..xb towards the crop's edge at both their top
+    and their bottom end: a digit the crop cut (a '0' with its left side lost), not a '1' with a
+    streak of reflection running into it."""
+    h, w = binary.shape
+    rows = np.flatnonzero(binary[:, xa:xb].max(axis=1) > 0)
+    if rows.size < 2:
+        return False
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    reach = max(2, int(0.1 * h))
+    side = binary[:, max(0, xa - reach):xa] if xa < w - xb else binary[:, xb:xb + reach]
+    if not side.size:
+        return False
+    band = max(2, int(0.2 * (r1 - r0)))
+    return bool(side[r0:r0 + band].any() and side[r1 - band:r1].any())
+
+
 def _stroke_width(binary: np.ndarray, cells: list[_Cell], top: float, bottom: float) -> float:
     """The median width of upright strokes in the cells: ink runs across a quarter and three
     quarters of the digits' height (0 when there are none)."""
@@ -211,12 +228,23 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
     digit count, digit height, left and right x in the row's image); [] when it is no number."""
     h, w = binary.shape
     binary, marks = _marks(binary)
-    col = (binary > 0).sum(axis=0) >= max(2, 0.05 * h)  # a thin rim line does not join two digits
+    counts = (binary > 0).sum(axis=0)
+    col = counts >= max(2, 0.05 * h)  # a thin rim line does not join two digits
     cells: list[_Cell] = []
     for xa, xb in _runs(col):
-        rows = np.flatnonzero(binary[:, xa:xb].max(axis=1) > 0)
-        if rows.size and xa > 0 and xb < w:  # a piece cut by the crop's edge is a rim, not a digit
-            cells.append(_Cell(xa, xb, int(rows[0]), int(rows[-1]) + 1))
+        if xa == 0 or xb == w:
+            # cut by the crop's edge: a rim, or a streak of reflection running into a digit at the
+            # group's end; the upright strokes at its inner end, clear of the edge, are that digit
+            tall = _runs(counts[xa:xb] >= 0.25 * h)
+            inner = [(xa + a, xa + b) for a, b in tall if xa + a > 0 and xa + b < w]
+            spans = inner if xa == 0 and xb == w else inner[-1:] if xa == 0 else inner[:1]
+            spans = [(a, b) for a, b in spans if b - a >= 0.04 * h and not _bars_to_edge(binary, a, b)]
+        else:
+            spans = [(xa, xb)]
+        for xa, xb in spans:
+            rows = np.flatnonzero(binary[:, xa:xb].max(axis=1) > 0)
+            if rows.size:
+                cells.append(_Cell(xa, xb, int(rows[0]), int(rows[-1]) + 1))
     if not cells:
         return []
     H = float(max(c.h for c in cells))
