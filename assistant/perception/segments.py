@@ -317,7 +317,9 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
     thr, gap = _split_threshold(values)
     if gap < 0.12 and values.min() / values.max() < 0.5:
         return []  # no clear lit/unlit split: not a segment display (or unreadable)
-    lo, hi = float(values[values < thr].mean()), float(values[values >= thr].mean())
+    below, above = values[values < thr], values[values >= thr]
+    lo = float(below.mean()) if below.size else 0.0
+    hi = float(above.mean()) if above.size else float(values.max())
 
     def unclear(st: dict[str, float], segs: set[str]) -> float:  # how far from clearly unlit or lit
         return sum(min(abs(st[k] - lo), abs(st[k] - hi)) for k in segs)
