@@ -199,6 +199,26 @@ def _bars_to_edge(binary: np.ndarray, xa: int, xb: int) -> bool:
     return bool(side[r0:r0 + band].any() and side[r1 - band:r1].any())
 
 
+def _faint_end_cells(binary: np.ndarray, digits: list[_Cell], cell_w: float, H: float) -> list[tuple[int, int]]:
+    """Where one more cell would stand beyond each end of a row of cells (a digit's place one pitch
+    on), inside the crop and holding some ink: (x0, x1) of each."""
+    h, w = binary.shape
+    ends = sorted(c.x1 for c in digits)
+    steps = [b - a for a, b in zip(ends, ends[1:]) if 0.8 * cell_w < b - a < 1.6 * cell_w]
+    if len(steps) < 1 or len(digits) < 2:
+        return []
+    pitch = float(np.median(steps))
+    out = []
+    for x1 in (ends[-1] + pitch, ends[0] - pitch):
+        x0 = x1 - cell_w
+        if x0 < 1 or x1 > w - 2:
+            continue
+        xa, xb = int(round(x0)), int(round(x1))
+        if (binary[:, xa:xb] > 0).sum() >= 0.02 * (xb - xa) * H:
+            out.append((xa, xb))
+    return out
+
+
 def _stroke_width(binary: np.ndarray, cells: list[_Cell], top: float, bottom: float) -> float:
     """The median width of upright strokes in the cells: ink runs across a quarter and three
     quarters of the digits' height (0 when there are none)."""
@@ -324,6 +344,19 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
     def unclear(st: dict[str, float], segs: set[str]) -> float:  # how far from clearly unlit or lit
         return sum(min(abs(st[k] - lo), abs(st[k] - hi)) for k in segs)
 
+    for xa, xb in _faint_end_cells(binary, digits, cell_w, H):
+        # a digit at the row's end whose strokes the threshold lost (dimmer, or among ghost segments):
+        # read where the next cell stands when its lit segments are clear and make a digit other than
+        # a lone upright stroke (which a window's edge there would make)
+        xc = (xa + xb) / 2
+        box = (xa, xb, int(round(np.polyval(top_fit, xc))), int(round(np.polyval(bottom_fit, xc))))
+        st = _segment_strengths(ink, *box)
+        own_thr, own_gap = _split_threshold(np.array(list(st.values()), dtype=np.float64))
+        lit = frozenset(k for k, v in st.items() if v >= own_thr)
+        if own_gap >= 0.3 and min(st[k] for k in lit) >= lo + 0.3 * (hi - lo) and lit in DIGIT_PATTERNS \
+                and PATTERNS[lit] != "1":
+            boxes.append(box)
+            strengths.append({k: (hi if k in lit else lo) for k in st})  # decided by its own contrast
     for bx, st in zip(boxes, strengths, strict=True):
         if bx[1] - bx[0] < 0.85 * cell_w and bx[1] - cell_w >= 0:
             # a narrow cell (a digit without its left strokes, a 7's slanted stroke) may be the right
