@@ -279,7 +279,7 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
     wide = [c.w for c in digits if c.w > 0.42 * H]
     # the upper quartile: a 3 or a 7 is narrower than the cell, only 1s are narrower still
     cell_w = float(np.percentile(wide, 75)) if wide else 0.55 * H
-    if not 0.3 * H <= cell_w <= 1.0 * H:
+    if not 0.3 * H <= cell_w <= 1.7 * H:  # up to wide fonts and photos squeezed in height
         return []
     # merge pieces of one digit split by an empty column (an upper-left stroke, the two halves of
     # a slanted digit): short pieces next to a digit join it when the two fit one cell
