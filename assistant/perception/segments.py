@@ -240,7 +240,7 @@ def _number_cuts(digits: list[_Cell], cell_w: float) -> list[float]:
     if len(gaps) < 2:
         return []
     normal = max(float(np.median(gaps)), 0.08 * cell_w)
-    return [(spans[i][1] + spans[i + 1][0]) / 2.0 for i, g in enumerate(gaps) if g > 0.5 * cell_w and g > 3.0 * normal]
+    return [(spans[i][1] + spans[i + 1][0]) / 2.0 for i, g in enumerate(gaps) if g > 0.5 * cell_w and g > 2.5 * normal]
 
 
 def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, int, float, float, float]]:
@@ -519,27 +519,28 @@ def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
     k = max(3, min_h // 3)
     joined = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (3, k)))
     n, _labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    raw = [list(int(v) for v in stats[i][:4]) for i in range(1, n)
+    raw = [list(int(v) for v in stats[i][:5]) for i in range(1, n)
            if stats[i][3] >= min_h // 2 and stats[i][2] * stats[i][3] < 0.9 * h * w]
     raw.sort(key=lambda b: b[1])
     stacked: list[list] = []  # the two strokes of a '1' (or of an LCD digit's side) one above the other
 
-    def digit_like(p) -> bool:  # shaped like a whole digit, not a stroke or a digit's half
-        return 0.35 <= p[2] / float(p[3]) <= 0.8
+    def digit_like(p, area: int) -> bool:  # shaped like a whole digit (segments round holes), not a stroke or a half
+        return 0.35 <= p[2] / float(p[3]) <= 0.8 and area < 0.6 * p[2] * p[3]
 
     for b in raw:
         for a in stacked:
             ox = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
             gap = b[1] - (a[1] + a[3])
             if ox > 0.3 * min(a[2], b[2]) and gap < 0.6 * max(a[3], b[3]) and 0.5 < b[3] / a[3] < 2.0 \
-                    and not (digit_like(a) or digit_like(b)):  # a whole digit: another row of the display
+                    and not (digit_like(a, a[5]) or digit_like(b, b[4])):  # a whole digit: another row of the display
                 x0, y0 = min(a[0], b[0]), min(a[1], b[1])
                 a[2], a[3] = max(a[0] + a[2], b[0] + b[2]) - x0, max(a[1] + a[3], b[1] + b[3]) - y0
                 a[0], a[1] = x0, y0
                 a[4].append(tuple(b[:4]))
+                a[5] += b[4]
                 break
         else:
-            stacked.append(b[:4] + [[tuple(b[:4])]])
+            stacked.append(b[:4] + [[tuple(b[:4])], b[4]])
     # a thin upright piece cut by the crop's side is the rim of a window, not a '1'
     pieces = [b for b in stacked if b[3] >= min_h and not (b[2] < 0.18 * b[3] and (b[0] <= 0 or b[0] + b[2] >= w))]
     # thin upright pieces (a '1', a thin LCD digit's side, a window's frame) join groups after the
@@ -556,7 +557,7 @@ def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
                 return True
         return False
 
-    for x, y, bw, bh, members in pieces:
+    for x, y, bw, bh, members, _area in pieces:
         if place((x, y, bw, bh)):
             continue
         # a stroke stacked across two rows (the '1's of two numbers one above the other): each
