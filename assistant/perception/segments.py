@@ -394,10 +394,12 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
         if any(abs(mx - ox) < 0.5 * cell_w and abs(my - oy) > 0.25 * H for ox, oy in dots):
             chars.append((mx, ":"))
     chars.sort()
-    # a gap holding a decimal point alone is inside a number ("20.00" with a wide point)
+    # a gap holding a decimal point alone is inside a number ("20.00" with a wide point), and so is
+    # one after leading zeros (a meter's "00 13644.0")
     cuts = [x for x in _number_cuts(digits, cell_w)
             if not (sum(abs(mx - x) < 0.6 * cell_w for mx, *_ in marks) == 1
-                    and any(ch == "." and abs(cx - x) < 0.6 * cell_w for cx, ch in chars))]
+                    and any(ch == "." and abs(cx - x) < 0.6 * cell_w for cx, ch in chars))
+            and not all(ch == "0" for cx, ch in chars if cx < x and ch.isalnum())]
     edges = [-1.0, *cuts, float(w) + 1.0]
     out = []
     for lo, hi in zip(edges, edges[1:]):
@@ -557,8 +559,19 @@ def _groups(binary: np.ndarray, min_h: int) -> list[tuple[int, int, int, int]]:
                 return True
         return False
 
-    for x, y, bw, bh, members, _area in pieces:
-        if place((x, y, bw, bh)):
+    thin = [p for p in pieces if p[2] < 0.18 * p[3]]
+    for p in [p for p in pieces if p[2] >= 0.18 * p[3]]:
+        if not place(tuple(p[:4])):
+            groups.append([*p[:4], 0])
+    progress = True
+    while progress and thin:  # a thin piece further out joins once the one nearer has grown the row
+        progress = False
+        for p in list(thin):
+            if place(tuple(p[:4])):
+                thin.remove(p)
+                progress = True
+    for x, y, bw, bh, members, _area in thin:
+        if place((x, y, bw, bh)):  # beside another thin piece (two '1's)
             continue
         # a stroke stacked across two rows (the '1's of two numbers one above the other): each
         # stroke in its own row
