@@ -297,6 +297,20 @@ def _read_group(ink: np.ndarray, binary: np.ndarray) -> list[tuple[str, float, i
     digits = [c for c in merged if c.h >= 0.62 * H]
     if not digits:
         return []
+    for c in merged:
+        # a '1' whose other stroke the threshold lost (under glare, or joined to a reflection taken out
+        # as the window's frame): one upright stroke from the row's top or to its bottom, with as much
+        # ink where the other one stands
+        if c.h >= 0.62 * H or c.w >= 0.45 * cell_w or c.h < 0.35 * H:
+            continue
+        at_top, at_bottom = abs(c.y0 - top) < 0.12 * H, abs(c.y1 - bottom) < 0.12 * H
+        if at_top == at_bottom:
+            continue
+        own = float(ink[c.y0:c.y1, c.x0:c.x1].mean())
+        rest = ink[c.y1:int(bottom), c.x0:c.x1] if at_top else ink[int(top):c.y0, c.x0:c.x1]
+        if rest.size and own > 0 and float(rest.mean()) >= 0.6 * own:
+            digits.append(_Cell(c.x0, c.x1, int(top), int(bottom)))
+    digits.sort(key=lambda c: c.x0)
     if any(c.w > 1.35 * cell_w for c in digits):
         return []  # two digits run together, or no digit at all
     # the row's top and bottom as lines: what straightening left of a tilt shifts the cells' places
