@@ -716,6 +716,53 @@ def _best_per_place(readings: list[SegmentReading]) -> list[SegmentReading]:
     return chosen
 
 
+def _join_row_pieces(readings: list[SegmentReading]) -> list[SegmentReading]:
+    """One number read in two pieces along its row (from two regions, or split at a gap) made whole:
+    pieces that overlap by whole cells reading the same there ("20" and "0.00" -> "20.00"), and
+    leading zeros just left of the number they lead ("00" and "13644.0")."""
+    out = sorted(readings, key=lambda r: r.box.x)
+    joined = True
+    while joined:
+        joined = False
+        for a in out:
+            for b in out:
+                if a is b or b.box.x <= a.box.x or a.polarity != b.polarity or not b.text[:1].isdigit():
+                    continue
+                if not 0.8 < a.cell_height / b.cell_height < 1.25:
+                    continue
+                rows = min(a.box.y + a.box.height, b.box.y + b.box.height) - max(a.box.y, b.box.y)
+                if rows < 0.7 * min(a.box.height, b.box.height):
+                    continue
+                pitch = (a.box.width / max(1, a.digits) + b.box.width / max(1, b.digits)) / 2.0
+                shared = a.box.x + a.box.width - b.box.x
+                k = int(round(shared / pitch)) if shared > 0.3 * pitch else 0
+                ca, cb = [ch for ch in a.text if ch.isalnum()], [ch for ch in b.text if ch.isalnum()]
+                if k == 0 and set(ca) == {"0"} and -shared < 1.5 * a.cell_height:
+                    text = a.text + b.text
+                elif 0 < k < min(len(ca), len(cb)) and ca[-k:] == cb[:k]:
+                    rest, seen = b.text, 0
+                    while seen < k:  # b's text after its first k characters
+                        seen += rest[0].isalnum()
+                        rest = rest[1:]
+                    text = a.text + rest
+                else:
+                    continue
+                if text.count(".") > 1:
+                    continue
+                x0, y0 = min(a.box.x, b.box.x), min(a.box.y, b.box.y)
+                x1 = max(a.box.x + a.box.width, b.box.x + b.box.width)
+                y1 = max(a.box.y + a.box.height, b.box.y + b.box.height)
+                whole = SegmentReading(text, min(a.confidence, b.confidence),
+                                       Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0),
+                                       sum(ch.isalnum() for ch in text), a.polarity, (a.cell_height + b.cell_height) / 2)
+                out = [r for r in out if r is not a and r is not b] + [whole]
+                joined = True
+                break
+            if joined:
+                break
+    return out
+
+
 def _sign_before(image: np.ndarray, r: SegmentReading) -> str:
     """'-' when a minus sign stands left of a number at its middle height, also in a window of its
     own (a balance's sign field beyond the digit window's frame); '' for none or a plus sign.
@@ -780,7 +827,7 @@ def read_segments(image: np.ndarray, regions: list[Box]) -> list[SegmentReading]
             continue
         out.extend(read_region(image[y0:y1, x0:x1], offset=(x0, y0)))
     signed = []
-    for r in _best_per_place(out):
+    for r in _join_row_pieces(_best_per_place(out)):
         if r.text[:1].isdigit() and _sign_before(image, r):
             r = SegmentReading("-" + r.text, r.confidence, r.box, r.digits, r.polarity, r.cell_height)
         signed.append(r)

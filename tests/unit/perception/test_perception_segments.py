@@ -225,3 +225,17 @@ def test_a_code_without_the_sign_does_not_replace_a_signed_value():
                        box=box, source="display_pass")
     shown, kept = merge_codes([value], [code])
     assert [o.value for o in shown] == ["-0.0001"] and kept == []
+
+
+def test_a_number_read_in_two_overlapping_pieces_is_made_whole():
+    from assistant.perception.segments import SegmentReading, _join_row_pieces
+
+    left = SegmentReading("20", 0.95, Box(x=0, y=10, width=200, height=120), 2, "dark", 100.0)
+    right = SegmentReading("0.00", 0.97, Box(x=100, y=12, width=300, height=118), 3, "dark", 100.0)
+    assert [r.text for r in _join_row_pieces([left, right])] == ["20.00"]
+    zeros = SegmentReading("00", 0.95, Box(x=0, y=10, width=200, height=120), 2, "dark", 100.0)
+    rest = SegmentReading("13644.0", 0.95, Box(x=260, y=10, width=600, height=120), 6, "dark", 100.0)
+    assert [r.text for r in _join_row_pieces([zeros, rest])] == ["0013644.0"]
+    other = SegmentReading("179", 0.95, Box(x=0, y=10, width=250, height=120), 3, "dark", 100.0)
+    apart = SegmentReading("255", 0.95, Box(x=320, y=10, width=250, height=120), 3, "dark", 100.0)
+    assert sorted(r.text for r in _join_row_pieces([other, apart])) == ["179", "255"]  # two numbers stay two
