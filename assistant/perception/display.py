@@ -1,6 +1,7 @@
 """What a display shows, as readings: seven-segment readings (segments.py) combined with
-the OCR lines in the same place, and OCR numbers inside display-like regions. Each
-reading becomes one observation:
+the OCR lines in the same place (the readings of one place pooled where they agree, the
+best supported winning: the cells' reading unless OCR saw more of the number), and OCR
+numbers inside display-like regions. Each reading becomes one observation:
 
 - `fault_code` when it is exactly a code the library knows ("103.02", "E-21"), or, on a
   seven-segment display, one segment-confusion away from one;

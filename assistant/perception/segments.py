@@ -4,7 +4,12 @@ projection, and decide for each cell which of the seven segments are lit by samp
 stroke across each segment's place. Lit and unlit ("ghost") segments are told apart per
 group by the gap between their strengths, so faint inactive segments on grey LCDs do not
 count. Decimal points, colons and minus signs are found by their size and place next to
-the digits. Both polarities are tried (dark on grey LCD, bright LED or backlit).
+the digits, a minus sign also in a sign field of its own beyond the window's frame (a
+plus sign is not one). Both polarities are tried (dark on grey LCD, bright LED or backlit).
+Rows of a display stay separate numbers, and so do two numbers side by side in one row
+(a value and a set point); thin-segment digits that break into halves, a '1' (a cell much
+narrower than its neighbours, lit on its right) and a faint digit at a row's end are read,
+a window's edge beside the digits is not a '1', and a number read in two pieces is joined.
 
 Each reading says how sure it is (segment margins, cell regularity); a cell that is no
 seven-segment character rejects the group rather than guessing.
