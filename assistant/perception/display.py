@@ -158,15 +158,15 @@ def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: S
         if (has_seg and len(pool) == 1 and seg.confidence < SEGMENT_MIN) or support < 0.5:
             continue
         # the pool's text: the digits its surest member read (the cells, unless they are unsure), then
-        # the most digits; of their spellings, one with a decimal point (a small point is what cells
-        # and OCR most often miss, not invent)
+        # the most digits; of their spellings, one with a decimal point, then with a sign (small marks
+        # are what cells and OCR most often miss, not invent)
         backing: dict[str, float] = {}
         for m in pool:
             key = re.sub(r"\D", "", m[0]) or m[0]
             backing[key] = max(backing.get(key, 0.0), m[1])  # OCR lines again are the same engine again
         digits = max(backing, key=lambda t: (round(backing[t], 2), len(t)))
         spellings = [m for m in pool if (re.sub(r"\D", "", m[0]) or m[0]) == digits]
-        text = max(spellings, key=lambda m: ("." in m[0] or ":" in m[0], m[1]))[0]
+        text = max(spellings, key=lambda m: ("." in m[0] or ":" in m[0], m[0][:1] in "-+", m[1]))[0]
         used.update(m[2] for p in pools for m in p if m[2] >= 0)
         alts = tuple(dict.fromkeys(max(p, key=lambda m: m[1])[0] for sc, p in scored if p is not pool and sc >= 0.3))
         conf = min(0.99, support) * (0.85 if alts else 1.0)
