@@ -268,13 +268,12 @@ def observations(readings: Sequence[DisplayReading], lines: Sequence[OcrLine], m
 
 def _outweighs(reading: Observation, code: Observation) -> bool:
     """A display reading that a code matched in OCR text at its place must not replace: read off
-    the segments more surely than the code, or with a sign or more digits than the code has
-    (a minus sign means a value, and "-0.0001" is not the code "0.000" with a digit lost)."""
-    if not reading.source.startswith("seven_segment") or _same_digits(reading.value, code.value) and \
-            _digits(code.value) >= _digits(reading.value):
-        return False
-    return (reading.confidence >= code.confidence or reading.value[:1] in "-+"
-            or _digits(reading.value) > _digits(code.value))
+    the segments with a sign or more digits than the code has (a minus sign means a value, and
+    "-0.0001" is not the code "0.000" with a digit lost)."""
+    if not reading.source.startswith("seven_segment") or normalise_code(reading.value) in normalise_code(code.value):
+        return False  # the code is a fuller read of it ("E-07" where the cells saw "-07")
+    chars = sum(ch.isalnum() for ch in reading.value)
+    return reading.value[:1] in "-+" or chars > sum(ch.isalnum() for ch in code.value)
 
 
 def merge_codes(shown: list[Observation], codes: list[Observation]) -> tuple[list[Observation], list[Observation]]:
