@@ -1,6 +1,7 @@
 """What a display shows, as readings: seven-segment readings (segments.py) combined with
-the OCR lines in the same place, and OCR numbers inside display-like regions. Each
-reading becomes one observation:
+the OCR lines in the same place (the readings of one place pooled where they agree, the
+best supported winning: the cells' reading unless OCR saw more of the number), and OCR
+numbers inside display-like regions. Each reading becomes one observation:
 
 - `fault_code` when it is exactly a code the library knows ("103.02", "E-21"), or, on a
   seven-segment display, one segment-confusion away from one;
@@ -70,43 +71,107 @@ def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
-def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: Sequence[Box]) -> list[DisplayReading]:
-    """Seven-segment readings confirmed, corrected or left by OCR, plus OCR numbers in display regions."""
+def _same_digits(a: str, b: str) -> bool:
+    """Two readings of one number, points and signs aside, one possibly missing digits at an end
+    (a reading with letters, a code, only the same)."""
+    if any(ch.isalpha() for ch in a + b):
+        return normalise_code(a) == normalise_code(b)
+    da, db = re.sub(r"\D", "", a), re.sub(r"\D", "", b)
+    return len(min(da, db, key=len)) >= 2 and (da in db or db in da)
+
+
+def _cell_for_cell(line: OcrLine, seg: SegmentReading) -> bool:
+    """OCR read letters exactly where the cells are, one for each (within one): a sure seven-segment
+    reading OCR took for a word ("EBLO" for 078.3), not a line of print around it."""
+    n_line = sum(ch.isalnum() for ch in line.text)
+    n_seg = sum(ch.isalnum() for ch in seg.text)
+    return abs(n_line - n_seg) <= 1 and overlap(line.box, seg.box) >= 0.5 and \
+        line.box.width * line.box.height <= 2.0 * seg.box.width * seg.box.height
+
+
+def _glued(num: str, text: str) -> bool:
+    """The number touches letters in the line ("98h", "066L2"): on a binarised display crop, segment
+    digits misread as a word, not a number."""
+    compact = re.sub(r"(?<=[\d.,:])\s+(?=[\d.,:])", "", text)
+    return bool(re.search(r"[A-Za-z]" + re.escape(num) + r"|" + re.escape(num) + r"[A-Za-z]", compact))
+
+
+def _pool_support(pool: list[tuple[str, float, int]], longest: int) -> float:
+    """How well a pool of agreeing readings is supported: the cells' reading and the best OCR line as
+    independent evidence, more OCR lines (the same engine again) adding little; a reading with
+    fewer characters than the longest at the place has likely missed some."""
+    seg = max((m[1] for m in pool if m[2] < 0), default=0.0)
+    ocr = sorted((m[1] for m in pool if m[2] >= 0), reverse=True)
+    best_ocr = ocr[0] if ocr else 0.0
+    if len(ocr) > 1:
+        best_ocr = 1.0 - (1.0 - best_ocr) * (1.0 - 0.3 * ocr[1])
+    support = 1.0 - (1.0 - seg) * (1.0 - best_ocr)
+    chars = max(sum(ch.isalnum() for ch in m[0]) for m in pool)
+    return support * (chars / max(1, longest)) ** 0.5
+
+
+def combine(segs: Sequence[SegmentReading], lines: Sequence[OcrLine], regions: Sequence[Box],
+            second_pass: Sequence[OcrLine] = ()) -> list[DisplayReading]:
+    """Seven-segment readings confirmed, corrected or left by OCR, plus OCR numbers in display regions.
+    `second_pass`: lines OCR read again off a display region's binarised crop, where segment digits
+    are often read as letters ("BhhED"): they second a reading but do not make it print."""
     out: list[DisplayReading] = []
-    text_h = text_height(lines)
+    lines = list(lines) + list(second_pass)
+    n_first = len(lines) - len(second_pass)
+    # the photo's print, not letters OCR read off the segment digits themselves ("EhhE" for 34.43)
+    text_h = text_height([ln for ln in lines if not any(overlap(ln.box, s.box) >= 0.5 for s in segs)])
     used: set[int] = set()
     for seg in segs:
         if seg.confidence < 0.3 or not prominent(seg.box, text_h):
             continue
-        if any(overlap(ln.box, seg.box) >= 0.5 and ln.confidence >= 0.8 and sum(ch.isalpha() for ch in ln.text) >= 2
-               and seg.text not in ocr_numbers(ln.text) for ln in lines):
+        here = [(i, ln) for i, ln in enumerate(lines) if overlap(ln.box, seg.box) >= 0.5]
+        agreed = any(_same_digits(num, seg.text) for _i, ln in here for num in ocr_numbers(ln.text))
+        if not agreed and any(ln.confidence >= 0.8 and sum(ch.isalpha() for ch in ln.text) >= 2
+                              and seg.text not in ocr_numbers(ln.text)
+                              and (seg.confidence < 0.9 or (i < n_first and not _cell_for_cell(ln, seg)))
+                              for i, ln in here):
             continue  # OCR reads words there with confidence: a character display or print, not segments
-        best: tuple[float, str, int] | None = None
-        for i, ln in enumerate(lines):
-            if overlap(ln.box, seg.box) < 0.5:
+        others = [s.box for s in segs if s is not seg]
+        # every reading of this place, pooled where they are the same number (a point or an end digit
+        # lost): the segment cells' reading (its certainty capped: a ghost segment can make a sure
+        # misreading) and each OCR number (a line across two readings ran them together: left out)
+        pools: list[list[tuple[str, float, int]]] = [[(seg.text, min(seg.confidence, 0.95), -1)]]
+        for i, ln in here:
+            if any(overlap(ln.box, o) >= 0.5 for o in others):
                 continue
             for num in ocr_numbers(ln.text):
-                if num == seg.text:
-                    best = (ln.confidence, num, i)
-                    break
-                if best is None or (best[1] != seg.text and _digits(num) > _digits(best[1])):
-                    best = (ln.confidence * 0.5, num, i)
-        if best is not None and best[1] == seg.text:
-            used.add(best[2])
-            conf = min(0.99, 1.0 - (1.0 - seg.confidence) * (1.0 - 0.8 * best[0]))
-            out.append(DisplayReading(seg.text, round(conf, 3), seg.box, "seven_segment+ocr", (), True))
-        elif best is not None and _digits(best[1]) > _digits(seg.text) and best[0] >= 0.3 and \
-                seg.text.replace(".", "") in best[1].replace(".", ""):
-            # OCR saw digits the cells missed (a digit at the window's edge): the longer reading, seconded
-            used.add(best[2])
-            out.append(DisplayReading(best[1], round(min(0.95, 2 * best[0]), 3), seg.box, "seven_segment+ocr",
-                                      (seg.text,), True))
-        elif seg.confidence >= SEGMENT_MIN:
-            alts = (best[1],) if best is not None and best[1] != seg.text else ()
-            conf = seg.confidence * (0.85 if alts else 1.0)
-            if best is not None:
-                used.add(best[2])
-            out.append(DisplayReading(seg.text, round(conf, 3), seg.box, "seven_segment", alts, True))
+                if _digits(num) < 2 or (i >= n_first and _glued(num, ln.text)):
+                    continue
+                member = (num, 0.8 * ln.confidence, i)
+                pool = next((p for p in pools if _same_digits(p[0][0], num)), None)
+                if pool is None:
+                    pools.append([member])
+                else:
+                    pool.append(member)
+        longest = max(sum(ch.isalnum() for ch in m[0]) for p in pools for m in p)
+        scored = sorted(((_pool_support(p, longest), p) for p in pools), key=lambda t: -t[0])
+        support, pool = scored[0]
+        has_seg = any(m[2] < 0 for m in pool)
+        if not has_seg and support < 0.6 and seg.confidence >= SEGMENT_MIN:
+            support, pool = next(t for t in scored if any(m[2] < 0 for m in t[1]))
+            has_seg = True
+        if (has_seg and len(pool) == 1 and seg.confidence < SEGMENT_MIN) or support < 0.5:
+            continue
+        # the pool's text: the digits its surest member read (the cells, unless they are unsure), then
+        # the most digits; of their spellings, one with a decimal point, then with a sign (small marks
+        # are what cells and OCR most often miss, not invent)
+        backing: dict[str, float] = {}
+        for m in pool:
+            key = re.sub(r"\D", "", m[0]) or m[0]
+            backing[key] = max(backing.get(key, 0.0), m[1])  # OCR lines again are the same engine again
+        digits = max(backing, key=lambda t: (round(backing[t], 2), len(t)))
+        spellings = [m for m in pool if (re.sub(r"\D", "", m[0]) or m[0]) == digits]
+        text = max(spellings, key=lambda m: ("." in m[0] or ":" in m[0], m[0][:1] in "-+", m[1]))[0]
+        used.update(m[2] for p in pools for m in p if m[2] >= 0)
+        alts = tuple(dict.fromkeys(max(p, key=lambda m: m[1])[0] for sc, p in scored if p is not pool and sc >= 0.3))
+        conf = min(0.99, support) * (0.85 if alts else 1.0)
+        source = "seven_segment+ocr" if has_seg and len(pool) > 1 else "seven_segment" if has_seg else "ocr"
+        out.append(DisplayReading(text, round(conf, 3), seg.box, source, alts, True))
     for i, ln in enumerate(lines):
         if i in used or not any(inside(ln.box, r) for r in regions) or not prominent(ln.box, text_h, ln.text):
             continue
@@ -201,6 +266,16 @@ def observations(readings: Sequence[DisplayReading], lines: Sequence[OcrLine], m
     return obs, flags
 
 
+def _outweighs(reading: Observation, code: Observation) -> bool:
+    """A display reading that a code matched in OCR text at its place must not replace: read off
+    the segments with a sign or more digits than the code has (a minus sign means a value, and
+    "-0.0001" is not the code "0.000" with a digit lost)."""
+    if not reading.source.startswith("seven_segment") or normalise_code(reading.value) in normalise_code(code.value):
+        return False  # the code is a fuller read of it ("E-07" where the cells saw "-07")
+    chars = sum(ch.isalnum() for ch in reading.value)
+    return reading.value[:1] in "-+" or chars > sum(ch.isalnum() for ch in code.value)
+
+
 def merge_codes(shown: list[Observation], codes: list[Observation]) -> tuple[list[Observation], list[Observation]]:
     """One observation per place: a code matched in OCR text where display readings already are
     is the same reading, a rival of a known code read there, or (the library listing it) the
@@ -226,6 +301,8 @@ def merge_codes(shown: list[Observation], codes: list[Observation]) -> tuple[lis
             continue
         if c.confidence < 0.5:
             continue
+        if any(_outweighs(shown[i], c) for i in hits):
+            continue  # the display reads something else there, more surely or more fully
         alts = [a for i in hits for a in [shown[i].value, *shown[i].alternatives]] + list(c.alternatives)
         replaced = c.model_copy(update={"alternatives": list(dict.fromkeys(a for a in alts if a != c.value))})
         shown = [d for i, d in enumerate(shown) if i not in hits] + [replaced]

@@ -113,7 +113,7 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
                        display_regions=regions[:2])
     t = lap("codes", t)
 
-    shown = display.combine(segs, list(lines) + codes.display_lines, displays)
+    shown = display.combine(segs, lines, displays, second_pass=codes.display_lines)
     shown_obs, shown_flags = display.observations(shown, list(lines) + codes.display_lines, CodeMatcher(known),
                                                   photo.id, equipment_id or scope)
     shown_obs, code_obs = display.merge_codes(shown_obs, codes.observations)

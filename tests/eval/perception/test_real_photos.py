@@ -52,8 +52,6 @@ def test_no_code_is_reported_on_barcode_and_label_photos(measured):
     assert not invented, invented
 
 
-@pytest.mark.xfail(strict=True, reason="not reached yet: the balance's '-0.0001' (minus sign in its own window) "
-                                       "is read as the listed code 0.000 on 1 display photo that shows no code")
 def test_no_code_is_reported_on_displays_that_show_only_values(measured):
     rows, known, _m = measured
 
@@ -65,8 +63,6 @@ def test_no_code_is_reported_on_displays_that_show_only_values(measured):
     assert not invented, invented
 
 
-@pytest.mark.xfail(strict=True, reason="not reached yet: 62.4 % of shown values (plain rapidocr 39.1 %); the balance "
-                                       "(13/33: 4-decimal values, minus-sign window) and fuel pumps (24/37) are the main misses")
 def test_displays_read(measured):
     _rows, _known, m = measured
     assert m["display_read"] >= 0.90, m

@@ -139,3 +139,103 @@ def test_one_labelled_field_is_a_nameplate_reading():
                                ("Art.-Nr. 4711-0815", "part_number", "4711-0815")]:
         obs, _flags, _eq = read_nameplate([line(text)], "p", None)
         assert [(o.field, o.value) for o in obs] == [(field, value)], text
+
+
+# --------------------------------------------------------------------------- signs, rows, edges
+
+
+def _with_sign_window(img: np.ndarray, sign: str, digit_h: int = 120) -> np.ndarray:
+    """The display with a sign field of its own left of the digit window (as lab balances show it):
+    a dash ('-') or a cross ('+') at the digits' middle height, a frame line between."""
+    bg = tuple(int(v) for v in img[5, 5])
+    on = (40, 45, 40)
+    w_add = int(1.5 * digit_h)
+    out = cv2.copyMakeBorder(img, 0, 0, w_add, 0, cv2.BORDER_CONSTANT, value=bg)
+    cy, x0 = 40 + digit_h // 2, 20
+    cv2.rectangle(out, (x0, cy - 3), (x0 + digit_h // 3, cy + 3), on, -1)
+    if sign == "+":
+        cx = x0 + digit_h // 6
+        cv2.rectangle(out, (cx - 3, cy - digit_h // 6), (cx + 3, cy + digit_h // 6), on, -1)
+    fx = x0 + digit_h // 3 + digit_h // 3
+    cv2.rectangle(out, (fx, 10), (fx + 5, out.shape[0] - 10), (60, 60, 60), -1)
+    return out
+
+
+def test_a_minus_sign_in_a_window_of_its_own_is_read_with_the_number():
+    from assistant.perception.segments import read_segments
+
+    img = _with_sign_window(draw_display("0.0001", slant=0.1), "-")
+    whole = Box(x=0, y=0, width=img.shape[1], height=img.shape[0])
+    assert "-0.0001" in [r.text for r in read_segments(img, [whole])]
+
+
+def test_a_plus_sign_is_not_a_minus():
+    from assistant.perception.segments import read_segments
+
+    img = _with_sign_window(draw_display("0.3448", slant=0.1), "+")
+    whole = Box(x=0, y=0, width=img.shape[1], height=img.shape[0])
+    got = [r.text for r in read_segments(img, [whole])]
+    assert "0.3448" in got and "-0.3448" not in got
+
+
+def test_two_rows_of_a_display_are_two_readings():
+    top, bottom = draw_display("10.79"), draw_display("4.152")
+    width = max(top.shape[1], bottom.shape[1])
+    rows = [cv2.copyMakeBorder(r, 0, 0, 0, width - r.shape[1], cv2.BORDER_REPLICATE) for r in (top, bottom)]
+    got = texts(np.vstack([rows[0][:-30], rows[1][30:]]))  # the rows close together, as on a fuel pump
+    assert "10.79" in got and "4.152" in got
+
+
+def test_two_numbers_side_by_side_are_two_readings():
+    left, right = draw_display("179"), draw_display("255")  # a value and a set point, a unit's width apart
+    got = texts(np.hstack([left, right]))
+    assert "179" in got and "255" in got and "179255" not in got
+
+
+def test_a_window_edge_beside_the_digits_is_not_a_one():
+    img = draw_display("49.95", slant=0.0)
+    h, w = img.shape[:2]
+    img = cv2.copyMakeBorder(img, 0, 0, 0, 20, cv2.BORDER_REPLICATE)
+    cv2.rectangle(img, (w - 12, 20), (w - 8, h - 20), (40, 45, 40), -1)  # a thin dark frame line
+    got = texts(img)
+    assert "49.95" in got and "49.951" not in got
+
+
+def test_a_sure_segment_reading_is_kept_against_letters_ocr_read_off_it():
+    from assistant.perception.segments import SegmentReading
+
+    box = Box(x=100, y=50, width=300, height=110)
+    seg = SegmentReading("0.3448", 0.98, box, 5, "dark", 100.0)
+    gibberish = OcrLine("BhhED", 0.93, Box(x=95, y=45, width=310, height=120))  # the display pass's crop
+    shown = combine([seg], [], [box], second_pass=[gibberish])
+    assert [d.text for d in shown] == ["0.3448"]
+    printed = OcrLine("LITRES", 0.95, Box(x=60, y=30, width=420, height=150))  # print over a weak reading
+    weak = SegmentReading("1738", 0.8, box, 4, "dark", 100.0)
+    assert combine([weak], [printed], [box]) == []
+
+
+def test_a_code_without_the_sign_does_not_replace_a_signed_value():
+    from assistant.domain import Observation
+    from assistant.perception.display import merge_codes
+
+    box = Box(x=0, y=0, width=100, height=40)
+    value = Observation(photo="p", kind=ObservationKind.DISPLAY_VALUE, value="-0.0001", raw="-0.0001",
+                        confidence=0.83, box=box, source="seven_segment")
+    code = Observation(photo="p", kind=ObservationKind.FAULT_CODE, value="0.000", raw="0000", confidence=0.69,
+                       box=box, source="display_pass")
+    shown, kept = merge_codes([value], [code])
+    assert [o.value for o in shown] == ["-0.0001"] and kept == []
+
+
+def test_a_number_read_in_two_overlapping_pieces_is_made_whole():
+    from assistant.perception.segments import SegmentReading, _join_row_pieces
+
+    left = SegmentReading("20", 0.95, Box(x=0, y=10, width=200, height=120), 2, "dark", 100.0)
+    right = SegmentReading("0.00", 0.97, Box(x=100, y=12, width=300, height=118), 3, "dark", 100.0)
+    assert [r.text for r in _join_row_pieces([left, right])] == ["20.00"]
+    zeros = SegmentReading("00", 0.95, Box(x=0, y=10, width=200, height=120), 2, "dark", 100.0)
+    rest = SegmentReading("13644.0", 0.95, Box(x=260, y=10, width=600, height=120), 6, "dark", 100.0)
+    assert [r.text for r in _join_row_pieces([zeros, rest])] == ["0013644.0"]
+    other = SegmentReading("179", 0.95, Box(x=0, y=10, width=250, height=120), 3, "dark", 100.0)
+    apart = SegmentReading("255", 0.95, Box(x=320, y=10, width=250, height=120), 3, "dark", 100.0)
+    assert sorted(r.text for r in _join_row_pieces([other, apart])) == ["179", "255"]  # two numbers stay two
