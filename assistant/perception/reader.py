@@ -51,6 +51,14 @@ def _scale_box(obs: Observation, factor: float, w: int, h: int) -> Observation:
                                                               "height": max(1, y1 - y0)})})
 
 
+def _barcode_digits(obs: Observation, tags: list[Observation]) -> bool:
+    """A display value that is a run of a decoded barcode's digits: the human-readable line
+    printed under the bars, not a value shown by a display."""
+    digits = obs.value.replace(" ", "")
+    return (not obs.unit and digits.isdigit() and len(digits) >= 4
+            and any(digits in t.value.replace(" ", "") for t in tags if len(t.value) >= 8))
+
+
 def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: str | None = None, *,
                ocr_side: int = DEFAULT_MAX_SIDE, display_pass: bool = True) -> PhotoReading:
     """Everything that can be read off `photo` on the device."""
@@ -117,6 +125,7 @@ def read_photo(photo: LoadedPhoto, catalog: CatalogLookup | None, equipment_id: 
     shown_obs, shown_flags = display.observations(shown, list(lines) + codes.display_lines, CodeMatcher(known),
                                                   photo.id, equipment_id or scope)
     shown_obs, code_obs = display.merge_codes(shown_obs, codes.observations)
+    shown_obs = [o for o in shown_obs if not _barcode_digits(o, tags)]
     lap("display", t)
 
     observations = [_scale_box(o, factor, w, h) for o in shown_obs + code_obs + tags + plate]

@@ -184,3 +184,18 @@ def test_quality_flags_reach_the_reading():
     reading = read_photo(load_photo(jpeg(img), "dark.jpg"), catalog())
     assert FlagCode.IMAGE_DARK in {f.code for f in reading.flags}
     assert not any(f.code == FlagCode.EQUIPMENT_UNIDENTIFIED for f in reading.flags)
+
+
+def test_digits_printed_under_a_barcode_are_not_a_display_value():
+    from assistant.perception.reader import _barcode_digits
+
+    def obs(kind, value, unit=""):
+        from assistant.domain import Observation
+        return Observation(photo="p", kind=kind, value=value, unit=unit, confidence=0.9)
+
+    tags = [obs(ObservationKind.ASSET_TAG, "882428015268")]
+    assert _barcode_digits(obs(ObservationKind.DISPLAY_VALUE, "82428"), tags)
+    assert not _barcode_digits(obs(ObservationKind.DISPLAY_VALUE, "82428"), [])  # no barcode: a reading
+    assert not _barcode_digits(obs(ObservationKind.DISPLAY_VALUE, "2428", "L"), tags)  # a value with its unit
+    assert not _barcode_digits(obs(ObservationKind.DISPLAY_VALUE, "66.54"), tags)
+    assert not _barcode_digits(obs(ObservationKind.DISPLAY_VALUE, "999"), tags)  # too short to tell
