@@ -10,6 +10,7 @@ clash in one process).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -79,29 +80,36 @@ def app_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fieldlens-home")
 
 
-@pytest.fixture(scope="session")
-def app_url(app_home: Path, artifacts: Path) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (make browser installs it)")
+@contextlib.contextmanager
+def run_app(home: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """The app serving the web client on a free loopback port with `home` as its data folder
+    (samples seeded, no provider settings or keys from this shell); yields its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("FIELDLENS_", "FLET_")) or k == "FIELDLENS_LOG"}
     for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
         env.pop(key, None)
-    env.update({"FIELDLENS_HOME": str(app_home), "FIELDLENS_SAMPLES": "1", "PYTHONUNBUFFERED": "1"})
-    log = open(artifacts / "app-server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--web", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_port(port, proc)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
+    env.update({"FIELDLENS_HOME": str(home), "FIELDLENS_SAMPLES": "1", "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "app", "--web", "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            wait_port(port, proc)
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(app_home: Path, artifacts: Path) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (make browser installs it)")
+    with run_app(app_home, artifacts / "app-server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,6 @@ cutting them; and display choices made on one client leave the other alone."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,37 +20,15 @@ pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:  # bound, never listening: connections are refused at once
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def down_url(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[str]:
     if not Path(harness.CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    home = tmp_path_factory.mktemp("fieldlens-down")
-    port = harness.free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDLENS_", "FLET_"))}
-    for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
-        env.pop(key, None)
-    env.update({"FIELDLENS_HOME": str(home), "FIELDLENS_SAMPLES": "1", "PYTHONUNBUFFERED": "1",
-                "FIELDLENS_PROVIDER": "openai", "FIELDLENS_MODEL": "qwen2.5-vl-7b",
-                "FIELDLENS_BASE_URL": f"http://127.0.0.1:{_closed_port()}/v1"})
-    log = open(artifacts / "app-server-down.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--web", "--port", str(port)], cwd=harness.ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        harness.wait_port(port, proc)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    closed = harness.free_port()  # bound and released, never listening: connections are refused at once
+    with harness.run_app(tmp_path_factory.mktemp("fieldlens-down"), artifacts / "app-server-down.log",
+                         {"FIELDLENS_PROVIDER": "openai", "FIELDLENS_MODEL": "qwen2.5-vl-7b",
+                          "FIELDLENS_BASE_URL": f"http://127.0.0.1:{closed}/v1"}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
