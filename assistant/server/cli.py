@@ -28,6 +28,17 @@ def _print_json(value) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
+def _print_rows(rows: list[dict], as_json: bool, line, empty: str) -> None:
+    """A listing as JSON, or one line per row (`empty` when there is none)."""
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        print(line(row))
+    if not rows:
+        print(empty)
+
+
 def add_remote_options(parser: argparse.ArgumentParser, *, device_filter: bool = False) -> None:
     """--server URL [--token TOKEN]: work on the fleet's sessions on the central server."""
     parser.add_argument("--server", metavar="URL", help="the fleet server (token from --token, "
@@ -101,15 +112,11 @@ def _tokens(args: argparse.Namespace, store) -> int:
             print(f"Manual feed for `fieldlens library sync`: <server>/feed/{feed_key(token)}/feed.json",
                   file=sys.stderr)
     elif args.tokens_cmd == "list":
-        rows = tokens.list()
-        if args.json:
-            _print_json(rows)
-        else:
-            for r in rows:
-                state = f"revoked {r['revoked_at'][:16]}" if r["revoked_at"] else "active"
-                print(f"{r['name']:<24} {r['role']:<11} created {r['created_at'][:16]}  {state}")
-            if not rows:
-                print("No tokens yet.")
+        def token_line(r: dict) -> str:
+            state = f"revoked {r['revoked_at'][:16]}" if r["revoked_at"] else "active"
+            return f"{r['name']:<24} {r['role']:<11} created {r['created_at'][:16]}  {state}"
+
+        _print_rows(tokens.list(), args.json, token_line, "No tokens yet.")
     else:
         tokens.revoke(args.name)
         print(f"Token {args.name} revoked.")
@@ -136,14 +143,9 @@ def _library(args: argparse.Namespace, store) -> int:
             for e in added:
                 print(f"{e['key']}  {e['filename']}  sha256 {e['sha256'][:12]}  in the feed")
     elif args.library_cmd == "list":
-        rows = library.entries()
-        if args.json:
-            _print_json(rows)
-        else:
-            for e in rows:
-                print(f"{e['key']:<30} {e['filename']:<40} {e['version'] or '-':<6} {e['title']}")
-            if not rows:
-                print("The feed is empty.")
+        _print_rows(library.entries(), args.json,
+                    lambda e: f"{e['key']:<30} {e['filename']:<40} {e['version'] or '-':<6} {e['title']}",
+                    "The feed is empty.")
     else:
         library.remove(args.key)
         print(f"{args.key} removed from the feed.")
