@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-import yaml
 from rapidfuzz import fuzz
 
 from assistant.domain import (Document, DocumentFormat, DocumentKind, Equipment, FaultCode, Passage, PassageKind,
@@ -109,24 +108,11 @@ class Library:
         """Load a catalog.yaml (equipment + documents relative to its folder). Every readable
         document is added; if some fail, MalformedFile names them after the rest are in."""
         catalog_file = Path(catalog_file)
-        try:
-            data = yaml.safe_load(catalog_file.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise MalformedFile(f"{catalog_file.name} does not exist.") from None
-        except (yaml.YAMLError, UnicodeDecodeError) as err:
-            raise MalformedFile(f"{catalog_file.name} is not valid YAML ({str(err).splitlines()[0][:100]}).") from None
-        if not isinstance(data, dict):
-            raise MalformedFile(f"{catalog_file.name} is not a catalog (expected 'equipment' and 'documents').")
-        for item in data.get("equipment") or []:
-            try:
-                self.upsert_equipment(Equipment.model_validate(item))
-            except ValueError as err:
-                raise MalformedFile(f"{catalog_file.name}: an equipment entry is invalid ({err}).") from None
+        items, entries = _catalog.read_catalog_file(catalog_file)
+        for item in items:
+            self.upsert_equipment(item)
         docs, errors = [], []
-        for entry in data.get("documents") or []:
-            if not isinstance(entry, dict) or "path" not in entry:
-                errors.append(f"{catalog_file.name}: a document entry has no path")
-                continue
+        for entry in entries:
             try:
                 kind = DocumentKind(entry["kind"]) if entry.get("kind") else None
                 docs.append(self.add(catalog_file.parent / entry["path"], equipment_ids=entry.get("equipment") or (),
